@@ -1,0 +1,4 @@
+import { runFunction } from '@qfn/shared';
+import runJob from './function';
+
+await runFunction(runJob);

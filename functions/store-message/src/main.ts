@@ -1,0 +1,4 @@
+import { runFunction } from '@qfn/shared';
+import storeMessage from './function';
+
+await runFunction(storeMessage);

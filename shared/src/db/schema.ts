@@ -1,0 +1,38 @@
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** One row per (function, event) whose effect has committed: redeliveries find it and skip the handler. */
+export const inbox = pgTable(
+  'inbox',
+  {
+    functionName: text('function_name').notNull(),
+    eventId: text('event_id').notNull(),
+    processedAt: timestamp('processed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.functionName, t.eventId] }), index('inbox_event_id_idx').on(t.eventId)],
+);
+
+/** Idempotency-Key → event id claimed by the publish function; `published` once the broker confirmed. */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  eventId: text('event_id').notNull(),
+  state: text('state', { enum: ['pending', 'published'] }).notNull(),
+  requestHash: text('request_hash').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A message as received by the store-message function. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    ts: text('ts').notNull(),
+    sender: text('sender').notNull(),
+    messageAttributes: jsonb('message_attributes').$type<Record<string, string>>().notNull(),
+    sentFromIp: text('sent_from_ip').notNull(),
+    priority: integer('priority').notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true, mode: 'string' }).notNull(),
+    storedAt: timestamp('stored_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  },
+  (t) => [index('messages_sender_id_idx').on(t.sender, t.id)],
+);

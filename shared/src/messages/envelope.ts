@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** What travels on the broker: the validated event plus the identity the publish function gave it. */
+export interface Envelope<T = unknown> {
+  id: string;
+  type: string;
+  /** ISO time the publish function accepted the event. */
+  time: string;
+  data: T;
+}
+
+export const envelopeSchema = z.object({
+  id: z.string().min(1).max(128),
+  type: z.string().min(1).max(128),
+  time: z.string(),
+  data: z.unknown(),
+});
+
+/** Time-ordered UUID (version 7): ids sort by creation, which keeps indexes and cursors cheap. */
+export function uuidv7(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function encodeEnvelope(envelope: Envelope): Buffer {
+  return Buffer.from(JSON.stringify(envelope));
+}
+
+export class EnvelopeError extends Error {
+  override name = 'EnvelopeError';
+}
+
+export function decodeEnvelope(body: Buffer | string): Envelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+  } catch (error) {
+    throw new EnvelopeError(`body is not JSON: ${(error as Error).message}`);
+  }
+  const result = envelopeSchema.safeParse(parsed);
+  if (!result.success) throw new EnvelopeError(`not an event envelope: ${z.prettifyError(result.error)}`);
+  return result.data as Envelope;
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { messageEvent } from './event';
+import { decodeEnvelope, encodeEnvelope, uuidv7 } from './envelope';
+
+const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: { a: 'b' }, sent_from_ip: '0.0.0.0', priority: 1 };
+
+describe('messageEvent', () => {
+  it("accepts the seeds' message", () => {
+    expect(messageEvent.parse(valid)).toEqual(valid);
+  });
+
+  it.each(['2024-02-29', '2024-02-29T10:00:00Z', '2024-02-29T10:00:00.123+02:00'])('accepts the date %s', (ts) => {
+    expect(messageEvent.safeParse({ ...valid, ts }).success).toBe(true);
+  });
+
+  it.each(['19941332', '2023-02-29', 'yesterday', ''])('rejects the date %j', (ts) => {
+    expect(messageEvent.safeParse({ ...valid, ts }).success).toBe(false);
+  });
+
+  it('rejects unknown fields, bad addresses and out-of-range priorities', () => {
+    const result = messageEvent.safeParse({ ...valid, extra: 1, sent_from_ip: '300.1.1.1', priority: 11 });
+    expect(result.success).toBe(false);
+    const paths = result.error!.issues.map((i) => i.path.join('.') || i.code);
+    expect(paths).toEqual(expect.arrayContaining(['sent_from_ip', 'priority', 'unrecognized_keys']));
+  });
+
+  it('rejects a blank sender', () => {
+    expect(messageEvent.safeParse({ ...valid, sender: '   ' }).success).toBe(false);
+  });
+});
+
+describe('envelope', () => {
+  it('round-trips', () => {
+    const envelope = { id: uuidv7(), type: 'message.published', time: new Date().toISOString(), data: valid };
+    expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+  });
+
+  it('makes time-ordered version-7 ids', () => {
+    const a = uuidv7(1_000);
+    const b = uuidv7(2_000);
+    expect(a < b).toBe(true);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('says why a body is not an envelope', () => {
+    expect(() => decodeEnvelope('nope')).toThrowError(/not JSON/);
+    expect(() => decodeEnvelope('{"id":1}')).toThrowError(/not an event envelope/);
+  });
+});

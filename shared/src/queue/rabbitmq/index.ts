@@ -1,0 +1,328 @@
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import {
+  type Broker,
+  BrokerUnavailableError,
+  type BrokerEvent,
+  type ConsumeOptions,
+  type DeadLetter,
+  type Delivery,
+  type DeliveryListener,
+  type OutgoingMessage,
+  type QueueDepth,
+  type QueueSpec,
+  type Subscription,
+  UnroutableError,
+} from '../types';
+import { ReconnectingConnection } from './connection';
+import { depthFromQueueInfo, fetchQueueInfo, managementUrlFor } from './management';
+import { declareExchanges, declareFunctionQueues, retryQueueFor, topologyNames } from './topology';
+import { retryDelays } from '../../function/define';
+
+export interface RabbitMqBrokerOptions {
+  url: string;
+  /** Prefix of exchange and queue names. */
+  prefix: string;
+  /** Management API base URL (with credentials) for queue depth; derived from `url` when absent. */
+  managementUrl?: string;
+  connectTimeoutMs?: number;
+  clientName?: string;
+}
+
+const attemptHeader = 'x-qfn-attempt';
+const reasonHeader = 'x-qfn-reason';
+const attemptsHeader = 'x-qfn-attempts';
+const deadLetteredAtHeader = 'x-qfn-dead-lettered-at';
+
+/**
+ * RabbitMQ behind the Broker interface: one connection per process, a topic exchange, a quorum
+ * queue per function, publishes confirmed by the broker with any number in flight.
+ *
+ * @example
+ * const broker = createRabbitMqBroker({ url: 'amqp://guest:guest@127.0.0.1', prefix: 'qfn' });
+ * await broker.connect();
+ * await broker.publish({ id, type: 'message.published', body });
+ */
+export function createRabbitMqBroker(options: RabbitMqBrokerOptions): Broker {
+  return new RabbitMqBroker(options);
+}
+
+class RabbitMqBroker implements Broker {
+  readonly kind = 'rabbitmq' as const;
+  readonly #names: ReturnType<typeof topologyNames>;
+  readonly #connection: ReconnectingConnection;
+  readonly #managementUrl: string;
+  readonly #provisioned = new Map<string, QueueSpec>();
+  #publisher: ConfirmChannel | undefined;
+  /** message id → set when the broker returned it as unroutable; checked when its confirm arrives. */
+  readonly #returned = new Set<string>();
+
+  constructor(private readonly options: RabbitMqBrokerOptions) {
+    this.#names = topologyNames(options.prefix);
+    this.#managementUrl = options.managementUrl ?? managementUrlFor(options.url);
+    this.#connection = new ReconnectingConnection({
+      url: options.url,
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      clientName: options.clientName ?? options.prefix,
+    });
+  }
+
+  on(listener: (event: BrokerEvent) => void): void {
+    this.#connection.on(listener);
+  }
+
+  async connect(): Promise<void> {
+    await this.#connection.addSetup((connection) => this.#setUpPublisher(connection));
+    await this.#connection.connect();
+  }
+
+  isReady(): boolean {
+    return this.#connection.current !== undefined && this.#publisher !== undefined;
+  }
+
+  async #setUpPublisher(connection: ChannelModel): Promise<void> {
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => {});
+    channel.on('return', (message: ConsumeMessage) => {
+      if (message.properties.messageId) this.#returned.add(String(message.properties.messageId));
+    });
+    channel.on('close', () => {
+      if (this.#publisher !== channel) return;
+      this.#publisher = undefined;
+      // A channel-level error closed it while the connection lives on: open another.
+      const current = this.#connection.current;
+      if (current === connection) this.#setUpPublisher(connection).catch(() => {});
+    });
+    await declareExchanges(channel, this.#names);
+    for (const spec of this.#provisioned.values()) await declareFunctionQueues(channel, this.#names, spec);
+    this.#publisher = channel;
+  }
+
+  async provision(spec: QueueSpec): Promise<void> {
+    const channel = this.#requirePublisher();
+    await declareFunctionQueues(channel, this.#names, spec);
+    this.#provisioned.set(spec.name, spec);
+  }
+
+  publish(message: OutgoingMessage): Promise<void> {
+    return this.#confirmedPublish(this.#names.eventsExchange, message.type, message.body, {
+      messageId: message.id,
+      type: message.type,
+      headers: message.headers ?? {},
+      mandatory: true,
+    });
+  }
+
+  /** Publishes through the confirm channel and resolves when the broker has the message durably. */
+  #confirmedPublish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<void> {
+    const channel = this.#requirePublisher();
+    const messageId = properties.messageId;
+    return new Promise((resolve, reject) => {
+      try {
+        channel.publish(
+          exchange,
+          routingKey,
+          body,
+          { persistent: true, contentType: 'application/json', timestamp: Math.floor(Date.now() / 1000), ...properties },
+          (error) => {
+            const returned = messageId !== undefined && this.#returned.delete(messageId);
+            if (error) reject(new BrokerUnavailableError(`broker did not confirm the message: ${String(error?.message ?? error)}`));
+            else if (returned) reject(new UnroutableError(routingKey));
+            else resolve();
+          },
+        );
+      } catch (error) {
+        reject(new BrokerUnavailableError(`publish failed: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  #requirePublisher(): ConfirmChannel {
+    const channel = this.#publisher;
+    if (!channel || !this.#connection.current) throw new BrokerUnavailableError('not connected to RabbitMQ');
+    return channel;
+  }
+
+  async consume(spec: QueueSpec, listener: DeliveryListener, options: ConsumeOptions): Promise<Subscription> {
+    if (!this.#provisioned.has(spec.name)) await this.provision(spec);
+    let channel: Channel | undefined;
+    let consumerTag: string | undefined;
+    let stopped = false;
+    const queue = this.#names.queue(spec.name);
+
+    const subscribe = async (connection: ChannelModel): Promise<void> => {
+      const ch = await connection.createChannel();
+      ch.on('error', () => {});
+      await ch.prefetch(options.prefetch);
+      channel = ch;
+      const reply = await ch.consume(queue, (message) => {
+        if (message === null) {
+          // The broker cancelled us (queue deleted or moved): subscribe again once it is back.
+          consumerTag = undefined;
+          if (!stopped) setTimeout(() => subscribe(connection).catch(() => {}), 1_000).unref();
+          return;
+        }
+        listener(this.#toDelivery(spec, ch, message));
+      });
+      consumerTag = reply.consumerTag;
+    };
+    await this.#connection.addSetup(subscribe);
+
+    return {
+      stop: async () => {
+        stopped = true;
+        this.#connection.removeSetup(subscribe);
+        if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
+      },
+    };
+  }
+
+  #toDelivery(spec: QueueSpec, channel: Channel, message: ConsumeMessage): Delivery {
+    const raw = message.properties.headers ?? {};
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') headers[key] = value;
+    const published = Number(raw[attemptHeader] ?? 1);
+    // Quorum queues count redeliveries (a crashed consumer, a requeue) in x-delivery-count.
+    const redeliveries = Number(raw['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0));
+    const attempt = (Number.isFinite(published) ? published : 1) + (Number.isFinite(redeliveries) ? redeliveries : 0);
+    let settled = false;
+    const settle = () => {
+      if (settled) throw new Error('delivery already settled');
+      settled = true;
+    };
+    // After the channel is gone the broker has requeued the message: settling it is moot.
+    const safely = (action: () => void) => {
+      try {
+        action();
+      } catch {
+        /* channel closed: the message goes back to the queue and the inbox absorbs the redelivery */
+      }
+    };
+    const forward = (exchange: string, routingKey: string, extra: Record<string, unknown>) =>
+      this.#confirmedPublish(exchange, routingKey, message.content, {
+        messageId: message.properties.messageId,
+        type: message.properties.type,
+        headers: { ...withoutBrokerHeaders(raw), ...extra },
+      });
+
+    return {
+      body: message.content,
+      messageId: message.properties.messageId === undefined ? undefined : String(message.properties.messageId),
+      headers,
+      attempt,
+      ack: async () => {
+        settle();
+        safely(() => channel.ack(message));
+      },
+      retry: async (delayMs, reason) => {
+        settle();
+        await forward('', retryQueueFor(this.#names, spec, delayMs), { [attemptHeader]: attempt + 1, 'x-qfn-last-error': reason });
+        safely(() => channel.ack(message));
+      },
+      deadLetter: async (reason) => {
+        settle();
+        await forward(this.#names.deadLetterExchange, spec.name, {
+          [reasonHeader]: reason.slice(0, 4_000),
+          [attemptsHeader]: attempt,
+          [deadLetteredAtHeader]: new Date().toISOString(),
+        });
+        safely(() => channel.ack(message));
+      },
+      release: async () => {
+        settle();
+        safely(() => channel.nack(message, false, true));
+      },
+    };
+  }
+
+  async queueDepth(spec: QueueSpec): Promise<QueueDepth> {
+    const vhost = decodeURIComponent(new URL(this.options.url).pathname.slice(1)) || '/';
+    const main = await fetchQueueInfo(this.#managementUrl, vhost, this.#names.queue(spec.name));
+    let delayed = 0;
+    for (const delayMs of retryDelays(spec.retry)) {
+      const info = await fetchQueueInfo(this.#managementUrl, vhost, this.#names.retryQueue(spec.name, delayMs));
+      delayed += info?.messages ?? 0;
+    }
+    return depthFromQueueInfo(main, delayed);
+  }
+
+  /** Reads dead letters without removing them: fetched unacked on a scratch channel, whose close requeues them. */
+  async listDeadLetters(spec: QueueSpec, limit: number): Promise<DeadLetter[]> {
+    return this.#withScratchChannel(async (channel) => {
+      const letters: DeadLetter[] = [];
+      while (letters.length < limit) {
+        const message = await channel.get(this.#names.deadLetterQueue(spec.name), { noAck: false });
+        if (!message) break;
+        letters.push(toDeadLetter(message));
+      }
+      return letters;
+    });
+  }
+
+  async replayDeadLetters(spec: QueueSpec, limit: number): Promise<number> {
+    return this.#withScratchChannel(async (channel) => {
+      let replayed = 0;
+      while (replayed < limit) {
+        const message = await channel.get(this.#names.deadLetterQueue(spec.name), { noAck: false });
+        if (!message) break;
+        await this.#confirmedPublish('', this.#names.queue(spec.name), message.content, {
+          messageId: message.properties.messageId,
+          type: message.properties.type,
+          headers: { ...withoutBrokerHeaders(message.properties.headers ?? {}), [attemptHeader]: 1 },
+        });
+        channel.ack(message);
+        replayed++;
+      }
+      return replayed;
+    });
+  }
+
+  async purgeDeadLetters(spec: QueueSpec): Promise<number> {
+    return this.#withScratchChannel(async (channel) => {
+      const reply = await channel.purgeQueue(this.#names.deadLetterQueue(spec.name));
+      return reply.messageCount;
+    });
+  }
+
+  async #withScratchChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
+    const connection = this.#connection.current;
+    if (!connection) throw new BrokerUnavailableError('not connected to RabbitMQ');
+    const channel = await connection.createChannel();
+    channel.on('error', () => {});
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#connection.close();
+    this.#publisher = undefined;
+  }
+}
+
+function withoutBrokerHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (key === 'x-death' || key === 'x-delivery-count' || key.startsWith('x-first-death') || key.startsWith('x-last-death')) continue;
+    if (key === reasonHeader || key === attemptsHeader || key === deadLetteredAtHeader) continue;
+    kept[key] = value;
+  }
+  return kept;
+}
+
+function toDeadLetter(message: { content: Buffer; fields: { deliveryTag: number }; properties: { messageId?: unknown; headers?: Record<string, unknown> } }): DeadLetter {
+  const headers = message.properties.headers ?? {};
+  const death = Array.isArray(headers['x-death']) ? (headers['x-death'][0] as Record<string, unknown> | undefined) : undefined;
+  const reason = typeof headers[reasonHeader] === 'string' ? (headers[reasonHeader] as string) : `broker: ${String(death?.['reason'] ?? 'unknown')}`;
+  const attempts = Number(headers[attemptsHeader] ?? death?.['count'] ?? 0);
+  const at = headers[deadLetteredAtHeader];
+  return {
+    handle: String(message.properties.messageId ?? message.fields.deliveryTag),
+    eventId: message.properties.messageId === undefined ? undefined : String(message.properties.messageId),
+    reason,
+    attempts,
+    deadLetteredAt: typeof at === 'string' ? at : undefined,
+    body: message.content,
+  };
+}

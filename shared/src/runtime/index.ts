@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './health';
+export * from './run';
+export * from './shutdown';
+export * from './worker';

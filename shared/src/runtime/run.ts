@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { commonConfig, loadConfig } from '../config/index';
+import { createDatabase } from '../db/client';
+import type { FunctionDeclaration } from '../function/define';
+import { createLogger, type Logger } from '../log/index';
+import { createBroker } from '../queue/create';
+import type { Broker } from '../queue/types';
+import { describeError } from './errors';
+import { startHealthServer } from './health';
+import { onShutdownSignal } from './shutdown';
+import { FunctionWorker } from './worker';
+
+export const functionConfig = commonConfig.extend({
+  /** Port of /healthz and /readyz; 0 turns them off. */
+  HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Overrides the declaration's concurrency for this replica. */
+  FUNCTION_CONCURRENCY: z.coerce.number().int().positive().max(1000).optional(),
+  /** Overrides the declaration's drain time after SIGTERM. */
+  SHUTDOWN_GRACE_PERIOD_SECONDS: z.coerce.number().positive().max(3600).optional(),
+});
+
+/** Subscribes the process log to the worker's and broker's events. */
+export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Logger): void {
+  broker.on((event) => {
+    if (event.type === 'connected') log.info('broker connected');
+    else if (event.type === 'disconnected') log.warn({ err: event.error?.message }, 'broker connection lost; reconnecting');
+    else log.warn({ err: event.error.message, retryInMs: event.retryInMs }, 'broker reconnect failed');
+  });
+  worker.on('message_processed', ({ envelope, attempt, durationMs, duplicate }) =>
+    log.debug({ eventId: envelope.id, attempt, durationMs: Math.round(durationMs * 100) / 100, duplicate }, 'message processed'),
+  );
+  worker.on('message_retried', ({ envelope, attempt, delayMs, reason }) =>
+    log.warn({ eventId: envelope?.id, attempt, delayMs, reason }, 'message failed; will retry'),
+  );
+  worker.on('message_dead_lettered', ({ envelope, attempt, reason }) =>
+    log.error({ eventId: envelope?.id, attempt, reason }, 'message dead-lettered'),
+  );
+  worker.on('settle_failed', ({ error }) => log.warn({ err: describeError(error) }, 'could not settle a message; it will be redelivered'));
+}
+
+/**
+ * The entry point of a function's container: connects once, consumes until SIGTERM, drains, exits 0.
+ *
+ * @example
+ * // functions/store-message/src/main.ts
+ * await runFunction(storeMessage);
+ */
+export async function runFunction(declaration: FunctionDeclaration): Promise<void> {
+  const config = loadConfig(functionConfig);
+  const log = createLogger({ name: declaration.name, level: config.LOG_LEVEL, base: { function: declaration.name } });
+  const broker = await createBroker(config, declaration.name);
+  const database = createDatabase({
+    url: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE ?? declaration.poolSize,
+    applicationName: declaration.name,
+  });
+  const worker = new FunctionWorker({
+    declaration,
+    broker,
+    db: database.db,
+    log,
+    ...(config.FUNCTION_CONCURRENCY ? { concurrency: config.FUNCTION_CONCURRENCY } : {}),
+  });
+  logWorkerEvents(worker, broker, log);
+
+  let stopping = false;
+  const health = config.HEALTH_PORT > 0 ? await startHealthServer(config.HEALTH_PORT, () => !stopping && broker.isReady()) : undefined;
+
+  onShutdownSignal(async (signal) => {
+    stopping = true;
+    const timeoutMs = (config.SHUTDOWN_GRACE_PERIOD_SECONDS ?? declaration.shutdownGracePeriodSeconds) * 1000;
+    log.info({ signal, inFlight: worker.inFlight }, 'draining');
+    const { drained } = await worker.stop({ timeoutMs });
+    await broker.close();
+    await database.close();
+    health?.close();
+    log.info({ drained }, 'stopped');
+  });
+
+  try {
+    await broker.connect();
+    await worker.start();
+  } catch (error) {
+    log.fatal({ err: describeError(error) }, 'could not start');
+    process.exit(1);
+  }
+  log.info({ coldStartMs: Math.round(performance.now()), concurrency: config.FUNCTION_CONCURRENCY ?? declaration.concurrency }, 'consuming');
+}

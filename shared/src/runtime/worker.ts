@@ -1,0 +1,294 @@
+import { EventEmitter } from 'node:events';
+import { and, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../db/client';
+import { inbox } from '../db/schema';
+import { retryDelayMs, type FunctionDeclaration, type HandlerContext } from '../function/define';
+import type { Logger } from '../log/index';
+import { decodeEnvelope, type Envelope } from '../messages/envelope';
+import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
+import { describeError, PermanentError } from './errors';
+
+export interface WorkerEvents {
+  started: [];
+  message_received: [{ delivery: Delivery; envelope?: Envelope }];
+  message_processed: [{ envelope: Envelope; attempt: number; durationMs: number; duplicate: boolean }];
+  message_retried: [{ envelope?: Envelope; attempt: number; delayMs: number; reason: string }];
+  message_dead_lettered: [{ envelope?: Envelope; attempt: number; reason: string }];
+  message_released: [{ delivery: Delivery }];
+  /** The broker could not take a settlement; the message will be redelivered. */
+  settle_failed: [{ error: unknown }];
+  stopped: [{ drained: boolean; released: number }];
+}
+
+export interface WorkerOptions {
+  declaration: FunctionDeclaration;
+  broker: Broker;
+  db: Database;
+  log: Logger;
+  /** Overrides the declaration's concurrency (e.g. from FUNCTION_CONCURRENCY). */
+  concurrency?: number;
+}
+
+export interface StopOptions {
+  /** Milliseconds to wait for in-flight messages; defaults to the declaration's grace period. */
+  timeoutMs?: number;
+}
+
+interface Decoded {
+  delivery: Delivery;
+  envelope: Envelope;
+  event: unknown;
+}
+
+/** Converts a function declaration into the broker's view of its queue. */
+export function queueSpecOf(declaration: FunctionDeclaration): QueueSpec {
+  return {
+    name: declaration.name,
+    subscribes: declaration.subscribes,
+    retry: declaration.retry,
+    visibilityTimeoutSeconds: declaration.visibilityTimeoutSeconds,
+  };
+}
+
+/**
+ * Runs one function on one replica: receives its messages, validates them, runs the handler in a
+ * transaction with the inbox row, acknowledges after commit, retries with backoff and dead-letters.
+ *
+ * Lifecycle: `new FunctionWorker(options)` → `start()` → `stop()` (stop receiving, finish or hand back
+ * in-flight work). Telemetry and logging subscribe to its events; the worker itself logs nothing.
+ */
+export class FunctionWorker extends EventEmitter<WorkerEvents> {
+  readonly #declaration: FunctionDeclaration;
+  readonly #spec: QueueSpec;
+  readonly #concurrency: number;
+  #subscription: Subscription | undefined;
+  #stopping = false;
+  readonly #waiting: Delivery[] = [];
+  #inFlight = 0;
+  #flushScheduled = false;
+  readonly #idleWaiters = new Set<() => void>();
+
+  constructor(private readonly options: WorkerOptions) {
+    super();
+    this.#declaration = options.declaration;
+    this.#spec = queueSpecOf(options.declaration);
+    this.#concurrency = options.concurrency ?? options.declaration.concurrency;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  get spec(): QueueSpec {
+    return this.#spec;
+  }
+
+  async start(): Promise<void> {
+    await this.options.broker.provision(this.#spec);
+    this.#subscription = await this.options.broker.consume(this.#spec, (delivery) => this.#receive(delivery), {
+      prefetch: this.#concurrency,
+    });
+    this.emit('started');
+  }
+
+  /** Stops receiving, waits for in-flight messages, hands back the ones not started. */
+  async stop(options: StopOptions = {}): Promise<{ drained: boolean }> {
+    if (this.#stopping) return { drained: this.#inFlight === 0 };
+    this.#stopping = true;
+    await this.#subscription?.stop();
+    const released = await this.#releaseWaiting();
+    const timeoutMs = options.timeoutMs ?? this.#declaration.shutdownGracePeriodSeconds * 1000;
+    const drained = await this.#waitIdle(timeoutMs);
+    this.emit('stopped', { drained, released });
+    return { drained };
+  }
+
+  #receive(delivery: Delivery): void {
+    if (this.#stopping) {
+      this.#release(delivery);
+      return;
+    }
+    this.#waiting.push(delivery);
+    // Deliveries arrive in bursts within one I/O turn: collect them, then process as batches.
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batchSize = this.#declaration.handleBatch ? this.#declaration.batchSize : 1;
+    while (this.#waiting.length > 0 && !this.#stopping) {
+      const batch = this.#waiting.splice(0, batchSize);
+      this.#track(this.#processBatch(batch));
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight++;
+    work.finally(() => {
+      this.#inFlight--;
+      if (this.#inFlight === 0) for (const resolve of this.#idleWaiters) resolve();
+    });
+  }
+
+  async #processBatch(deliveries: Delivery[]): Promise<void> {
+    const decoded: Decoded[] = [];
+    for (const delivery of deliveries) {
+      const item = await this.#decode(delivery);
+      if (item) decoded.push(item);
+    }
+    if (decoded.length > 0) await this.#processDecoded(decoded);
+  }
+
+  async #processDecoded(decoded: Decoded[]): Promise<void> {
+    const started = performance.now();
+    try {
+      const { failed, fresh } = await this.#runInTransaction(decoded);
+      const durationMs = performance.now() - started;
+      for (const item of decoded) {
+        const failure = failed.get(item.envelope.id);
+        if (failure !== undefined) {
+          await this.#fail(item, failure);
+          continue;
+        }
+        await this.#settle(item.delivery.ack());
+        this.emit('message_processed', {
+          envelope: item.envelope,
+          attempt: item.delivery.attempt,
+          durationMs,
+          duplicate: !fresh.has(item.envelope.id),
+        });
+      }
+    } catch (error) {
+      if (decoded.length === 1) {
+        await this.#fail(decoded[0]!, error);
+        return;
+      }
+      // One bad message must not fail its neighbours: retry each in a transaction of its own.
+      for (const item of decoded) await this.#processDecoded([item]);
+    }
+  }
+
+  async #decode(delivery: Delivery): Promise<Decoded | undefined> {
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(delivery.body);
+    } catch (error) {
+      this.emit('message_received', { delivery });
+      await this.#deadLetter(delivery, undefined, describeError(error));
+      return undefined;
+    }
+    this.emit('message_received', { delivery, envelope });
+    const parsed = this.#declaration.schema.safeParse(envelope.data);
+    if (!parsed.success) {
+      await this.#deadLetter(delivery, envelope, `schema validation failed: ${z.prettifyError(parsed.error)}`);
+      return undefined;
+    }
+    return { delivery, envelope, event: parsed.data };
+  }
+
+  /** The handler's writes and the inbox rows commit together; rows already in the inbox are skipped. */
+  async #runInTransaction(items: Decoded[]): Promise<{ failed: Map<string, unknown>; fresh: Set<string> }> {
+    const declaration = this.#declaration;
+    const name = declaration.name;
+    const failed = new Map<string, unknown>();
+    let fresh = new Set<string>();
+    await this.options.db.transaction(async (tx) => {
+      const ids = [...new Set(items.map((i) => i.envelope.id))];
+      const inserted = await tx
+        .insert(inbox)
+        .values(ids.map((eventId) => ({ functionName: name, eventId })))
+        .onConflictDoNothing()
+        .returning({ eventId: inbox.eventId });
+      fresh = new Set(inserted.map((row) => row.eventId));
+      const seen = new Set<string>();
+      const work = items.filter((i) => fresh.has(i.envelope.id) && !seen.has(i.envelope.id) && seen.add(i.envelope.id));
+      if (work.length === 0) return;
+      const contexts = work.map((item) => ({ event: item.event, ctx: this.#context(item, tx as unknown as Database) }));
+      if (declaration.handler) {
+        for (const { event, ctx } of contexts) await declaration.handler(event, ctx);
+        return;
+      }
+      const result = await declaration.handleBatch(contexts, tx as unknown as Database);
+      if (result?.failed?.length) {
+        for (const { eventId, error } of result.failed) failed.set(eventId, error);
+        await tx.delete(inbox).where(and(eq(inbox.functionName, name), inArray(inbox.eventId, [...failed.keys()])));
+      }
+    });
+    return { failed, fresh };
+  }
+
+  #context(item: Decoded, db: Database): HandlerContext {
+    return {
+      db,
+      eventId: item.envelope.id,
+      eventType: item.envelope.type,
+      eventTime: item.envelope.time,
+      attempt: item.delivery.attempt,
+      log: this.options.log.child({ eventId: item.envelope.id }),
+    };
+  }
+
+  async #fail(item: Decoded, error: unknown): Promise<void> {
+    const { delivery, envelope } = item;
+    const reason = describeError(error);
+    const maxAttempts = this.#declaration.retry.maxAttempts;
+    if (error instanceof PermanentError) {
+      await this.#deadLetter(delivery, envelope, `permanent failure: ${reason}`);
+    } else if (delivery.attempt >= maxAttempts) {
+      await this.#deadLetter(delivery, envelope, `failed ${delivery.attempt} of ${maxAttempts} attempts; last error: ${reason}`);
+    } else {
+      const delayMs = retryDelayMs(this.#declaration.retry, delivery.attempt);
+      if (await this.#settle(delivery.retry(delayMs, reason))) {
+        this.emit('message_retried', { envelope, attempt: delivery.attempt, delayMs, reason });
+      }
+    }
+  }
+
+  async #deadLetter(delivery: Delivery, envelope: Envelope | undefined, reason: string): Promise<void> {
+    if (await this.#settle(delivery.deadLetter(reason))) {
+      this.emit('message_dead_lettered', { ...(envelope ? { envelope } : {}), attempt: delivery.attempt, reason });
+    }
+  }
+
+  async #settle(settlement: Promise<void>): Promise<boolean> {
+    try {
+      await settlement;
+      return true;
+    } catch (error) {
+      this.emit('settle_failed', { error });
+      return false;
+    }
+  }
+
+  #release(delivery: Delivery): void {
+    this.#track(
+      this.#settle(delivery.release()).then(() => {
+        this.emit('message_released', { delivery });
+      }),
+    );
+  }
+
+  async #releaseWaiting(): Promise<number> {
+    const waiting = this.#waiting.splice(0);
+    for (const delivery of waiting) this.#release(delivery);
+    return waiting.length;
+  }
+
+  #waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.#inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (drained: boolean) => {
+        clearTimeout(timer);
+        this.#idleWaiters.delete(onIdle);
+        resolve(drained);
+      };
+      const onIdle = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#idleWaiters.add(onIdle);
+    });
+  }
+}
