@@ -1,0 +1,48 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Broker, Database, Logger } from '@qfn/shared';
+import { errorResponse } from './errors';
+import { IdempotencyStore } from './idempotency';
+import { openApiRoutes } from './openapi';
+import { healthRoutes } from './routes/health';
+import { messageRoutes } from './routes/messages';
+import { publishRoute } from './routes/publish';
+
+export interface PublishAppOptions {
+  broker: Broker;
+  db: Database;
+  pingDatabase: () => Promise<boolean>;
+  log: Logger;
+  maxBodyBytes: number;
+  isStopping?: () => boolean;
+  propagationHeaders?: () => Record<string, string>;
+}
+
+/**
+ * The publish function's HTTP API.
+ *
+ * @example
+ * serve({ fetch: createPublishApp({ broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
+ */
+export function createPublishApp(options: PublishAppOptions) {
+  const app = new Hono();
+  app.route(
+    '/',
+    publishRoute({
+      broker: options.broker,
+      idempotency: new IdempotencyStore(options.db),
+      maxBodyBytes: options.maxBodyBytes,
+      ...(options.propagationHeaders ? { propagationHeaders: options.propagationHeaders } : {}),
+    }),
+  );
+  app.route('/', messageRoutes(options.db));
+  app.route('/', healthRoutes(options.broker, options.pingDatabase, options.isStopping ?? (() => false)));
+  app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes }));
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return errorResponse(c, error.status as 400, 'http_error', error.message);
+    options.log.error({ err: error.message, path: c.req.path }, 'request failed');
+    return errorResponse(c, 500, 'internal_error', 'the request failed; nothing is known to be published');
+  });
+  return app;
+}

@@ -1,0 +1,79 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { errorBody, listQuery, messagePage, publishAccepted, publishRequest, storedMessage } from './schemas';
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' });
+const json = (s: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: schema(s) } } });
+const error = (description: string) => json(errorBody, description);
+
+/** The OpenAPI 3.0 document of the HTTP API, derived from the same zod schemas that validate requests. */
+export function openApiDocument(options: { maxBodyBytes: number }) {
+  const queryParameters = Object.entries((schema(listQuery, 'input') as { properties: Record<string, object> }).properties).map(
+    ([name, s]) => ({ name, in: 'query', required: false, schema: s }),
+  );
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'qfn publish API',
+      version: '1.0.0',
+      description: 'Accepts events for queue-driven functions and reads back what they stored.',
+    },
+    paths: {
+      '/message/publish': {
+        post: {
+          summary: 'Publish a message',
+          description: `Validates the message, publishes it and answers 202 once the broker confirmed it durably. Body at most ${options.maxBodyBytes} bytes.`,
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'A retried request with the same key and body returns the same id without publishing twice.',
+              schema: { type: 'string', maxLength: 255 },
+            },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(publishRequest, 'input') } } },
+          responses: {
+            '202': json(publishAccepted, 'Published; the broker confirmed it'),
+            '400': error('Malformed JSON, invalid UTF-8, or schema violations (issues lists each field)'),
+            '409': error('A request with the same Idempotency-Key is being published'),
+            '413': error('Body too large'),
+            '415': error('Content-Type is not application/json'),
+            '422': error('No function subscribes to the event type, or the Idempotency-Key was used with another body'),
+            '503': error('Broker unavailable; nothing was published'),
+          },
+        },
+      },
+      '/message/{id}': {
+        get: {
+          summary: 'A stored message and the functions that processed it',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': json(storedMessage, 'The stored message'), '404': error('Unknown id') },
+        },
+      },
+      '/message': {
+        get: {
+          summary: 'List stored messages, newest first',
+          parameters: queryParameters,
+          responses: { '200': json(messagePage, 'One page'), '400': error('Bad query parameters') },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process runs' } } } },
+      '/readyz': {
+        get: { summary: 'Readiness', responses: { '200': { description: 'Broker and database reachable' }, '503': { description: 'Not ready' } } },
+      },
+    },
+  };
+}
+
+const docsPage = `<!doctype html>
+<html><head><meta charset="utf-8"><title>qfn publish API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><script id="api-reference" data-url="/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>`;
+
+/** `/openapi.json` and an interactive reference page at `/docs`. */
+export function openApiRoutes(options: { maxBodyBytes: number }) {
+  const document = openApiDocument(options);
+  return new Hono().get('/openapi.json', (c) => c.json(document)).get('/docs', (c) => c.html(docsPage));
+}

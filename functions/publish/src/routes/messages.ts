@@ -1,0 +1,51 @@
+import { Hono } from 'hono';
+import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
+import { inbox, messages, type Database } from '@qfn/shared';
+import { errorResponse, validationIssues } from '../errors';
+import { listQuery } from '../schemas';
+
+type MessageRow = typeof messages.$inferSelect;
+
+function present(row: MessageRow) {
+  return {
+    id: row.id,
+    type: row.type,
+    ts: row.ts,
+    sender: row.sender,
+    messageAttributes: row.messageAttributes,
+    sent_from_ip: row.sentFromIp,
+    priority: row.priority,
+    acceptedAt: new Date(row.acceptedAt).toISOString(),
+    storedAt: new Date(row.storedAt).toISOString(),
+  };
+}
+
+/** `GET /message/:id` and `GET /message?sender&limit&cursor`: what the consumers stored. */
+export function messageRoutes(db: Database) {
+  return new Hono()
+    .get('/message/:id', async (c) => {
+      const id = c.req.param('id');
+      if (id.length > 64) return errorResponse(c, 404, 'not_found', `no message ${id.slice(0, 64)}…`);
+      const [row] = await db.select().from(messages).where(eq(messages.id, id));
+      if (!row) return errorResponse(c, 404, 'not_found', `no stored message with id ${id}`);
+      const processed = await db.select({ functionName: inbox.functionName }).from(inbox).where(eq(inbox.eventId, id));
+      return c.json({ ...present(row), processedBy: processed.map((p) => p.functionName).sort() });
+    })
+    .get('/message', async (c) => {
+      const query = listQuery.safeParse(c.req.query());
+      if (!query.success) return errorResponse(c, 400, 'validation_failed', 'bad query parameters', validationIssues(query.error));
+      const { sender, limit, cursor } = query.data;
+      const conditions: SQL[] = [];
+      if (sender) conditions.push(eq(messages.sender, sender));
+      if (cursor) conditions.push(lt(messages.id, cursor));
+      const rows = await db
+        .select()
+        .from(messages)
+        .where(conditions.length ? and(...conditions) : undefined)
+        .orderBy(desc(messages.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return c.json({ items: page.map(present), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null });
+    });
+}
+

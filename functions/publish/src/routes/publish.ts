@@ -1,0 +1,86 @@
+import { Hono } from 'hono';
+import {
+  type Broker,
+  BrokerUnavailableError,
+  defaultEventType,
+  encodeEnvelope,
+  UnroutableError,
+  uuidv7,
+} from '@qfn/shared';
+import { errorResponse, validationIssues } from '../errors';
+import { IdempotencyStore, requestHash } from '../idempotency';
+import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
+import { idempotencyKey, publishRequest, type PublishRequest } from '../schemas';
+
+export interface PublishRouteOptions {
+  broker: Broker;
+  idempotency: IdempotencyStore | undefined;
+  maxBodyBytes: number;
+  /** Extra headers (trace context) to carry with the event. */
+  propagationHeaders?: () => Record<string, string>;
+}
+
+/** `POST /message/publish`: validates, publishes, answers 202 only after the broker confirmed. */
+export function publishRoute(options: PublishRouteOptions) {
+  const { broker, idempotency } = options;
+
+  const publish = async (id: string, request: PublishRequest) => {
+    const { type = defaultEventType, ...data } = request;
+    const envelope = { id, type, time: new Date().toISOString(), data };
+    await broker.publish({ id, type, body: encodeEnvelope(envelope), headers: options.propagationHeaders?.() ?? {} });
+  };
+
+  return new Hono<{ Variables: JsonBodyVariables }>().post('/message/publish', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
+    const parsed = publishRequest.safeParse(c.var.jsonBody);
+    if (!parsed.success) {
+      return errorResponse(c, 400, 'validation_failed', 'the message does not match the schema', validationIssues(parsed.error));
+    }
+    const rawKey = c.req.header('idempotency-key');
+    const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
+    if (key && !key.success) {
+      return errorResponse(c, 400, 'validation_failed', 'bad Idempotency-Key header', [
+        { path: 'header.Idempotency-Key', message: key.error.issues[0]!.message },
+      ]);
+    }
+    if (!broker.isReady()) return unavailable(c);
+
+    const id = uuidv7();
+    if (key && idempotency) {
+      const claim = await idempotency.claim(key.data, id, requestHash(parsed.data));
+      if (claim.kind === 'replay') {
+        c.header('idempotent-replayed', 'true');
+        return c.json({ id: claim.eventId }, 202);
+      }
+      if (claim.kind === 'in_progress') return errorResponse(c, 409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being published');
+      if (claim.kind === 'mismatch') return errorResponse(c, 422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different body');
+      try {
+        await publish(id, parsed.data);
+      } catch (error) {
+        await idempotency.release(key.data, id);
+        return publishFailed(c, error);
+      }
+      await idempotency.markPublished(key.data);
+      return c.json({ id }, 202);
+    }
+
+    try {
+      await publish(id, parsed.data);
+    } catch (error) {
+      return publishFailed(c, error);
+    }
+    return c.json({ id }, 202);
+  });
+}
+
+function unavailable(c: Parameters<typeof errorResponse>[0]) {
+  c.header('retry-after', '1');
+  return errorResponse(c, 503, 'broker_unavailable', 'the broker is not reachable; nothing was published, retry later');
+}
+
+function publishFailed(c: Parameters<typeof errorResponse>[0], error: unknown) {
+  if (error instanceof UnroutableError) {
+    return errorResponse(c, 422, 'unroutable', `${error.message}; nothing was published`, [{ path: 'type', message: 'no subscriber' }]);
+  }
+  if (error instanceof BrokerUnavailableError) return unavailable(c);
+  throw error;
+}
