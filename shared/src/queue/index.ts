@@ -1,2 +1,3 @@
 export * from './types';
 export * from './create';
+export * from './rabbitmq/index';
