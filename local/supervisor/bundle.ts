@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+export interface BundleEntry {
+  /** Output file name (without extension): the function's name. */
+  name: string;
+  entryFile: string;
+}
+
+/**
+ * Bundles entry points into one ES module each, so a replica starts with plain `node` (~210 ms to
+ * "consuming" here) instead of compiling TypeScript on every start with tsx (~520 ms).
+ *
+ * @example
+ * const files = await bundleEntries([{ name: 'store-message', entryFile: 'functions/store-message/src/main.ts' }], outDir);
+ * files.get('store-message'); // <outDir>/store-message.mjs
+ */
+export async function bundleEntries(entries: readonly BundleEntry[], outDir: string): Promise<Map<string, string>> {
+  if (entries.length === 0) return new Map();
+  await build({
+    entryPoints: Object.fromEntries(entries.map((entry) => [entry.name, entry.entryFile])),
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    logLevel: 'error',
+    // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
+    banner: { js: "import { createRequire as __qfnCreateRequire } from 'node:module'; const require = __qfnCreateRequire(import.meta.url);" },
+  });
+  return new Map(entries.map((entry) => [entry.name, join(outDir, `${entry.name}.mjs`)]));
+}
