@@ -5,3 +5,4 @@ export * from './log/index';
 export * from './messages/index';
 export * from './queue/index';
 export * from './runtime/index';
+export * from './telemetry/index';

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Broker, Database, Logger } from '@qfn/shared';
 import { errorResponse } from './errors';
 import { IdempotencyStore } from './idempotency';
+import { httpTelemetry } from './middleware/telemetry/index';
 import { openApiRoutes } from './openapi';
 import { healthRoutes } from './routes/health';
 import { messageRoutes } from './routes/messages';
@@ -15,7 +16,8 @@ export interface PublishAppOptions {
   log: Logger;
   maxBodyBytes: number;
   isStopping?: () => boolean;
-  propagationHeaders?: () => Record<string, string>;
+  /** Install the tracing and request-metrics middleware (only when telemetry is on). */
+  telemetry?: boolean;
 }
 
 /**
@@ -26,13 +28,13 @@ export interface PublishAppOptions {
  */
 export function createPublishApp(options: PublishAppOptions) {
   const app = new Hono();
+  if (options.telemetry) app.use(httpTelemetry());
   app.route(
     '/',
     publishRoute({
       broker: options.broker,
       idempotency: new IdempotencyStore(options.db),
       maxBodyBytes: options.maxBodyBytes,
-      ...(options.propagationHeaders ? { propagationHeaders: options.propagationHeaders } : {}),
     }),
   );
   app.route('/', messageRoutes(options.db));

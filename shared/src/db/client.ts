@@ -11,6 +11,8 @@ export interface DatabaseOptions {
   schema?: string;
   poolSize: number;
   applicationName?: string;
+  /** Wraps the client before drizzle sees it (query tracing). */
+  instrument?: (sql: postgres.Sql) => postgres.Sql;
 }
 
 export interface DatabaseHandle {
@@ -32,7 +34,7 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
       ...(options.schema && options.schema !== 'public' ? { search_path: `${options.schema},public` } : {}),
     },
   });
-  const db = drizzle(sql) as unknown as Database;
+  const db = drizzle(options.instrument ? options.instrument(sql) : sql) as unknown as Database;
   return {
     sql,
     db,

@@ -4,6 +4,7 @@ import { createDatabase } from '../db/client';
 import type { FunctionDeclaration } from '../function/define';
 import { createLogger, type Logger } from '../log/index';
 import { createBroker } from '../queue/create';
+import { startProcessTelemetry } from '../telemetry/process';
 import type { Broker } from '../queue/types';
 import { describeError } from './errors';
 import { startHealthServer } from './health';
@@ -48,8 +49,10 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
 export async function runFunction(declaration: FunctionDeclaration): Promise<void> {
   const config = loadConfig(functionConfig);
   const log = createLogger({ name: declaration.name, level: config.LOG_LEVEL, base: { function: declaration.name } });
-  const broker = await createBroker(config, declaration.name);
+  const telemetry = await startProcessTelemetry(declaration.name);
+  const broker = telemetry.broker(await createBroker(config, declaration.name));
   const database = createDatabase({
+    instrument: telemetry.sql,
     url: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
     poolSize: config.DATABASE_POOL_SIZE ?? declaration.poolSize,
@@ -60,9 +63,11 @@ export async function runFunction(declaration: FunctionDeclaration): Promise<voi
     broker,
     db: database.db,
     log,
+    tracer: telemetry.tracer(declaration.name, broker),
     ...(config.FUNCTION_CONCURRENCY ? { concurrency: config.FUNCTION_CONCURRENCY } : {}),
   });
   logWorkerEvents(worker, broker, log);
+  telemetry.observeWorker(worker, declaration.name);
 
   let stopping = false;
   const health = config.HEALTH_PORT > 0 ? await startHealthServer(config.HEALTH_PORT, () => !stopping && broker.isReady()) : undefined;
@@ -75,6 +80,7 @@ export async function runFunction(declaration: FunctionDeclaration): Promise<voi
     await broker.close();
     await database.close();
     health?.close();
+    await telemetry.shutdown();
     log.info({ drained }, 'stopped');
   });
 
@@ -85,5 +91,7 @@ export async function runFunction(declaration: FunctionDeclaration): Promise<voi
     log.fatal({ err: describeError(error) }, 'could not start');
     process.exit(1);
   }
-  log.info({ coldStartMs: Math.round(performance.now()), concurrency: config.FUNCTION_CONCURRENCY ?? declaration.concurrency }, 'consuming');
+  const coldStartMs = Math.round(performance.now());
+  telemetry.coldStart(declaration.name, coldStartMs);
+  log.info({ coldStartMs, telemetry: telemetry.enabled, concurrency: config.FUNCTION_CONCURRENCY ?? declaration.concurrency }, 'consuming');
 }

@@ -21,8 +21,16 @@ export interface WorkerEvents {
   stopped: [{ drained: boolean; released: number }];
 }
 
+/** Runs a message's processing inside its trace (telemetry provides one; the default just runs it). */
+export interface ProcessingTracer {
+  trace<T>(items: { headers: Readonly<Record<string, string>>; eventId: string; attempt: number }[], work: () => Promise<T>): Promise<T>;
+}
+
+const untraced: ProcessingTracer = { trace: (_items, work) => work() };
+
 export interface WorkerOptions {
   declaration: FunctionDeclaration;
+  tracer?: ProcessingTracer;
   broker: Broker;
   db: Database;
   log: Logger;
@@ -143,7 +151,12 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     if (decoded.length > 0) await this.#processDecoded(decoded);
   }
 
-  async #processDecoded(decoded: Decoded[]): Promise<void> {
+  #processDecoded(decoded: Decoded[]): Promise<void> {
+    const tracing = decoded.map(({ delivery, envelope }) => ({ headers: delivery.headers, eventId: envelope.id, attempt: delivery.attempt }));
+    return (this.options.tracer ?? untraced).trace(tracing, () => this.#processTraced(decoded));
+  }
+
+  async #processTraced(decoded: Decoded[]): Promise<void> {
     const started = performance.now();
     try {
       const { failed, fresh } = await this.#runInTransaction(decoded);

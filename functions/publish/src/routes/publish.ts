@@ -16,8 +16,6 @@ export interface PublishRouteOptions {
   broker: Broker;
   idempotency: IdempotencyStore | undefined;
   maxBodyBytes: number;
-  /** Extra headers (trace context) to carry with the event. */
-  propagationHeaders?: () => Record<string, string>;
 }
 
 /** `POST /message/publish`: validates, publishes, answers 202 only after the broker confirmed. */
@@ -27,7 +25,7 @@ export function publishRoute(options: PublishRouteOptions) {
   const publish = async (id: string, request: PublishRequest) => {
     const { type = defaultEventType, ...data } = request;
     const envelope = { id, type, time: new Date().toISOString(), data };
-    await broker.publish({ id, type, body: encodeEnvelope(envelope), headers: options.propagationHeaders?.() ?? {} });
+    await broker.publish({ id, type, body: encodeEnvelope(envelope) });
   };
 
   return new Hono<{ Variables: JsonBodyVariables }>().post('/message/publish', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {

@@ -1,0 +1,87 @@
+import { metrics, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import type { Broker, Delivery, DeliveryListener } from '../queue/types';
+import { metricNames, scope } from './names';
+import { injectTraceHeaders } from './propagation';
+
+/**
+ * Wraps a broker so every publish is a producer span whose context travels in the message headers,
+ * its confirm latency is measured, and every settlement (ack, retry, dead-letter) is a span under
+ * whatever span is processing the message.
+ */
+export function instrumentBroker(broker: Broker): Broker {
+  const tracer = trace.getTracer(scope);
+  const confirmDuration = metrics.getMeter(scope).createHistogram(metricNames.publishConfirm, {
+    description: 'Time from publish to broker confirmation',
+    unit: 'ms',
+  });
+  const system = broker.kind === 'sqs' ? 'aws_sqs' : 'rabbitmq';
+
+  const wrapDelivery = (delivery: Delivery): Delivery => {
+    const settle = (operation: string, run: () => Promise<void>) =>
+      tracer.startActiveSpan(`${operation}`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': system, 'messaging.operation.name': operation } }, (span) =>
+        finish(span, run()),
+      );
+    return {
+      body: delivery.body,
+      messageId: delivery.messageId,
+      headers: delivery.headers,
+      attempt: delivery.attempt,
+      ack: () => settle('ack', () => delivery.ack()),
+      retry: (delayMs, reason) => settle('retry', () => delivery.retry(delayMs, reason)),
+      deadLetter: (reason) => settle('dead_letter', () => delivery.deadLetter(reason)),
+      release: () => settle('release', () => delivery.release()),
+    };
+  };
+
+  return Object.assign(Object.create(broker) as Broker, {
+    kind: broker.kind,
+    connect: () => broker.connect(),
+    isReady: () => broker.isReady(),
+    provision: broker.provision.bind(broker),
+    queueDepth: broker.queueDepth.bind(broker),
+    listDeadLetters: broker.listDeadLetters.bind(broker),
+    replayDeadLetters: broker.replayDeadLetters.bind(broker),
+    purgeDeadLetters: broker.purgeDeadLetters.bind(broker),
+    on: broker.on.bind(broker),
+    close: () => broker.close(),
+    publish: (message) =>
+      tracer.startActiveSpan(
+        `publish ${message.type}`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': system,
+            'messaging.operation.name': 'publish',
+            'messaging.destination.name': message.type,
+            'messaging.message.id': message.id,
+            'messaging.message.body.size': message.body.length,
+          },
+        },
+        (span) => {
+          const headers = injectTraceHeaders({ ...message.headers });
+          const started = performance.now();
+          return finish(
+            span,
+            broker.publish({ ...message, headers }).then(() => {
+              confirmDuration.record(performance.now() - started, { 'messaging.system': system });
+            }),
+          );
+        },
+      ),
+    consume: (spec, listener: DeliveryListener, options) => broker.consume(spec, (delivery) => listener(wrapDelivery(delivery)), options),
+  } satisfies Broker);
+}
+
+/** Ends the span when the work settles, recording a failure. */
+export async function finish<T>(span: Span, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
