@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+// `node --import tsx` runs the entry in this one process; the tsx CLI would put a parent in front of
+// it that cannot pass on SIGKILL, leaving the real process running after a test "killed" it.
+const tsxLoader = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url));
 
 export interface FunctionProcess {
   child: ChildProcess;
@@ -15,7 +17,7 @@ export interface FunctionProcess {
 
 /** Runs a function's entry point as a real OS process, the way its container does. */
 export function startFunctionProcess(entry: string, env: Record<string, string>): FunctionProcess {
-  const child = spawn(tsx, [entry], {
+  const child = spawn(process.execPath, ['--import', pathToFileURL(tsxLoader).href, entry], {
     env: { ...process.env, HEALTH_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

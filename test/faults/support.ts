@@ -1,0 +1,157 @@
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { expect } from 'vitest';
+import { type Broker, type DeadLetter, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared';
+import { effectsTable } from '../fixtures/effects';
+import type { BrokerHarness } from '../support/brokers';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { uniqueName } from '../support/names';
+import { type FunctionProcess, startFunctionProcess } from '../support/process';
+import { waitFor } from '../support/wait';
+
+export const faultEntry = fileURLToPath(new URL('./fixtures/fault-main.ts', import.meta.url));
+
+export const message = (sender = 'haimeng') => ({
+  ts: '19941114',
+  sender,
+  messageAttributes: { publisher: 'fault-suite' },
+  sent_from_ip: '10.0.0.1',
+  priority: 1,
+});
+
+/** The queue of the fault function as the broker sees it (same settings as faultFunction's defaults). */
+export function faultSpec(name: string, overrides: Partial<QueueSpec['retry']> = {}): QueueSpec {
+  return {
+    name,
+    subscribes: ['message.published'],
+    retry: { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 1_000, multiplier: 2, ...overrides },
+    visibilityTimeoutSeconds: 5,
+  };
+}
+
+/** Publishes `count` events (ids returned in order), many confirms in flight at once. */
+export async function publishEvents(broker: Broker, count: number, sender = 'haimeng'): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => uuidv7());
+  for (let start = 0; start < ids.length; start += 500) {
+    await Promise.all(
+      ids.slice(start, start + 500).map((id) =>
+        broker.publish({ id, type: 'message.published', body: encodeEnvelope({ id, type: 'message.published', time: new Date().toISOString(), data: message(sender) }) }),
+      ),
+    );
+  }
+  return ids;
+}
+
+/** One scenario's world: a database schema with the effects table, a broker prefix, a publishing broker client. */
+export interface FaultWorld {
+  prefix: string;
+  database: TestDatabase;
+  broker: Broker;
+  /** Every row of the effects table for this function. */
+  effects(fn: string): Promise<{ event_id: string; attempt: number; at: Date }[]>;
+  effectCount(fn: string): Promise<number>;
+  /** Environment for the fault function process. */
+  env(fn: string, extra?: Record<string, string>): Record<string, string>;
+  start(fn: string, extra?: Record<string, string>): FunctionProcess;
+  tearDown(): Promise<void>;
+}
+
+export async function createFaultWorld(harness: BrokerHarness, label: string): Promise<FaultWorld> {
+  const prefix = uniqueName(label);
+  const database = await createTestDatabase(prefix);
+  await database.db.execute(effectsTable);
+  const broker = harness.create(prefix, `${prefix}-test`);
+  await broker.connect();
+  const processes: FunctionProcess[] = [];
+  const env = (fn: string, extra: Record<string, string> = {}) => ({
+    ...harness.env(prefix),
+    DATABASE_SCHEMA: prefix,
+    FIXTURE_NAME: fn,
+    ...extra,
+  });
+  return {
+    prefix,
+    database,
+    broker,
+    env,
+    effects: async (fn) =>
+      (await database.db.execute(sql`select event_id, attempt, at from effects where function_name = ${fn} order by at`)) as unknown as {
+        event_id: string;
+        attempt: number;
+        at: Date;
+      }[],
+    effectCount: async (fn) => {
+      const [row] = (await database.db.execute(sql`select count(*)::int as n from effects where function_name = ${fn}`)) as unknown as { n: number }[];
+      return row!.n;
+    },
+    start(fn, extra) {
+      const started = startFunctionProcess(faultEntry, env(fn, extra));
+      processes.push(started);
+      return started;
+    },
+    async tearDown() {
+      for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+      await Promise.all(processes.map((p) => p.exited));
+      await broker.close();
+      await harness.cleanup(prefix);
+      await database.drop();
+    },
+  };
+}
+
+/** rows = distinct ids = the published ids, each exactly once. */
+export async function expectExactlyOnce(world: FaultWorld, fn: string, ids: readonly string[]): Promise<void> {
+  const rows = await world.effects(fn);
+  const distinct = new Set(rows.map((r) => r.event_id));
+  expect({ rows: rows.length, distinct: distinct.size }).toEqual({ rows: ids.length, distinct: ids.length });
+  expect(distinct).toEqual(new Set(ids));
+}
+
+/** Waits until nothing is ready, in flight or waiting for a retry on the function's queue. */
+export async function waitForEmptyQueue(broker: Broker, spec: QueueSpec, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    `an empty ${spec.name} queue`,
+    async () => {
+      const depth = await broker.queueDepth(spec);
+      return depth.ready + depth.inFlight + depth.delayed === 0 ? depth : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}
+
+export async function deadLetters(broker: Broker, spec: QueueSpec): Promise<DeadLetter[]> {
+  return broker.listDeadLetters(spec, 1_000);
+}
+
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The function process answers /readyz with 200. */
+export async function isReady(healthPort: number): Promise<boolean> {
+  try {
+    return (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then the exit code and how long the drain took. */
+export async function terminate(process: FunctionProcess): Promise<{ code: number | null; exitMs: number }> {
+  const started = performance.now();
+  process.child.kill('SIGTERM');
+  const code = await process.exited;
+  return { code, exitMs: Math.round(performance.now() - started) };
+}
+
+/** Collects the numbers a scenario reports (printed once at the end of the file). */
+export function report(scenario: string, figures: Record<string, unknown>): void {
+  process.stdout.write(`[fault-report] ${scenario} ${JSON.stringify(figures)}\n`);
+}
