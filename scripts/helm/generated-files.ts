@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
+import { queueSpecOf } from '@qfn/shared';
 import type { FunctionPackage } from '../lib/functions';
 import { repoRoot } from '../lib/functions';
 import { renderFunctionsBlock, spliceFunctionsBlock } from './function-values';
@@ -8,6 +9,8 @@ import { brokerKinds, kedaManifests } from './keda-manifests';
 
 export const kedaDir = join(repoRoot, 'keda');
 export const valuesFile = join(repoRoot, 'helm', 'values.yaml');
+/** The provisioning hook's QUEUE_SPECS (the image holds no declarations to read them from). */
+export const queueSpecsFile = join(repoRoot, 'helm', 'files', 'queue-specs.json');
 
 const yamlOptions = { lineWidth: 0 } as const;
 
@@ -17,7 +20,7 @@ function header(source: string): string {
 
 /**
  * Every file `npm run manifests` owns, path → content: keda/<broker>/<fn>.yaml with a kustomization per
- * broker, and helm/values.yaml with its generated `functions:` block.
+ * broker, helm/values.yaml with its generated `functions:` block, and helm/files/queue-specs.json.
  */
 export function generatedFiles(packages: readonly FunctionPackage[]): Map<string, string> {
   const files = new Map<string, string>();
@@ -34,6 +37,7 @@ export function generatedFiles(packages: readonly FunctionPackage[]): Map<string
   }
   const values = readFileSync(valuesFile, 'utf8');
   files.set(valuesFile, spliceFunctionsBlock(values, renderFunctionsBlock(packages.map((p) => p.declaration))));
+  files.set(queueSpecsFile, `${JSON.stringify(packages.map((p) => queueSpecOf(p.declaration)), null, 2)}\n`);
   return files;
 }
 

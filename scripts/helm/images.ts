@@ -1,0 +1,90 @@
+import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { bundleEntries } from '../../local/supervisor/bundle';
+import { functionsDir, loadFunctions, repoRoot } from '../lib/functions';
+
+/** Something that becomes one container image: a consumer function, the publish function, or the migration runner. */
+export interface ImageTarget {
+  name: string;
+  kind: 'function' | 'publish' | 'migrate';
+  /** Bundle name (file name without .mjs) → TypeScript entry. */
+  entries: Record<string, string>;
+  dockerfile: string;
+  /** Image name under the registry, as the chart names it by default. */
+  imageName: string;
+  /** The chart value holding this image's tag. */
+  tagValue: string;
+}
+
+export const distDir = join(repoRoot, 'dist');
+
+/** Every image the project builds, from the function declarations plus publish and migrate. */
+export async function imageTargets(): Promise<ImageTarget[]> {
+  const functions = (await loadFunctions()).map(
+    (pkg): ImageTarget => ({
+      name: pkg.declaration.name,
+      kind: 'function',
+      entries: { index: pkg.entryFile },
+      dockerfile: 'docker/Dockerfile',
+      imageName: `qfn-${pkg.declaration.name}`,
+      tagValue: `functions.${pkg.declaration.name}.image.tag`,
+    }),
+  );
+  return [
+    ...functions,
+    {
+      name: 'publish',
+      kind: 'publish',
+      entries: { index: join(functionsDir, 'publish', 'src', 'main.ts') },
+      dockerfile: 'docker/Dockerfile',
+      imageName: 'qfn-publish',
+      tagValue: 'publish.image.tag',
+    },
+    {
+      name: 'migrate',
+      kind: 'migrate',
+      entries: { migrate: join(repoRoot, 'migrations', 'run.ts'), provision: join(repoRoot, 'migrations', 'provision.ts') },
+      dockerfile: 'docker/migrate.Dockerfile',
+      imageName: 'qfn-migrate',
+      tagValue: 'migrations.image.tag',
+    },
+  ];
+}
+
+export async function findImageTarget(name: string): Promise<ImageTarget> {
+  const targets = await imageTargets();
+  const target = targets.find((t) => t.name === name);
+  if (!target) throw new Error(`unknown function "${name}"; one of: ${targets.map((t) => t.name).join(', ')}`);
+  return target;
+}
+
+export interface BundleReport {
+  target: string;
+  /** Bundle file → size in bytes, and gzip-compressed (what an image layer roughly costs). */
+  files: { file: string; bytes: number; gzipBytes: number }[];
+}
+
+/**
+ * Bundles one image's code with esbuild into dist/<target>/ (one self-contained .mjs per entry; the
+ * migration runner also gets its SQL folder), replacing what was there.
+ *
+ * @example
+ * const report = await buildImageBundle(await findImageTarget('store-message')); // dist/store-message/index.mjs
+ */
+export async function buildImageBundle(target: ImageTarget, outRoot = distDir): Promise<BundleReport> {
+  const outDir = join(outRoot, target.name);
+  rmSync(outDir, { recursive: true, force: true });
+  await bundleEntries(
+    Object.entries(target.entries).map(([name, entryFile]) => ({ name, entryFile })),
+    outDir,
+  );
+  if (target.kind === 'migrate') cpSync(join(repoRoot, 'migrations', 'sql'), join(outDir, 'sql'), { recursive: true });
+  const files = readdirSync(outDir)
+    .filter((file) => file.endsWith('.mjs'))
+    .map((file) => {
+      const path = join(outDir, file);
+      return { file: join(target.name, file), bytes: statSync(path).size, gzipBytes: gzipSync(readFileSync(path)).length };
+    });
+  return { target: target.name, files };
+}
