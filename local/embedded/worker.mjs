@@ -1,0 +1,42 @@
+// Runs one embedded service (the SQS emulator or PGlite behind the Postgres wire protocol) on its own
+// thread, so its work never stalls the runner's timers. Plain JavaScript: worker threads load it with
+// Node's own loader, whether the runner runs under tsx or vitest.
+import { parentPort, workerData } from 'node:worker_threads';
+
+/** @type {{ kind: 'sqs' | 'postgres', port: number, dataDir?: string, maxConnections?: number }} */
+const settings = workerData;
+/** @type {() => Promise<void>} */
+let stop = async () => {};
+
+async function start() {
+  if (settings.kind === 'sqs') {
+    const { startFauxqs } = await import('fauxqs');
+    const server = await startFauxqs({ port: settings.port, host: '127.0.0.1', logger: false });
+    stop = () => server.stop();
+    return server.port;
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const db = await PGlite.create(settings.dataDir);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: settings.port, maxConnections: settings.maxConnections });
+  await server.start();
+  stop = async () => {
+    await server.stop();
+    await db.close();
+  };
+  return Number(server.getServerConn().split(':').at(-1));
+}
+
+parentPort.on('message', async (message) => {
+  if (message?.type !== 'stop') return;
+  try {
+    await stop();
+  } finally {
+    parentPort.postMessage({ type: 'stopped' });
+  }
+});
+
+start().then(
+  (port) => parentPort.postMessage({ type: 'ready', port }),
+  (error) => parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) }),
+);

@@ -1,0 +1,327 @@
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createBroker,
+  createDatabase,
+  migrateDatabase,
+  queueSpecOf,
+  type Broker,
+  type DatabaseHandle,
+  type QueueSpec,
+  type ScalingPolicy,
+} from '@qfn/shared';
+import { functionsDir, loadFunctions, repoRoot, type FunctionPackage } from '../scripts/lib/functions';
+import { hpaDefaults, type HpaSettings } from './autoscaler/hpa';
+import type { ScaleDecision } from './autoscaler/decide';
+import { FunctionAutoscaler } from './autoscaler/loop';
+import type { LocalConfig, ScalingOverrides } from './config';
+import { startInfrastructure, type Infrastructure, type InfrastructureDescription } from './infrastructure';
+import { prepareLaunchers, type Launcher } from './supervisor/launch';
+import { ReplicaSet, type BackoffPolicy, type ReplicaSetEvents, type ReplicaSetStatus } from './supervisor/replica-set';
+import { MetricsSampler } from './status/sampler';
+import { startStatusServer, type StatusServer } from './status/server';
+
+/** A consumer function the runner runs; `env` is added to its replicas' environment. */
+export interface LocalFunction extends FunctionPackage {
+  env?: Record<string, string>;
+}
+
+export interface LocalRunnerOptions {
+  config: LocalConfig;
+  /** Every function under functions/ (loadFunctions) when absent. */
+  functions?: LocalFunction[];
+  /** The publish function's entry point; functions/publish/src/main.ts when absent, none when false. */
+  publishEntry?: string | false;
+  backoff?: BackoffPolicy;
+}
+
+export type ReplicaEvent =
+  | ({ type: 'started' } & ReplicaSetEvents['replica_started'][0])
+  | ({ type: 'ready' } & ReplicaSetEvents['replica_ready'][0])
+  | ({ type: 'stopped' } & ReplicaSetEvents['replica_stopped'][0])
+  | ({ type: 'crashed' } & ReplicaSetEvents['replica_crashed'][0]);
+
+export interface LocalRunnerEvents {
+  /** A step of starting or stopping, for the operator. */
+  notice: [string];
+  /** Every scaling decision, changes and holds. */
+  decision: [ScaleDecision];
+  replica: [ReplicaEvent];
+  output: [ReplicaSetEvents['output'][0]];
+}
+
+export interface FunctionStatus {
+  name: string;
+  scaling: ScalingPolicy;
+  /** Ready + in flight + delayed as the broker reports them; `scalerValue` is what KEDA's scaler reads (ready + in flight). */
+  depth: { ready: number; inFlight: number; delayed: number; scalerValue: number } | null;
+  depthError: string | null;
+  replicas: ReplicaSetStatus;
+  /** Messages received by replicas and not yet settled. */
+  inFlight: number | null;
+  processed: number;
+  processedPerSecond: number;
+  lastScale: ScaleDecision | null;
+  lastDecision: ScaleDecision | null;
+}
+
+export interface LocalStatus {
+  startedAt: string;
+  uptimeSeconds: number;
+  publishUrl: string | null;
+  statusUrl: string | null;
+  infrastructure: InfrastructureDescription;
+  publish: ReplicaSetStatus | null;
+  functions: FunctionStatus[];
+  /** The last scale changes, newest last. */
+  scaleEvents: ScaleDecision[];
+}
+
+interface RunningFunction {
+  pkg: LocalFunction;
+  spec: QueueSpec;
+  policy: ScalingPolicy;
+  replicas: ReplicaSet;
+  autoscaler: FunctionAutoscaler;
+}
+
+const keptScaleEvents = 50;
+
+/** A declaration's scaling policy with the local overrides applied (`*` first, then the function's own). */
+export function localScalingPolicy(name: string, declared: ScalingPolicy, overrides: ScalingOverrides | undefined): ScalingPolicy {
+  const policy = { ...declared, ...overrides?.['*'], ...overrides?.[name] };
+  if (policy.minReplicaCount > policy.maxReplicaCount) {
+    throw new Error(`${name}: minReplicaCount ${policy.minReplicaCount} exceeds maxReplicaCount ${policy.maxReplicaCount} after LOCAL_SCALING`);
+  }
+  return policy;
+}
+
+/**
+ * The whole app on one machine: broker and database (embedded unless configured), migrations, the
+ * publish function, and every consumer function as real processes scaled by KEDA's and the HPA's rules.
+ *
+ * @example
+ * const runner = new LocalRunner({ config: loadConfig(localConfig) });
+ * runner.on('decision', (d) => d.from !== d.to && console.log(d.reason));
+ * await runner.start();
+ * // …
+ * await runner.stop();
+ */
+export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
+  readonly #functions = new Map<string, RunningFunction>();
+  readonly #scaleEvents: ScaleDecision[] = [];
+  readonly #startedAt = new Date();
+  #infrastructure: Infrastructure | undefined;
+  #broker: Broker | undefined;
+  #database: DatabaseHandle | undefined;
+  #sampler: MetricsSampler | undefined;
+  #statusServer: StatusServer | undefined;
+  #publish: ReplicaSet | undefined;
+  #bundleDir: string | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: LocalRunnerOptions) {
+    super();
+  }
+
+  get publishUrl(): string | null {
+    return this.#publish ? `http://127.0.0.1:${this.options.config.PORT}` : null;
+  }
+
+  get statusUrl(): string | null {
+    return this.#statusServer ? `http://127.0.0.1:${this.#statusServer.port}/_local/status` : null;
+  }
+
+  /** The replicas of a function (tests stop them mid-stream through it). */
+  replicaSet(name: string): ReplicaSet | undefined {
+    return name === 'publish' ? this.#publish : this.#functions.get(name)?.replicas;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.#start();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
+    const { config } = this.options;
+    const functions = await this.#selectFunctions();
+    const policies = new Map(functions.map((fn) => [fn.declaration.name, localScalingPolicy(fn.declaration.name, fn.declaration.scaling, config.LOCAL_SCALING)]));
+
+    const poolOverride = Number(process.env['DATABASE_POOL_SIZE']) || undefined;
+    const publishPool = poolOverride ?? 5;
+    const functionPools = functions.reduce((sum, fn) => sum + policies.get(fn.declaration.name)!.maxReplicaCount * (poolOverride ?? fn.declaration.poolSize), 0);
+    // Every pool at its largest, plus the runner's own connection and the migrator's.
+    const maxConnections = functionPools + publishPool + 2;
+
+    this.emit('notice', 'starting the broker and the database');
+    this.#infrastructure = await startInfrastructure(config, { maxConnections });
+    const { description, env: infraEnv } = this.#infrastructure;
+    this.emit('notice', `broker: ${description.broker.kind}${description.broker.embedded ? ' (embedded emulator)' : ''} at ${description.broker.endpoint}`);
+    this.emit(
+      'notice',
+      `database: ${description.database.embedded ? `PGlite (embedded, ${description.database.dataDir ? `data in ${description.database.dataDir}` : 'in memory'}, ${maxConnections} connections)` : 'Postgres'} at ${description.database.url}`,
+    );
+
+    const migrationStarted = performance.now();
+    await migrateDatabase({
+      url: infraEnv['DATABASE_URL']!,
+      schema: config.DATABASE_SCHEMA,
+      migrationsFolder: join(repoRoot, 'migrations', 'sql'),
+      waitTimeoutMs: 30_000,
+    });
+    this.emit('notice', `migrations applied (${Math.round(performance.now() - migrationStarted)} ms)`);
+
+    this.#broker = await createBroker(this.#infrastructure.config, `${config.QUEUE_PREFIX}-local-runner`);
+    await this.#broker.connect();
+    for (const fn of functions) await this.#broker.provision(queueSpecOf(fn.declaration));
+    this.emit('notice', `queues provisioned for ${functions.map((fn) => fn.declaration.name).join(', ') || 'no functions'}`);
+
+    const publishEntry = this.options.publishEntry ?? join(functionsDir, 'publish', 'src', 'main.ts');
+    const buildStarted = performance.now();
+    this.#bundleDir = mkdtempSync(join(tmpdir(), 'qfn-local-'));
+    const launchers = await prepareLaunchers(
+      config.LOCAL_RUNTIME,
+      [
+        ...functions.map((fn) => ({ name: fn.declaration.name, entryFile: fn.entryFile })),
+        ...(publishEntry && existsSync(publishEntry) ? [{ name: 'publish', entryFile: publishEntry }] : []),
+      ],
+      { outDir: this.#bundleDir, cwd: repoRoot },
+    );
+    if (config.LOCAL_RUNTIME === 'bundle') this.emit('notice', `functions bundled (${Math.round(performance.now() - buildStarted)} ms)`);
+
+    const baseEnv = { ...process.env, ...infraEnv };
+    const publishLauncher = launchers.get('publish');
+    if (publishLauncher) {
+      this.#publish = this.#replicaSet('publish', publishLauncher, { ...baseEnv, PORT: String(config.PORT) }, 10);
+      this.#publish.scale(1);
+    }
+
+    const hpa: HpaSettings = { ...hpaDefaults, syncPeriodSeconds: config.LOCAL_HPA_SYNC_PERIOD_SECONDS };
+    for (const fn of functions) {
+      const name = fn.declaration.name;
+      const spec = queueSpecOf(fn.declaration);
+      const policy = policies.get(name)!;
+      const replicas = this.#replicaSet(name, launchers.get(name)!, { ...baseEnv, ...fn.env, HEALTH_PORT: '0' }, fn.declaration.shutdownGracePeriodSeconds);
+      const broker = this.#broker;
+      const autoscaler = new FunctionAutoscaler({
+        name,
+        policy,
+        hpa,
+        readDepth: async () => {
+          const depth = await broker.queueDepth(spec);
+          return depth.ready + depth.inFlight;
+        },
+        scale: (count) => replicas.scale(count),
+      });
+      autoscaler.on('decision', (decision) => {
+        if (decision.from !== decision.to) {
+          this.#scaleEvents.push(decision);
+          if (this.#scaleEvents.length > keptScaleEvents) this.#scaleEvents.shift();
+        }
+        this.emit('decision', decision);
+      });
+      this.#functions.set(name, { pkg: fn, spec, policy, replicas, autoscaler });
+    }
+
+    this.#database = createDatabase({ url: infraEnv['DATABASE_URL']!, schema: config.DATABASE_SCHEMA, poolSize: 1, applicationName: 'local-runner' });
+    this.#sampler = new MetricsSampler({
+      functions: [...this.#functions.values()].map((fn) => fn.spec),
+      broker: this.#broker,
+      db: this.#database.db,
+      hasReplicas: (name) => (this.#functions.get(name)?.replicas.status().replicas.length ?? 0) > 0,
+    });
+    await this.#sampler.start();
+    for (const fn of this.#functions.values()) fn.autoscaler.start();
+
+    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status());
+    this.emit('notice', `status at ${this.statusUrl}`);
+  }
+
+  async #selectFunctions(): Promise<LocalFunction[]> {
+    const all = this.options.functions ?? (await loadFunctions());
+    const wanted = this.options.config.LOCAL_FUNCTIONS;
+    if (!wanted) return all;
+    const unknown = wanted.filter((name) => !all.some((fn) => fn.declaration.name === name));
+    if (unknown.length > 0) throw new Error(`LOCAL_FUNCTIONS names unknown functions: ${unknown.join(', ')}`);
+    return all.filter((fn) => wanted.includes(fn.declaration.name));
+  }
+
+  #replicaSet(name: string, launcher: Launcher, env: NodeJS.ProcessEnv, graceSeconds: number): ReplicaSet {
+    const set = new ReplicaSet({
+      name,
+      launch: launcher(env),
+      shutdownGracePeriodSeconds: graceSeconds,
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+    });
+    set.on('replica_started', (event) => this.emit('replica', { type: 'started', ...event }));
+    set.on('replica_ready', (event) => this.emit('replica', { type: 'ready', ...event }));
+    set.on('replica_stopped', (event) => this.emit('replica', { type: 'stopped', ...event }));
+    set.on('replica_crashed', (event) => this.emit('replica', { type: 'crashed', ...event }));
+    set.on('output', (event) => this.emit('output', event));
+    return set;
+  }
+
+  status(): LocalStatus {
+    const functions: FunctionStatus[] = [...this.#functions.values()].map((fn) => {
+      const metrics = this.#sampler?.metrics(fn.spec.name);
+      const depth = metrics?.depth;
+      return {
+        name: fn.spec.name,
+        scaling: fn.policy,
+        depth: depth ? { ...depth, scalerValue: depth.ready + depth.inFlight } : null,
+        depthError: metrics?.depthError ?? null,
+        replicas: fn.replicas.status(),
+        inFlight: depth ? depth.inFlight : null,
+        processed: metrics?.processed ?? 0,
+        processedPerSecond: Math.round((metrics?.processedPerSecond ?? 0) * 10) / 10,
+        lastScale: fn.autoscaler.lastChange ?? null,
+        lastDecision: fn.autoscaler.lastDecision ?? null,
+      };
+    });
+    return {
+      startedAt: this.#startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt.getTime()) / 1000),
+      publishUrl: this.publishUrl,
+      statusUrl: this.statusUrl,
+      infrastructure: this.#infrastructure?.description ?? {
+        broker: { kind: 'sqs', embedded: false, endpoint: '' },
+        database: { embedded: false, url: '', dataDir: undefined },
+      },
+      publish: this.#publish?.status() ?? null,
+      functions,
+      scaleEvents: [...this.#scaleEvents],
+    };
+  }
+
+  /** Stops polling, drains every replica (SIGTERM, grace period), then the publish function and the infrastructure. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await Promise.all([...this.#functions.values()].map((fn) => fn.autoscaler.stop()));
+    await this.#sampler?.stop();
+    await this.#statusServer?.close();
+    if (this.#functions.size > 0) this.emit('notice', 'stopping function replicas (SIGTERM, waiting for the drain)');
+    await Promise.all([...this.#functions.values()].map((fn) => fn.replicas.stop()));
+    await this.#publish?.stop();
+    await this.#broker?.close().catch(() => {});
+    await this.#database?.close().catch(() => {});
+    if (this.#infrastructure) this.emit('notice', 'stopping the broker and the database');
+    await this.#infrastructure?.stop();
+    if (this.#bundleDir) rmSync(this.#bundleDir, { recursive: true, force: true });
+  }
+
+  /** SIGKILLs every process at once: the last resort when the runner itself is exiting abruptly. */
+  kill(): void {
+    for (const fn of this.#functions.values()) fn.replicas.kill();
+    this.#publish?.kill();
+  }
+}
