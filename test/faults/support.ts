@@ -49,7 +49,7 @@ export interface FaultWorld {
   database: TestDatabase;
   broker: Broker;
   /** Every row of the effects table for this function. */
-  effects(fn: string): Promise<{ event_id: string; attempt: number; at: Date }[]>;
+  effects(fn: string): Promise<{ event_id: string; attempt: number; atMs: number }[]>;
   effectCount(fn: string): Promise<number>;
   /** Environment for the fault function process. */
   env(fn: string, extra?: Record<string, string>): Record<string, string>;
@@ -76,11 +76,11 @@ export async function createFaultWorld(harness: BrokerHarness, label: string): P
     broker,
     env,
     effects: async (fn) =>
-      (await database.db.execute(sql`select event_id, attempt, at from effects where function_name = ${fn} order by at`)) as unknown as {
-        event_id: string;
-        attempt: number;
-        at: Date;
-      }[],
+      (
+        (await database.db.execute(
+          sql`select event_id, attempt, (extract(epoch from at) * 1000)::float8 as at_ms from effects where function_name = ${fn} order by at`,
+        )) as unknown as { event_id: string; attempt: number; at_ms: number }[]
+      ).map((r) => ({ event_id: r.event_id, attempt: r.attempt, atMs: Number(r.at_ms) })),
     effectCount: async (fn) => {
       const [row] = (await database.db.execute(sql`select count(*)::int as n from effects where function_name = ${fn}`)) as unknown as { n: number }[];
       return row!.n;

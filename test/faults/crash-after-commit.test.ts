@@ -1,0 +1,65 @@
+/**
+ * Fault 4: the process dies after a message's transaction committed and before its ack. The broker
+ * redelivers it; the inbox row absorbs the redelivery, so its effect exists exactly once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { brokerHarnesses } from '../support/brokers';
+import { waitFor } from '../support/wait';
+import {
+  createFaultWorld,
+  deadLetters,
+  expectExactlyOnce,
+  faultSpec,
+  type FaultWorld,
+  publishEvents,
+  report,
+  terminate,
+  waitForEmptyQueue,
+} from './support';
+
+const messages = 50;
+
+describe.each(brokerHarnesses)('crash between commit and ack on $kind', (harness) => {
+  let world: FaultWorld | undefined;
+  afterEach(async () => {
+    await world?.tearDown();
+    await harness.tearDown();
+  });
+
+  it('absorbs the redelivery in the inbox: exactly one effect', async () => {
+    await harness.setUp();
+    world = await createFaultWorld(harness, 'crashack');
+    const fn = 'crash-ack';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const ids = await publishEvents(world.broker, messages);
+    const victim = ids[10]!;
+    const env = { FAULT_CRASH_AFTER_COMMIT_EVENT: victim, LOG_LEVEL: 'debug', FAULT_CONCURRENCY: '1' };
+
+    const first = world.start(fn, env);
+    expect(await first.exited).toBe(70);
+    expect(first.logs.find((l) => l['msg'] === 'crashing before ack')).toMatchObject({ eventId: victim });
+    const committed = await world.effects(fn);
+    expect(committed.filter((r) => r.event_id === victim)).toHaveLength(1);
+
+    // The replacement replica, still armed to crash on the victim's first attempt: the redelivery is attempt 2.
+    const second = world.start(fn, env);
+    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000);
+    await waitFor('the victim acknowledged', () =>
+      second.logs.find((l) => l['msg'] === 'message processed' && l['eventId'] === victim),
+    );
+    await waitForEmptyQueue(world.broker, spec);
+    expect(await deadLetters(world.broker, spec)).toEqual([]);
+    await expectExactlyOnce(world, fn, ids);
+    const redelivery = second.logs.find((l) => l['msg'] === 'message processed' && l['eventId'] === victim)!;
+    expect(redelivery).toMatchObject({ duplicate: true, attempt: 2 });
+    expect(await terminate(second)).toMatchObject({ code: 0 });
+    report(`crash-after-commit/${harness.kind}`, {
+      messages,
+      committedBeforeCrash: committed.length,
+      victimRows: 1,
+      redeliveryAttempt: redelivery['attempt'],
+      redeliveryDuplicate: redelivery['duplicate'],
+    });
+  }, 90_000);
+});

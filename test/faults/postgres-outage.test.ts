@@ -1,0 +1,76 @@
+/**
+ * Fault 3: Postgres goes away mid-stream. The machine's Postgres serves other tests, so the outage is
+ * made by a TCP proxy between the function and Postgres: every open connection is reset and new ones
+ * are refused for a few seconds. Handlers fail, messages are retried, nothing is acked before its commit.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { brokerHarnesses } from '../support/brokers';
+import { databaseUrl } from '../support/database';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { waitFor } from '../support/wait';
+import {
+  createFaultWorld,
+  deadLetters,
+  expectExactlyOnce,
+  faultSpec,
+  type FaultWorld,
+  publishEvents,
+  report,
+  terminate,
+  waitForEmptyQueue,
+} from './support';
+
+const messages = 1_000;
+const outageMs = 3_000;
+
+describe.each(brokerHarnesses)('Postgres outage on $kind', (harness) => {
+  let world: FaultWorld | undefined;
+  let proxy: TcpProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    await world?.tearDown();
+    await harness.tearDown();
+  });
+
+  it('retries every message that failed during the outage and commits each exactly once', async () => {
+    await harness.setUp();
+    world = await createFaultWorld(harness, 'pgoutage');
+    const target = new URL(databaseUrl);
+    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    const fn = 'pg-outage';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const ids = await publishEvents(world.broker, messages);
+    const consumer = world.start(fn, { DATABASE_URL: proxy.via(databaseUrl), FIXTURE_WORK_MS: '10' });
+    await waitFor('some progress', async () => (await world!.effectCount(fn)) >= 150, 30_000, 20);
+
+    proxy.refuse(true);
+    const resetConnections = proxy.reset();
+    const atOutage = await world.effectCount(fn);
+    await sleep(outageMs);
+    const duringOutage = (await world.effectCount(fn)) - atOutage;
+    proxy.refuse(false);
+
+    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000, 100);
+    await waitForEmptyQueue(world.broker, spec);
+    expect(await deadLetters(world.broker, spec)).toEqual([]);
+    await expectExactlyOnce(world, fn, ids);
+    const retried = consumer.logs.filter((l) => l['msg'] === 'message failed; will retry');
+    expect(retried.length).toBeGreaterThan(0);
+    expect(duringOutage).toBe(0);
+    expect(consumer.child.exitCode).toBeNull();
+    const rows = await world.effects(fn);
+    const { code, exitMs } = await terminate(consumer);
+    expect(code).toBe(0);
+    report(`postgres-outage/${harness.kind}`, {
+      messages,
+      outageMs,
+      resetConnections,
+      effectsBeforeOutage: atOutage,
+      retriesLogged: retried.length,
+      rowsCommittedOnLaterAttempt: rows.filter((r) => r.attempt > 1).length,
+      exitMs,
+    });
+  }, 120_000);
+});

@@ -1,0 +1,87 @@
+/**
+ * Fault 6: SIGTERM under load, what KEDA's scale-down does to a replica. In-flight messages finish
+ * (or, when they cannot within the grace period, go back to the queue) and the process exits within
+ * its grace period; the replica that takes over processes the rest, nothing twice.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { brokerHarnesses } from '../support/brokers';
+import { waitFor } from '../support/wait';
+import {
+  createFaultWorld,
+  deadLetters,
+  expectExactlyOnce,
+  faultSpec,
+  type FaultWorld,
+  publishEvents,
+  report,
+  terminate,
+  waitForEmptyQueue,
+} from './support';
+
+describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
+  let world: FaultWorld | undefined;
+  afterEach(async () => {
+    await world?.tearDown();
+    await harness.tearDown();
+  });
+
+  it('finishes in-flight messages and exits within the grace period', async () => {
+    await harness.setUp();
+    world = await createFaultWorld(harness, 'sigterm');
+    const fn = 'drained';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const messages = 1_000;
+    const graceSeconds = 5;
+    const ids = await publishEvents(world.broker, messages);
+    const env = { FIXTURE_WORK_MS: '50', SHUTDOWN_GRACE_PERIOD_SECONDS: String(graceSeconds) };
+
+    const first = world.start(fn, env);
+    await waitFor('some progress', async () => (await world!.effectCount(fn)) >= 100, 30_000, 20);
+    const { code, exitMs } = await terminate(first);
+    expect(code).toBe(0);
+    expect(exitMs).toBeLessThan(graceSeconds * 1000);
+    const draining = first.logs.find((l) => l['msg'] === 'draining')!;
+    expect(first.logs.find((l) => l['msg'] === 'stopped')).toMatchObject({ drained: true });
+    const afterFirst = await world.effectCount(fn);
+    expect(afterFirst).toBeLessThan(messages);
+
+    const second = world.start(fn, env);
+    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000, 100);
+    await waitForEmptyQueue(world.broker, spec);
+    expect(await deadLetters(world.broker, spec)).toEqual([]);
+    await expectExactlyOnce(world, fn, ids);
+    expect((await terminate(second)).code).toBe(0);
+    report(`sigterm-drain/${harness.kind}`, { messages, graceSeconds, inFlightAtSignal: draining['inFlight'], exitMs, doneByFirst: afterFirst });
+  }, 120_000);
+
+  it('hands back messages that cannot finish in time and still exits within the grace period', async () => {
+    await harness.setUp();
+    world = await createFaultWorld(harness, 'sigtermslow');
+    const fn = 'too-slow';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const messages = 40;
+    const graceSeconds = 1;
+    const ids = await publishEvents(world.broker, messages);
+
+    // Each handler needs 4 s inside its transaction: none can finish within a 1 s grace period.
+    const first = world.start(fn, { FIXTURE_WORK_MS: '4000', SHUTDOWN_GRACE_PERIOD_SECONDS: String(graceSeconds) });
+    await first.waitForLog('consuming', 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const { code, exitMs } = await terminate(first);
+    expect(code).toBe(0);
+    expect(first.logs.find((l) => l['msg'] === 'stopped')).toMatchObject({ drained: false });
+    expect(exitMs).toBeLessThan(graceSeconds * 1000 + 1_000);
+    const inFlight = Number(first.logs.find((l) => l['msg'] === 'draining')!['inFlight']);
+    expect(inFlight).toBeGreaterThan(0);
+    expect(await world.effectCount(fn)).toBe(0);
+
+    const second = world.start(fn, { FIXTURE_WORK_MS: '0' });
+    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000, 100);
+    await waitForEmptyQueue(world.broker, spec);
+    await expectExactlyOnce(world, fn, ids);
+    expect((await terminate(second)).code).toBe(0);
+    report(`sigterm-handback/${harness.kind}`, { messages, graceSeconds, inFlightAtSignal: inFlight, exitMs });
+  }, 120_000);
+});
