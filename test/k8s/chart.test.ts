@@ -1,0 +1,217 @@
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { topologyNames } from '@qfn/shared/queue/rabbitmq/topology';
+import { sqsQueueNames } from '@qfn/shared/queue/sqs/names';
+import { loadFunctions } from '../../scripts/lib/functions';
+import { inlineCredentials } from './support/credentials';
+import { helmBinaries, helmLint, render, valueSetsDir, type Manifest } from './support/helm';
+import { schemaErrors } from './support/models';
+import { podSecurityViolations, podSpecOf } from './support/pod-security';
+import { createFieldChecker, type FieldChecker } from './support/strict-fields';
+import { podIdentityProviders, triggerRules } from './support/keda-rules';
+import { effectiveValues } from './support/values';
+
+const binaries = helmBinaries();
+const declared = (await loadFunctions()).map((pkg) => pkg.declaration.name);
+
+const valueSets = [
+  { name: 'rabbitmq', file: 'rabbitmq-values.yaml' },
+  { name: 'sqs', file: 'sqs-values.yaml' },
+  { name: 'sqs with IAM roles', file: 'sqs-irsa-values.yaml' },
+  { name: 'one function disabled', file: 'function-disabled-values.yaml' },
+  { name: 'production-like', file: 'production-values.yaml' },
+];
+
+let checkFields: FieldChecker;
+beforeAll(() => {
+  checkFields = createFieldChecker();
+});
+
+const ofKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+const envOf = (container: any, name: string) => (container.env ?? []).find((e: any) => e.name === name);
+
+it('finds Helm 3 and Helm 4', () => {
+  expect(binaries.map((b) => b.major).sort()).toEqual(expect.arrayContaining([3, 4]));
+});
+
+describe.each(binaries)('chart on Helm $version', (binary) => {
+  it.each(valueSets)('lints cleanly with the $name values', ({ file }) => {
+    const result = helmLint(binary, { valueFiles: [join(valueSetsDir, file)], set: { 'keda.requireApi': false } });
+    expect(result.stderr + result.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(result.status).toBe(0);
+  });
+
+  describe.each(valueSets)('rendered with the $name values', ({ file }) => {
+    const valueFile = join(valueSetsDir, file);
+    const values = effectiveValues(valueFile);
+    const enabled = Object.entries(values.functions as Record<string, any>)
+      .filter(([, fn]) => fn.enabled)
+      .map(([name]) => name);
+    let manifests: Manifest[];
+    beforeAll(() => {
+      manifests = render(binary, { valueFiles: [valueFile] });
+    });
+
+    it('passes the Kubernetes and KEDA 2.19 schemas, document by document', () => {
+      expect(manifests.length).toBeGreaterThan(5);
+      expect(manifests.flatMap((m) => schemaErrors(m).map((e) => `${m.kind}/${m.metadata.name}: ${e}`))).toEqual([]);
+    });
+
+    it('has no field its kind does not know', () => {
+      expect(manifests.flatMap((m) => checkFields(m).map((f) => `${m.kind}/${m.metadata.name}${f}`))).toEqual([]);
+    });
+
+    it('runs every pod under Pod Security Standards "restricted", read-only root, /tmp on an emptyDir, no API token', () => {
+      const pods = manifests.filter((m) => podSpecOf(m));
+      expect(pods.length).toBe(enabled.length + 1 + 2 + 1); // functions, publish, migrate + provision hooks, helm test
+      expect(pods.flatMap(podSecurityViolations)).toEqual([]);
+      const serviceAccount = ofKind(manifests, 'ServiceAccount')[0];
+      expect(serviceAccount?.automountServiceAccountToken).toBe(false);
+    });
+
+    it('gives each enabled function one Deployment and one ScaledObject targeting it, with its declared scaling', () => {
+      const deployments = ofKind(manifests, 'Deployment').filter((d) => d.metadata.labels?.['qfn.dev/function']);
+      expect(deployments.map((d) => d.metadata.labels!['qfn.dev/function']).sort()).toEqual([...enabled].sort());
+      const scaledObjects = ofKind(manifests, 'ScaledObject');
+      expect(scaledObjects).toHaveLength(enabled.length + 1);
+      for (const name of enabled) {
+        const fn = values.functions[name];
+        const deployment = deployments.find((d) => d.metadata.labels!['qfn.dev/function'] === name)!;
+        const targeting = scaledObjects.filter((so) => so.spec.scaleTargetRef.name === deployment.metadata.name);
+        expect(targeting, name).toHaveLength(1);
+        const spec = targeting[0]!.spec;
+        expect(spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
+        expect(deployment.spec.replicas, 'replicas belong to KEDA').toBeUndefined();
+        expect({
+          minReplicaCount: spec.minReplicaCount,
+          maxReplicaCount: spec.maxReplicaCount,
+          pollingInterval: spec.pollingInterval,
+          cooldownPeriod: spec.cooldownPeriod,
+          stabilization: spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds,
+        }).toEqual({
+          minReplicaCount: fn.scaling.minReplicaCount,
+          maxReplicaCount: fn.scaling.maxReplicaCount,
+          pollingInterval: fn.scaling.pollingInterval,
+          cooldownPeriod: fn.scaling.cooldownPeriod,
+          stabilization: fn.scaling.scaleDownStabilizationWindowSeconds,
+        });
+        const pod = deployment.spec.template.spec;
+        expect(pod.terminationGracePeriodSeconds).toBe(fn.shutdownGracePeriodSeconds + values.functionDefaults.drainMarginSeconds);
+        const container = pod.containers[0];
+        expect(envOf(container, 'DATABASE_POOL_SIZE').value).toBe(String(fn.poolSize));
+        expect(envOf(container, 'FUNCTION_CONCURRENCY').value).toBe(String(fn.concurrency));
+        expect(envOf(container, 'BROKER').value).toBe(values.broker.type);
+        expect(container.image).toMatch(new RegExp(`qfn-${name}:${fn.image.tag || values.global.imageTag || '0.1.0'}$`));
+        expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+      }
+    });
+
+    it('scales functions on their queues with triggers and metadata KEDA knows, credentials only by reference', () => {
+      const auths = new Map(ofKind(manifests, 'TriggerAuthentication').map((a) => [a.metadata.name, a.spec]));
+      const prefix = values.broker.queuePrefix;
+      for (const so of ofKind(manifests, 'ScaledObject')) {
+        for (const trigger of so.spec.triggers) {
+          const rule = triggerRules[trigger.type];
+          expect(rule, `trigger type ${trigger.type}`).toBeDefined();
+          expect(Object.keys(trigger.metadata).filter((key) => !rule!.metadata.includes(key))).toEqual([]);
+          for (const oneOf of rule!.required) expect(oneOf.some((key) => key in trigger.metadata), `${so.metadata.name} needs ${oneOf}`).toBe(true);
+          if (trigger.type === 'cpu' || trigger.type === 'memory') continue;
+          const auth = auths.get(trigger.authenticationRef?.name);
+          expect(auth, `${so.metadata.name} TriggerAuthentication`).toBeDefined();
+          for (const ref of auth!.secretTargetRef ?? []) {
+            expect(rule!.authParameters).toContain(ref.parameter);
+            expect(ref.name).toBe(values.existingSecret);
+          }
+          if (auth!.podIdentity) expect(podIdentityProviders).toContain(auth!.podIdentity.provider);
+          const fn = so.metadata.labels!['qfn.dev/function']!;
+          const scaling = values.functions[fn].scaling;
+          if (trigger.type === 'rabbitmq') {
+            expect(values.broker.type).toBe('rabbitmq');
+            expect(trigger.metadata).toMatchObject({
+              protocol: 'http',
+              mode: 'QueueLength',
+              value: String(scaling.targetQueueLength),
+              activationValue: String(scaling.activationQueueLength),
+              queueName: topologyNames(prefix).queue(fn),
+            });
+            expect(auth!.secretTargetRef.map((r: any) => r.parameter)).toEqual(['host']);
+          } else {
+            expect(trigger.type).toBe('aws-sqs-queue');
+            expect(trigger.metadata).toMatchObject({
+              queueLength: String(scaling.targetQueueLength),
+              activationQueueLength: String(scaling.activationQueueLength),
+              scaleOnInFlight: 'true',
+              awsRegion: values.broker.sqs.region,
+            });
+            expect(trigger.metadata.queueURL.split('/').pop()).toBe(sqsQueueNames(prefix).queue(fn));
+            if (values.broker.sqs.kedaAuth === 'podIdentity') expect(auth!.podIdentity.provider).toBe('aws');
+            else expect(auth!.secretTargetRef.map((r: any) => r.parameter).sort()).toEqual(['awsAccessKeyID', 'awsSecretAccessKey']);
+          }
+        }
+      }
+    });
+
+    it('serves publish behind a Service, scaled on CPU by KEDA and never to zero', () => {
+      const so = ofKind(manifests, 'ScaledObject').find((s) => s.metadata.labels!['app.kubernetes.io/component'] === 'publish')!;
+      expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+      expect(so.spec.triggers.map((t: any) => t.type)).toEqual(['cpu']);
+      const deployment = ofKind(manifests, 'Deployment').find((d) => d.metadata.name === so.spec.scaleTargetRef.name)!;
+      expect(deployment.spec.template.spec.containers[0].resources.requests.cpu).toBeDefined();
+      const service = ofKind(manifests, 'Service')[0]!;
+      expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+      expect(ofKind(manifests, 'Ingress')).toHaveLength(values.publish.ingress.enabled ? 1 : 0);
+    });
+
+    it('migrates, then provisions the enabled functions\' queues, as ordered hooks; helm test round-trips a message', () => {
+      const jobs = ofKind(manifests, 'Job');
+      const hook = (component: string) => jobs.find((j) => j.metadata.labels!['app.kubernetes.io/component'] === component)!;
+      const [migrate, provision] = [hook('migrate'), hook('provision')];
+      for (const job of [migrate, provision]) {
+        expect(job.metadata.annotations).toMatchObject({
+          'helm.sh/hook': 'pre-install,pre-upgrade',
+          'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+        });
+        expect(job.spec.backoffLimit).toBeGreaterThanOrEqual(0);
+        expect(job.spec.activeDeadlineSeconds).toBeGreaterThan(0);
+        expect(envOf(job.spec.template.spec.containers[0], 'DATABASE_URL').valueFrom.secretKeyRef.name).toBe(values.existingSecret);
+      }
+      expect(Number(migrate.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(Number(provision.metadata.annotations!['helm.sh/hook-weight']));
+      expect(envOf(migrate.spec.template.spec.containers[0], 'MIGRATE_WAIT_SECONDS').value).toBe(String(values.migrations.waitSeconds));
+      const specs = JSON.parse(envOf(provision.spec.template.spec.containers[0], 'QUEUE_SPECS').value);
+      expect(specs.map((s: any) => s.name).sort()).toEqual([...enabled].sort());
+      const test = ofKind(manifests, 'Pod')[0]!;
+      expect(test.metadata.annotations!['helm.sh/hook']).toBe('test');
+      expect(envOf(test.spec.containers[0], 'EXPECT_STORED').value).toBe(String(enabled.includes('store-message')));
+    });
+
+    it('holds no credentials: every secret comes from existingSecret', () => {
+      expect(inlineCredentials(manifests)).toEqual([]);
+    });
+
+    it('admits traffic only to the publish port (and metrics when scraped)', () => {
+      const policies = ofKind(manifests, 'NetworkPolicy');
+      expect(policies).toHaveLength(2);
+      const publish = policies.find((p) => p.spec.podSelector.matchLabels?.['app.kubernetes.io/component'] === 'publish')!;
+      const workers = policies.find((p) => p !== publish)!;
+      const ports = (policy: Manifest) => policy.spec.ingress.flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+      const metrics = values.observability.prometheus.enabled ? ['metrics'] : [];
+      expect(ports(publish)).toEqual(['http', ...metrics]);
+      expect(ports(workers)).toEqual(metrics);
+      for (const policy of policies) {
+        expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+        const egressPorts = policy.spec.egress.flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+        expect(egressPorts).toEqual(expect.arrayContaining([53, values.database.port]));
+      }
+    });
+  });
+
+  it('rolls only the deployed function when npm run deploy changes its tag', () => {
+    const base = join(valueSetsDir, 'rabbitmq-values.yaml');
+    const before = render(binary, { valueFiles: [base] });
+    const after = render(binary, { valueFiles: [base], set: { 'functions.store-message.image.tag': '1.10' } });
+    const changed = after.filter((doc, index) => JSON.stringify(doc) !== JSON.stringify(before[index]));
+    expect(changed.map((m) => `${m.kind}/${m.metadata.name}`)).toEqual(['Deployment/qfn-store-message']);
+    expect(changed[0]!.spec.template.spec.containers[0].image).toBe('qfn-store-message:1.10');
+  });
+});
