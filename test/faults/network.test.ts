@@ -1,0 +1,184 @@
+/**
+ * Fault 7: a flaky network between a function and its broker and database. A TCP proxy in front of
+ * each delays, stalls and resets connections while the function works; nothing may be lost, nothing
+ * processed twice, and the process must ride it out without restarting. The publish side gets the
+ * same treatment: it answers 503 for what the broker did not confirm, and every 202 is delivered.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pino from 'pino';
+import { createRabbitMqBroker } from '@qfn/shared';
+import { createPublishApp } from '@qfn/publish';
+import { brokerHarnesses, rabbitmqHarness } from '../support/brokers';
+import { databaseUrl } from '../support/database';
+import { amqpUrl } from '../support/rabbitmq';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { waitFor } from '../support/wait';
+import {
+  createFaultWorld,
+  deadLetters,
+  expectExactlyOnce,
+  faultSpec,
+  type FaultWorld,
+  freePort,
+  isReady,
+  message,
+  publishEvents,
+  report,
+  terminate,
+  waitForEmptyQueue,
+} from './support';
+
+const proxies: TcpProxy[] = [];
+async function proxyTo(url: string): Promise<TcpProxy> {
+  const target = new URL(url);
+  const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port) });
+  proxies.push(proxy);
+  return proxy;
+}
+
+describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
+  let world: FaultWorld | undefined;
+  afterEach(async () => {
+    for (const proxy of proxies.splice(0)) await proxy.close();
+    await world?.tearDown();
+    await harness.tearDown();
+  });
+
+  it('rides out a slow, stalled and reset database connection', async () => {
+    await harness.setUp();
+    world = await createFaultWorld(harness, 'netdb');
+    const db = await proxyTo(databaseUrl);
+    const fn = 'net-db';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const ids = await publishEvents(world.broker, 1_500);
+    const healthPort = await freePort();
+    const consumer = world.start(fn, { DATABASE_URL: db.via(databaseUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort) });
+    const progress = () => world!.effectCount(fn);
+    await waitFor('some progress', async () => (await progress()) >= 100, 30_000, 20);
+
+    db.setDelay(30);
+    await sleep(1_000);
+    db.setDelay(0);
+    db.pause();
+    await sleep(2_000);
+    db.resume();
+    await sleep(300);
+    const resets = db.reset();
+    await sleep(500);
+    const resetsAgain = db.reset();
+
+    await waitFor('every message', async () => (await progress()) >= ids.length, 60_000, 100);
+    await waitForEmptyQueue(world.broker, spec);
+    expect(await deadLetters(world.broker, spec)).toEqual([]);
+    await expectExactlyOnce(world, fn, ids);
+    expect(consumer.child.exitCode).toBeNull();
+    expect(await isReady(healthPort)).toBe(true);
+    expect((await terminate(consumer)).code).toBe(0);
+    report(`network-db/${harness.kind}`, {
+      messages: ids.length,
+      resetConnections: resets + resetsAgain,
+      retriesLogged: consumer.logs.filter((l) => l['msg'] === 'message failed; will retry').length,
+    });
+  }, 120_000);
+});
+
+describe('network faults between functions and RabbitMQ', () => {
+  const harness = rabbitmqHarness;
+  let world: FaultWorld | undefined;
+  afterEach(async () => {
+    for (const proxy of proxies.splice(0)) await proxy.close();
+    await world?.tearDown();
+  });
+
+  it('rides out a slow, stalled and reset broker connection without losing or repeating a message', async () => {
+    world = await createFaultWorld(harness, 'netamqp');
+    const amqp = await proxyTo(amqpUrl);
+    const fn = 'net-amqp';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const ids = await publishEvents(world.broker, 1_500);
+    const healthPort = await freePort();
+    const consumer = world.start(fn, { AMQP_URL: amqp.via(amqpUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort), LOG_LEVEL: 'debug' });
+    const progress = () => world!.effectCount(fn);
+    await waitFor('some progress', async () => (await progress()) >= 100, 30_000, 20);
+
+    amqp.setDelay(30);
+    await sleep(1_000);
+    amqp.setDelay(0);
+    amqp.pause();
+    await sleep(2_000);
+    amqp.resume();
+    await sleep(300);
+    const resets = amqp.reset();
+    await waitFor('the consumer to reconnect', () => isReady(healthPort), 20_000);
+    await sleep(300);
+    const resetsAgain = amqp.reset();
+
+    await waitFor('every message', async () => (await progress()) >= ids.length, 60_000, 100);
+    await waitForEmptyQueue(world.broker, spec);
+    expect(await deadLetters(world.broker, spec)).toEqual([]);
+    await expectExactlyOnce(world, fn, ids);
+    expect(consumer.child.exitCode).toBeNull();
+    await waitFor('the consumer to be ready', () => isReady(healthPort), 20_000);
+    const lost = consumer.logs.filter((l) => l['msg'] === 'broker connection lost; reconnecting').length;
+    expect(lost).toBeGreaterThanOrEqual(2);
+    const duplicatesAbsorbed = consumer.logs.filter((l) => l['msg'] === 'message processed' && l['duplicate'] === true).length;
+    expect((await terminate(consumer)).code).toBe(0);
+    report('network-amqp/rabbitmq', { messages: ids.length, resetConnections: resets + resetsAgain, connectionsLost: lost, duplicatesAbsorbed });
+  }, 120_000);
+
+  it('never answers 202 for a publish the broker did not confirm', async () => {
+    world = await createFaultWorld(harness, 'netpublish');
+    const fn = 'net-publish';
+    const spec = faultSpec(fn);
+    await world.broker.provision(spec);
+    const amqp = await proxyTo(amqpUrl);
+    // The publish function's own broker connection, through the proxy.
+    const proxied = createRabbitMqBroker({ url: amqp.via(amqpUrl), prefix: world.prefix, clientName: `${world.prefix}-proxied` });
+    await proxied.connect();
+    const app = createPublishApp({ broker: proxied, db: world.database.db, pingDatabase: world.database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 65_536 });
+    const consumer = world.start(fn);
+    await consumer.waitForLog('consuming', 30_000);
+
+    const accepted: string[] = [];
+    const statuses = new Map<number, number>();
+    const post = async () => {
+      const response = await app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message()) });
+      statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      if (response.status === 202) accepted.push(((await response.json()) as { id: string }).id);
+    };
+    const load = (async () => {
+      for (let round = 0; round < 60; round++) {
+        await Promise.all(Array.from({ length: 20 }, post));
+        await sleep(20);
+      }
+    })();
+    await sleep(300);
+    amqp.pause();
+    await sleep(300);
+    amqp.reset();
+    await sleep(100);
+    amqp.resume();
+    await waitFor('the publisher to reconnect', () => proxied.isReady(), 20_000);
+    await sleep(200);
+    amqp.reset();
+    await load;
+    await waitFor('the publisher to reconnect', () => proxied.isReady(), 20_000);
+    await post();
+
+    expect([...statuses.keys()].every((status) => status === 202 || status === 503)).toBe(true);
+    expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
+    // Every accepted message arrives exactly once. (A 503 may still have reached the broker: clients retry with an Idempotency-Key.)
+    await waitFor('every accepted message', async () => {
+      const done = new Set((await world!.effects(fn)).map((r) => r.event_id));
+      return accepted.every((id) => done.has(id));
+    }, 30_000, 200);
+    const rows = await world.effects(fn);
+    expect(rows.length).toBe(new Set(rows.map((r) => r.event_id)).size);
+    await proxied.close();
+    expect((await terminate(consumer)).code).toBe(0);
+    report('network-publish/rabbitmq', { requests: [...statuses.values()].reduce((a, b) => a + b, 0), accepted: accepted.length, unavailable: statuses.get(503) ?? 0, deliveredBeyondAccepted: rows.length - accepted.length });
+  }, 120_000);
+});
