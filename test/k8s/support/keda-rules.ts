@@ -31,3 +31,31 @@ export const triggerRules: Record<string, TriggerRule> = {
 };
 
 export const podIdentityProviders = ['none', 'azure-workload', 'aws', 'aws-eks', 'gcp'];
+
+/**
+ * What KEDA would reject or silently ignore in a ScaledObject's triggers: unknown types and metadata keys,
+ * missing required keys, a missing TriggerAuthentication or parameters its scaler does not read.
+ */
+export function triggerProblems(scaledObject: { metadata: { name: string }; spec?: any }, authentications: Map<string, any>): string[] {
+  const problems: string[] = [];
+  for (const trigger of scaledObject.spec?.triggers ?? []) {
+    const at = `${scaledObject.metadata.name} trigger ${trigger.type}`;
+    const rule = triggerRules[trigger.type];
+    if (!rule) {
+      problems.push(`${at}: unknown trigger type`);
+      continue;
+    }
+    for (const key of Object.keys(trigger.metadata ?? {})) if (!rule.metadata.includes(key)) problems.push(`${at}: unknown metadata key ${key}`);
+    for (const oneOf of rule.required) if (!oneOf.some((key) => key in (trigger.metadata ?? {}))) problems.push(`${at}: needs ${oneOf.join(' or ')}`);
+    if (rule.authParameters.length === 0) continue;
+    const auth = authentications.get(trigger.authenticationRef?.name);
+    if (!auth) {
+      problems.push(`${at}: no TriggerAuthentication ${trigger.authenticationRef?.name}`);
+      continue;
+    }
+    const parameters = [...(auth.secretTargetRef ?? []), ...(auth.env ?? []), ...(auth.configMapTargetRef ?? [])].map((ref: any) => ref.parameter);
+    for (const parameter of parameters) if (!rule.authParameters.includes(parameter)) problems.push(`${at}: its scaler reads no parameter ${parameter}`);
+    if (auth.podIdentity && !podIdentityProviders.includes(auth.podIdentity.provider)) problems.push(`${at}: pod identity ${auth.podIdentity.provider}`);
+  }
+  return problems;
+}

@@ -1,0 +1,176 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import postgres from 'postgres';
+import { repoRoot } from '../../scripts/lib/functions';
+import { buildImageBundle, imageTargets, type BundleReport, type ImageTarget } from '../../scripts/helm/images';
+import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from './support/helm';
+
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const managementUrl = process.env.RABBITMQ_MANAGEMENT_URL ?? 'http://guest:guest@127.0.0.1:15672';
+
+const targets = await imageTargets();
+const outRoot = mkdtempSync(join(tmpdir(), 'qfn-bundles-'));
+const reports: BundleReport[] = [];
+
+beforeAll(async () => {
+  for (const target of targets) reports.push(await buildImageBundle(target, outRoot));
+  console.log(reports.flatMap((r) => r.files.map((f) => `${f.file}: ${(f.bytes / 1024).toFixed(0)} KiB (gzip ${(f.gzipBytes / 1024).toFixed(0)} KiB)`)).join('\n'));
+}, 120_000);
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+const bundle = (target: string, entry = 'index') => join(outRoot, target, `${entry}.mjs`);
+
+describe('image bundles (npm run build)', () => {
+  it('bundles every function, publish and the migration runner into self-contained modules', () => {
+    expect(reports.map((r) => r.target)).toEqual(targets.map((t) => t.name));
+    for (const report of reports) for (const file of report.files) expect(file.bytes, file.file).toBeGreaterThan(10_000);
+    expect(existsSync(join(outRoot, 'migrate', 'sql', 'meta', '_journal.json'))).toBe(true);
+  });
+
+  it.each(targets.flatMap((t) => Object.keys(t.entries).map((entry) => [t.name, entry])))(
+    '%s/%s starts and stops on a bad setting with exit 78, naming it',
+    (target, entry) => {
+      const result = spawnSync(process.execPath, [bundle(target, entry)], {
+        env: { PATH: process.env.PATH, DATABASE_URL: 'not-a-url' },
+        cwd: tmpdir(), // no node_modules to fall back on: everything must be in the bundle
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.stderr).toMatch(/^configuration error: DATABASE_URL: must be a postgres or postgresql URL/m);
+      expect(result.status).toBe(78);
+    },
+  );
+});
+
+describe('Dockerfiles', () => {
+  it.each(targets)('$name: built from its bundle, run by Node 24 as a non-root user', (target: ImageTarget) => {
+    const text = readFileSync(join(repoRoot, target.dockerfile), 'utf8');
+    const stages = text.split(/^FROM /m).slice(1);
+    expect(stages).toHaveLength(2);
+    expect(stages[0]).toMatch(/^node:\$\{NODE_MAJOR\}-slim AS build/);
+    expect(stages[0]).toMatch(/npm ci/);
+    expect(stages[0]).toContain(`npx tsx scripts/build.ts ${target.kind === 'migrate' ? 'migrate' : '"${FUNCTION}"'}`);
+    expect(stages[0]).toMatch(/test \$\? -eq 78/);
+    expect(stages[1]).toMatch(/^gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot AS runtime/);
+    expect(stages[1]).toMatch(/^USER 65532:65532$/m);
+    expect(text).toMatch(/^ARG NODE_MAJOR=24$/m);
+    for (const entry of Object.keys(target.entries)) {
+      const path = target.kind === 'migrate' ? `dist/migrate/${entry}.mjs` : 'dist/${FUNCTION}/index.mjs';
+      expect(stages[1]).toContain(path);
+    }
+    expect(existsSync(join(repoRoot, `${target.dockerfile}.dockerignore`))).toBe(true);
+  });
+});
+
+/** The env a rendered container gets, with its Secret references resolved from a local stand-in Secret. */
+function containerEnv(container: any, secret: Record<string, string>, overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+  for (const entry of container.env ?? []) {
+    if (entry.value !== undefined) env[entry.name] = entry.value.replace(/\$\((\w+)\)/g, (_: string, name: string) => env[name] ?? '');
+    else if (entry.valueFrom?.secretKeyRef) {
+      const value = secret[entry.valueFrom.secretKeyRef.key];
+      if (value !== undefined) env[entry.name] = value;
+      else if (!entry.valueFrom.secretKeyRef.optional) throw new Error(`the Secret lacks ${entry.valueFrom.secretKeyRef.key}`);
+    } else if (entry.valueFrom?.fieldRef) env[entry.name] = 'local';
+  }
+  return { ...env, ...overrides };
+}
+
+function waitForLog(child: ChildProcess, message: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${message}" log line within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`exited ${code} before logging "${message}"`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (entry.msg === message) {
+          clearTimeout(timer);
+          resolve(entry);
+        }
+      } catch {
+        // not a log line
+      }
+    });
+  });
+}
+
+describe('the chart\'s containers, run from their bundles with the env the chart renders', () => {
+  const suffix = `${process.pid}${Date.now().toString(36)}`;
+  const schema = `k8s_e2e_${suffix}`;
+  const prefix = `k8se2e${suffix}`;
+  const secret = { DATABASE_URL: databaseUrl, AMQP_URL: amqpUrl, RABBITMQ_MANAGEMENT_URL: managementUrl, PUBLISH_API_TOKENS: 'local-helm-test-token-0001' };
+  const running: ChildProcess[] = [];
+  let manifests: Manifest[];
+
+  beforeAll(() => {
+    const [binary] = helmBinaries();
+    manifests = render(binary!, {
+      valueFiles: [join(valueSetsDir, 'rabbitmq-values.yaml')],
+      set: { 'broker.queuePrefix': prefix, 'database.schema': schema, 'migrations.waitSeconds': 10 },
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(
+      running.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')) : undefined)),
+    );
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
+    await sql.end();
+    const url = new URL(managementUrl);
+    const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
+    for (const kind of ['queues', 'exchanges']) {
+      const listed = (await (await fetch(`${url.origin}/api/${kind}/%2F`, { headers: { authorization: auth } })).json()) as { name: string }[];
+      for (const { name } of listed.filter((item) => item.name.startsWith(`${prefix}.`))) {
+        await fetch(`${url.origin}/api/${kind}/%2F/${encodeURIComponent(name)}`, { method: 'DELETE', headers: { authorization: auth } });
+      }
+    }
+  });
+
+  const container = (kind: string, component: string) => {
+    const manifest = manifests.find((m) => m.kind === kind && m.metadata.labels?.['app.kubernetes.io/component'] === component)!;
+    const spec = kind === 'Pod' ? manifest.spec : manifest.spec.template.spec;
+    return spec.containers[0];
+  };
+
+  it('migrates, provisions, serves, consumes, and passes the helm test round trip', async () => {
+    for (const [component, file] of [['migrate', bundle('migrate', 'migrate')], ['provision', bundle('migrate', 'provision')]] as const) {
+      const job = container('Job', component);
+      expect(job.args).toEqual([`/app/${component}.mjs`]);
+      const result = spawnSync(process.execPath, [file], { env: containerEnv(job, secret, {}), cwd: tmpdir(), encoding: 'utf8', timeout: 60_000 });
+      expect(result.status, `${component}: ${result.stderr}`).toBe(0);
+    }
+
+    const consumer = spawn(process.execPath, [bundle('store-message')], {
+      env: containerEnv(container('Deployment', 'store-message'), secret, { HEALTH_PORT: '0' }),
+      cwd: tmpdir(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    running.push(consumer);
+    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    const publish = spawn(process.execPath, [bundle('publish')], {
+      env: containerEnv(container('Deployment', 'publish'), secret, { PORT: port }),
+      cwd: tmpdir(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    running.push(publish);
+    await Promise.all([waitForLog(consumer, 'consuming'), waitForLog(publish, 'listening')]);
+
+    const testPod = container('Pod', 'test');
+    const script = readFileSync(join(chartDir, 'files', 'smoke-test.mjs'), 'utf8');
+    expect(testPod.args).toEqual(['--input-type=module', '-e', script]);
+    const result = spawnSync(process.execPath, testPod.args, {
+      env: containerEnv(testPod, secret, { PUBLISH_URL: `http://127.0.0.1:${port}`, TIMEOUT_SECONDS: '30' }),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/helm test: stored and read back: \{"id":"[0-9a-f-]{36}"/);
+    expect(result.status).toBe(0);
+  }, 120_000);
+});
