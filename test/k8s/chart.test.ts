@@ -64,7 +64,7 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
     it('runs every pod under Pod Security Standards "restricted", read-only root, /tmp on an emptyDir, no API token', () => {
       const pods = manifests.filter((m) => podSpecOf(m));
       expect(pods.length).toBe(enabled.length + 1 + 2 + 1); // functions, publish, migrate + provision hooks, helm test
-      expect(pods.flatMap(podSecurityViolations)).toEqual([]);
+      expect(pods.flatMap((m) => podSecurityViolations(m))).toEqual([]);
       const serviceAccount = ofKind(manifests, 'ServiceAccount')[0];
       expect(serviceAccount?.automountServiceAccountToken).toBe(false);
     });

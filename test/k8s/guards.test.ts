@@ -85,7 +85,7 @@ describe('the manifest checks themselves', () => {
       valueFiles: rabbitmq,
       set: { 'securityContext.readOnlyRootFilesystem': false, 'securityContext.readOnlyRootFileSystem': true },
     });
-    expect(manifests.flatMap(podSecurityViolations)).toContain('Deployment/qfn-publish container publish: root filesystem must be read-only');
+    expect(manifests.flatMap((m) => podSecurityViolations(m))).toContain('Deployment/qfn-publish container publish: root filesystem must be read-only');
     const publish = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === 'qfn-publish')!;
     expect(createFieldChecker()(publish)).toEqual(['.spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem']);
   });

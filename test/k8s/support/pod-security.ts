@@ -10,10 +10,10 @@ export function podSpecOf(manifest: Manifest): any | undefined {
 const restrictedVolumeTypes = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
 
 /**
- * Violations of the Pod Security Standards "restricted" profile, plus this chart's own rules: read-only
- * root filesystem with /tmp on an emptyDir, and no service account token.
+ * Violations of the Pod Security Standards "restricted" profile, plus this chart's own rules: no service
+ * account token and (unless `readOnlyRoot` is false) a read-only root filesystem with /tmp on an emptyDir.
  */
-export function podSecurityViolations(manifest: Manifest): string[] {
+export function podSecurityViolations(manifest: Manifest, { readOnlyRoot = true } = {}): string[] {
   const spec = podSpecOf(manifest);
   if (!spec) return [];
   const where = `${manifest.kind}/${manifest.metadata.name}`;
@@ -38,6 +38,7 @@ export function podSecurityViolations(manifest: Manifest): string[] {
     if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push(`${at}: runAsNonRoot must be true`);
     if ((sc.runAsUser ?? pod.runAsUser) === 0) problems.push(`${at}: runs as root`);
     if (sc.seccompProfile && !['RuntimeDefault', 'Localhost'].includes(sc.seccompProfile.type)) problems.push(`${at}: seccompProfile`);
+    if (!readOnlyRoot) continue;
     if (sc.readOnlyRootFilesystem !== true) problems.push(`${at}: root filesystem must be read-only`);
     const tmpMount = (container.volumeMounts ?? []).find((m: any) => m.mountPath === '/tmp');
     if (!tmp || tmpMount?.name !== tmp.name) problems.push(`${at}: /tmp must be an emptyDir`);
