@@ -58,8 +58,13 @@ export async function startInfrastructure(config: LocalConfig, options: { maxCon
     } else {
       env['SQS_ENDPOINT'] = sqs ? `http://127.0.0.1:${sqs.port}` : config.SQS_ENDPOINT!;
       env['AWS_REGION'] = config.AWS_REGION ?? process.env['AWS_REGION'] ?? 'us-east-1';
-      // The emulator accepts any credentials, but the AWS SDK insists on having some.
-      if (sqs && !process.env['AWS_ACCESS_KEY_ID']) Object.assign(env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+      // The emulator accepts any credentials, but the AWS SDK (here and in every replica) insists on having some.
+      if (sqs && !process.env['AWS_ACCESS_KEY_ID']) {
+        Object.assign(env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+        Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+      }
+      // The runner's own SDK client prints the SDK's Node-version notice once; every replica would repeat it.
+      env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ?? 'true';
     }
 
     const brokerEndpoint = broker.kind === 'rabbitmq' ? redactUrl(env['AMQP_URL']!) : env['SQS_ENDPOINT']!;

@@ -16,15 +16,14 @@ async function start() {
     return server.port;
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  const { servePglite } = await import('./pglite-server.mjs');
   const db = await PGlite.create(settings.dataDir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: settings.port, maxConnections: settings.maxConnections });
-  await server.start();
+  const server = await servePglite({ db, host: '127.0.0.1', port: settings.port, maxConnections: settings.maxConnections ?? 1 });
   stop = async () => {
     await server.stop();
     await db.close();
   };
-  return Number(server.getServerConn().split(':').at(-1));
+  return server.port;
 }
 
 parentPort.on('message', async (message) => {
