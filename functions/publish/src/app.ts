@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Broker, Database, Logger } from '@qfn/shared';
+import type { Broker, Database, Logger, QueueSpec } from '@qfn/shared';
 import { errorResponse } from './errors';
 import { IdempotencyStore } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';
 import { openApiRoutes } from './openapi';
+import { protect, type ProtectionOptions } from './protection';
+import { adminRoutes } from './routes/admin';
 import { healthRoutes } from './routes/health';
 import { messageRoutes } from './routes/messages';
 import { publishRoute } from './routes/publish';
@@ -18,6 +20,10 @@ export interface PublishAppOptions {
   isStopping?: () => boolean;
   /** Install the tracing and request-metrics middleware (only when telemetry is on). */
   telemetry?: boolean;
+  /** Authentication, rate limit and request timeout of the message API; secure headers are always on. */
+  protection?: ProtectionOptions;
+  /** The dead-letter admin API: the consumer functions' queues and the admin tokens (none: it answers 403). */
+  admin?: { queues: readonly QueueSpec[]; tokens: readonly string[] };
 }
 
 /**
@@ -29,6 +35,7 @@ export interface PublishAppOptions {
 export function createPublishApp(options: PublishAppOptions) {
   const app = new Hono();
   if (options.telemetry) app.use(httpTelemetry());
+  protect(app, options.protection ?? {});
   app.route(
     '/',
     publishRoute({
@@ -40,9 +47,10 @@ export function createPublishApp(options: PublishAppOptions) {
   app.route('/', messageRoutes(options.db));
   app.route('/', healthRoutes(options.broker, options.pingDatabase, options.isStopping ?? (() => false)));
   app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes }));
+  app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    if (error instanceof HTTPException) return errorResponse(c, error.status as 400, 'http_error', error.message);
+    if (error instanceof HTTPException) return error.res ? error.getResponse() : errorResponse(c, error.status as 400, 'http_error', error.message);
     options.log.error({ err: error.message, path: c.req.path }, 'request failed');
     return errorResponse(c, 500, 'internal_error', 'the request failed; nothing is known to be published');
   });

@@ -5,6 +5,19 @@ export const publishConfig = commonConfig.extend({
   PORT: port(3000),
   /** Largest request body accepted by POST /message/publish. */
   MAX_BODY_BYTES: positiveInt(64 * 1024),
+  /** Message API tokens, comma-separated; unset (with no _FILE): the message API is open, for local use. */
+  PUBLISH_API_TOKENS: z.string().optional(),
+  /** A file of message API tokens, one a line: a mounted Secret. */
+  PUBLISH_API_TOKENS_FILE: z.string().optional(),
+  /** Admin API (dead letters) token(s), distinct from the publish tokens; unset: the admin API is off. */
+  ADMIN_API_TOKEN: z.string().optional(),
+  ADMIN_API_TOKEN_FILE: z.string().optional(),
+  /** Requests per second one client (token, else address) may make on the message API; 0: no limit. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(0),
+  /** Bucket size of the rate limit; default twice the rate. */
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().optional(),
+  /** Longest a request may take before it is answered 503 (Node's own request timeout is set a bit above). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Seconds to finish open requests after SIGTERM. */
   SHUTDOWN_GRACE_PERIOD_SECONDS: z.coerce.number().positive().max(3600).default(10),
 });

@@ -1,10 +1,22 @@
 import { serve } from '@hono/node-server';
-import { createBroker, createDatabase, createLogger, describeError, loadConfig, onShutdownSignal, startProcessTelemetry } from '@qfn/shared';
+import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, onShutdownSignal, startProcessTelemetry } from '@qfn/shared';
 import { createPublishApp } from './app';
 import { publishConfig } from './config';
+import { loadCredentials } from './credentials';
+import { functionQueues } from './function-queues.generated';
 
 const config = loadConfig(publishConfig);
 const log = createLogger({ name: 'publish', level: config.LOG_LEVEL, base: { function: 'publish' } });
+const credentials = (() => {
+  try {
+    return loadCredentials(config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`configuration error: ${error.message}\n`);
+    process.exit(78);
+  }
+})();
+if (credentials.publishTokens.length === 0) log.warn('PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)');
 const telemetry = await startProcessTelemetry('publish');
 const broker = telemetry.broker(await createBroker(config, 'publish'));
 broker.on((event) => {
@@ -36,10 +48,20 @@ const app = createPublishApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
   isStopping: () => stopping,
   telemetry: telemetry.enabled,
+  protection: {
+    publishTokens: credentials.publishTokens,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+    ...(config.RATE_LIMIT_PER_SECOND > 0
+      ? { rateLimit: { ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(config.RATE_LIMIT_PER_SECOND * 2)) } }
+      : {}),
+  },
+  admin: { queues: functionQueues, tokens: credentials.adminTokens },
 });
 const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
   log.info({ port: info.port, telemetry: telemetry.enabled, coldStartMs: Math.round(performance.now()) }, 'listening');
 });
+// Node's own limits back up the app's timeout for what never reaches it (slow headers, a body trickling in).
+Object.assign(server, { requestTimeout: config.REQUEST_TIMEOUT_MS + 5_000, headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 60_000) });
 
 onShutdownSignal(async (signal) => {
   stopping = true;

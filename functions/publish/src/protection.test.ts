@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared';
+import storeMessage from '@qfn/store-message';
+import { rabbitmqHarness } from '../../../test/support/brokers';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { uniqueName } from '../../../test/support/names';
+import { amqpUrl } from '../../../test/support/rabbitmq';
+import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy';
+import { createPublishApp, type PublishAppOptions } from './app';
+
+const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.1.2.3', priority: 1 };
+const publishToken = 'publish-token-0123456789abcdef';
+const adminToken = 'admin-token-0123456789abcdef';
+
+describe('publish API protection (RabbitMQ + Postgres)', () => {
+  const prefix = uniqueName('protect');
+  let database: TestDatabase;
+  let broker: Broker;
+  let proxy: TcpProxy;
+  let stalledBroker: Broker;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(prefix);
+    broker = rabbitmqHarness.create(prefix);
+    await broker.connect();
+    await broker.provision(queueSpecOf(storeMessage));
+    const target = new URL(amqpUrl);
+    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port) });
+    stalledBroker = createRabbitMqBroker({ url: proxy.via(amqpUrl), prefix, clientName: `${prefix}-stalled` });
+    await stalledBroker.connect();
+  });
+
+  afterAll(async () => {
+    proxy.resume();
+    await stalledBroker.close();
+    await proxy.close();
+    await broker.close();
+    await rabbitmqHarness.cleanup(prefix);
+    await database.drop();
+  });
+
+  const appWith = (extra: Partial<PublishAppOptions> = {}) =>
+    createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, ...extra });
+  const publish = (app: ReturnType<typeof appWith>, headers: Record<string, string> = {}) =>
+    app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(valid) });
+
+  it('requires a publish token on the message API when tokens are configured', async () => {
+    const app = appWith({ protection: { publishTokens: [publishToken] }, admin: { queues: [], tokens: [adminToken] } });
+    const anonymous = await publish(app);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: 'unauthorized' });
+    expect((await publish(app, { authorization: `Bearer ${adminToken}` })).status).toBe(401);
+    const accepted = await publish(app, { authorization: `Bearer ${publishToken}` });
+    expect(accepted.status).toBe(202);
+    const { id } = (await accepted.json()) as { id: string };
+    expect((await app.request(`/message/${id}`)).status).toBe(401);
+    expect((await app.request('/message?limit=1')).status).toBe(401);
+    expect((await app.request('/message?limit=1', { headers: { 'x-api-key': publishToken } })).status).toBe(200);
+  });
+
+  it('leaves health, readiness and the API description open', async () => {
+    const app = appWith({ protection: { publishTokens: [publishToken] } });
+    for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) expect((await app.request(path)).status, path).toBe(200);
+  });
+
+  it('is open when no token is configured (local use)', async () => {
+    expect((await publish(appWith())).status).toBe(202);
+  });
+
+  it('sends secure headers on every answer, errors included', async () => {
+    const app = appWith({ protection: { publishTokens: [publishToken] } });
+    for (const response of [await publish(app), await app.request('/healthz'), await app.request('/nope')]) {
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=/);
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('limits each client to its rate, answering 429 with Retry-After', async () => {
+    const app = appWith({ protection: { publishTokens: [publishToken, `${publishToken}-2`], rateLimit: { ratePerSecond: 0.5, burst: 2 } } });
+    const first = { authorization: `Bearer ${publishToken}` };
+    expect((await publish(app, first)).status).toBe(202);
+    expect((await publish(app, first)).status).toBe(202);
+    const limited = await publish(app, first);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('2');
+    expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
+    // Another token is another client.
+    expect((await publish(app, { authorization: `Bearer ${publishToken}-2` })).status).toBe(202);
+  });
+
+  it('answers 503 request_timeout when the broker does not confirm in time, never 202', async () => {
+    const app = appWith({ broker: stalledBroker, protection: { requestTimeoutMs: 300 } });
+    expect((await publish(app)).status).toBe(202);
+    proxy.pause();
+    try {
+      const started = performance.now();
+      const response = await publish(app);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(await response.json()).toMatchObject({ error: 'request_timeout' });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    } finally {
+      proxy.resume();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { sql } from 'drizzle-orm';
+import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared';
+import { effectsFunction, effectsTable } from '../../../../test/fixtures/effects';
+import { brokerHarnesses } from '../../../../test/support/brokers';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { uniqueName } from '../../../../test/support/names';
+import { waitFor } from '../../../../test/support/wait';
+import { createPublishApp } from '../app';
+
+const adminToken = 'admin-token-0123456789abcdef';
+const publishToken = 'publish-token-0123456789abcdef';
+const silent = pino({ level: 'silent' });
+
+describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
+  const prefix = uniqueName('admin');
+  let database: TestDatabase;
+  let broker: Broker;
+  let worker: FunctionWorker;
+  const fn = effectsFunction({ name: 'dlq-admin', poisonSender: 'mallory' });
+  const spec = queueSpecOf(fn);
+  const poison = [uuidv7(), uuidv7(), uuidv7()];
+  let app: ReturnType<typeof createPublishApp>;
+
+  beforeAll(async () => {
+    await harness.setUp();
+    database = await createTestDatabase(prefix);
+    await database.db.execute(effectsTable);
+    broker = harness.create(prefix);
+    await broker.connect();
+    worker = new FunctionWorker({ declaration: fn, broker, db: database.db, log: silent });
+    await worker.start();
+    for (const id of poison) {
+      const data = { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
+      await broker.publish({ id, type: 'message.published', body: encodeEnvelope({ id, type: 'message.published', time: new Date().toISOString(), data }) });
+    }
+    await waitFor('three dead letters', async () => (await broker.listDeadLetters(spec, 10)).length === 3);
+    app = createPublishApp({
+      broker,
+      db: database.db,
+      pingDatabase: database.ping,
+      log: silent,
+      maxBodyBytes: 4096,
+      protection: { publishTokens: [publishToken] },
+      admin: { queues: [spec], tokens: [adminToken] },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await worker?.stop({ timeoutMs: 2_000 });
+    await broker?.close();
+    await harness.cleanup(prefix);
+    await database?.drop();
+    await harness.tearDown();
+  });
+
+  const admin = (path: string, init: RequestInit = {}, token = adminToken) =>
+    app.request(path, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+
+  it('requires the admin token: not a publish token, not none', async () => {
+    expect((await app.request('/admin/dlq')).status).toBe(401);
+    expect((await admin('/admin/dlq', {}, publishToken)).status).toBe(401);
+    expect((await admin('/admin/dlq')).status).toBe(200);
+  });
+
+  it('is off (403) when no admin token is configured', async () => {
+    const closed = createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: silent, maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
+    const res = await closed.request('/admin/dlq', { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: 'admin_disabled' });
+  });
+
+  it('lists the functions and their dead letters with reason and attempts, removing nothing', async () => {
+    expect(await (await admin('/admin/dlq')).json()).toEqual({ functions: [{ name: 'dlq-admin', subscribes: ['message.published'], maxAttempts: 3 }] });
+    const list = (await (await admin('/admin/dlq/dlq-admin?limit=2')).json()) as { count: number; items: { eventId: string; reason: string; attempts: number; body: { data: { sender: string } } }[] };
+    expect(list.count).toBe(2);
+    expect(list.items[0]).toMatchObject({ eventId: poison[0], attempts: 1, body: { id: poison[0], data: { sender: 'mallory' } } });
+    expect(list.items[0]!.reason).toMatch(/permanent failure: PermanentError: sender mallory is poison/);
+    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(3);
+  });
+
+  it('shows one dead letter in full, 404 for an unknown one or function', async () => {
+    const one = await admin(`/admin/dlq/dlq-admin/${poison[1]}`);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toMatchObject({ eventId: poison[1], attempts: 1, body: { id: poison[1] } });
+    expect((await admin(`/admin/dlq/dlq-admin/${uuidv7()}`)).status).toBe(404);
+    const unknown = await admin('/admin/dlq/nope');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: 'unknown_function' });
+  });
+
+  it('rejects bad parameters with the error shape', async () => {
+    const res = await admin('/admin/dlq/dlq-admin?limit=0&color=red');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(['color', 'limit']);
+  });
+
+  it('replays some, keeping ids (the poison fails again and comes back), and purges only when confirmed', async () => {
+    const replayed = await admin('/admin/dlq/dlq-admin/replay?limit=1', { method: 'POST' });
+    expect(await replayed.json()).toEqual({ function: 'dlq-admin', replayed: 1 });
+    await waitFor('the replayed message back in the DLQ', async () => {
+      const letters = await broker.listDeadLetters(spec, 10);
+      return letters.length === 3 && letters.some((l) => l.eventId === poison[0]);
+    });
+
+    // Without a limit: every message there now.
+    expect(await (await admin('/admin/dlq/dlq-admin/replay', { method: 'POST' })).json()).toEqual({ function: 'dlq-admin', replayed: 3 });
+    await waitFor('all three back in the DLQ', async () => (await broker.listDeadLetters(spec, 10)).length === 3);
+
+    const refused = await admin('/admin/dlq/dlq-admin', { method: 'DELETE' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'confirmation_required' });
+    expect((await admin('/admin/dlq/dlq-admin?confirm=other', { method: 'DELETE' })).status).toBe(400);
+    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(3);
+
+    const purged = await admin('/admin/dlq/dlq-admin?confirm=dlq-admin', { method: 'DELETE' });
+    expect(await purged.json()).toEqual({ function: 'dlq-admin', purged: 3 });
+    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(0);
+    expect(await database.db.execute(sql`select * from effects`)).toHaveLength(0);
+  });
+});

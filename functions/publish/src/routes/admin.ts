@@ -1,0 +1,140 @@
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { type Broker, BrokerUnavailableError, type DeadLetter, type QueueSpec } from '@qfn/shared';
+import { errorResponse, validationIssues } from '../errors';
+import { tokenAuth } from '../middleware/auth/index';
+
+export interface AdminRoutesOptions {
+  broker: Broker;
+  /** The consumer functions' queues (name, subscriptions, retry, visibility): all the dead-letter tools need. */
+  queues: readonly QueueSpec[];
+  /** Admin tokens, distinct from the publish tokens. None: every admin route answers 403. */
+  tokens: readonly string[];
+}
+
+/** A dead letter as operators read it: the body decoded when it is JSON, base64 when it is not. */
+export interface DeadLetterView {
+  handle: string;
+  eventId: string | null;
+  reason: string;
+  attempts: number;
+  deadLetteredAt: string | null;
+  body: unknown;
+  bodyBase64?: string;
+}
+
+export function deadLetterView(letter: DeadLetter): DeadLetterView {
+  const view: DeadLetterView = {
+    handle: letter.handle,
+    eventId: letter.eventId ?? null,
+    reason: letter.reason,
+    attempts: letter.attempts,
+    deadLetteredAt: letter.deadLetteredAt ?? null,
+    body: null,
+  };
+  try {
+    view.body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(letter.body));
+  } catch {
+    view.bodyBase64 = letter.body.toString('base64');
+  }
+  return view;
+}
+
+/** Dead letters looked at to find one by id (show). */
+export const showSearchLimit = 1_000;
+/** Most messages one replay or list call moves or returns. */
+export const maxBatch = 10_000;
+
+const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(showSearchLimit).default(50) });
+const replayQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(maxBatch).optional() });
+const purgeQuery = z.strictObject({ confirm: z.string().max(64).optional() });
+
+/** How RabbitMQ (404 NOT_FOUND) and SQS say a queue does not exist. */
+const missingQueue = /NOT_FOUND|NonExistentQueue|QueueDoesNotExist/;
+
+/** The broker being away, or the function's queues not there yet, is an answer, not a failure of the route. */
+function guarded(handler: (c: Context) => Promise<Response>) {
+  return async (c: Context) => {
+    try {
+      return await handler(c);
+    } catch (error) {
+      if (error instanceof BrokerUnavailableError) {
+        c.header('retry-after', '1');
+        return errorResponse(c, 503, 'broker_unavailable', error.message);
+      }
+      if (missingQueue.test(String((error as Error)?.message ?? error))) {
+        return errorResponse(c, 404, 'no_queue', "the function's queues do not exist on the broker yet: it has never been started");
+      }
+      throw error;
+    }
+  };
+}
+
+/**
+ * The dead-letter admin API, behind the admin token:
+ * `GET /admin/dlq` (functions), `GET /admin/dlq/:function?limit=` (list, oldest first, nothing removed),
+ * `GET /admin/dlq/:function/:eventId` (one message in full), `POST /admin/dlq/:function/replay?limit=`
+ * (back to the function's queue, ids kept so the inbox still prevents double effects),
+ * `DELETE /admin/dlq/:function?confirm=<function>` (purge; the name must be repeated).
+ *
+ * @example
+ * app.route('/', adminRoutes({ broker, queues: [queueSpecOf(storeMessage)], tokens: [process.env.ADMIN_API_TOKEN!] }));
+ */
+export function adminRoutes(options: AdminRoutesOptions) {
+  const app = new Hono();
+  const byName = new Map(options.queues.map((spec) => [spec.name, spec]));
+  if (options.tokens.length === 0) {
+    app.all('/admin/*', (c) => errorResponse(c, 403, 'admin_disabled', 'the admin API is off: set ADMIN_API_TOKEN (or ADMIN_API_TOKEN_FILE) to turn it on'));
+    return app;
+  }
+  app.use('/admin/*', tokenAuth({ tokens: options.tokens, realm: 'qfn-admin' }));
+
+  const specOf = (c: Context) => byName.get(c.req.param('function') ?? '');
+  const unknown = (c: Context) =>
+    errorResponse(c, 404, 'unknown_function', `no function ${JSON.stringify(c.req.param('function')?.slice(0, 64))}; known: ${[...byName.keys()].join(', ')}`);
+
+  app.get('/admin/dlq', (c) => c.json({ functions: options.queues.map((spec) => ({ name: spec.name, subscribes: spec.subscribes, maxAttempts: spec.retry.maxAttempts })) }));
+
+  app.get('/admin/dlq/:function', guarded(async (c) => {
+    const spec = specOf(c);
+    if (!spec) return unknown(c);
+    const query = listQuery.safeParse(c.req.query());
+    if (!query.success) return errorResponse(c, 400, 'validation_failed', 'bad query parameters', validationIssues(query.error));
+    const letters = await options.broker.listDeadLetters(spec, query.data.limit);
+    return c.json({ function: spec.name, count: letters.length, items: letters.map(deadLetterView) });
+  }));
+
+  app.get('/admin/dlq/:function/:eventId', guarded(async (c) => {
+    const spec = specOf(c);
+    if (!spec) return unknown(c);
+    const wanted = c.req.param('eventId') ?? '';
+    const letter = (await options.broker.listDeadLetters(spec, showSearchLimit)).find((l) => l.eventId === wanted || l.handle === wanted);
+    if (!letter) return errorResponse(c, 404, 'not_found', `no dead letter ${wanted.slice(0, 64)} among the oldest ${showSearchLimit} of ${spec.name}`);
+    return c.json(deadLetterView(letter));
+  }));
+
+  app.post('/admin/dlq/:function/replay', guarded(async (c) => {
+    const spec = specOf(c);
+    if (!spec) return unknown(c);
+    const query = replayQuery.safeParse(c.req.query());
+    if (!query.success) return errorResponse(c, 400, 'validation_failed', 'bad query parameters', validationIssues(query.error));
+    // "All" means the ones there now: messages failing again while we replay are not picked up twice.
+    const limit = query.data.limit ?? (await options.broker.listDeadLetters(spec, maxBatch)).length;
+    const replayed = limit === 0 ? 0 : await options.broker.replayDeadLetters(spec, limit);
+    return c.json({ function: spec.name, replayed });
+  }));
+
+  app.delete('/admin/dlq/:function', guarded(async (c) => {
+    const spec = specOf(c);
+    if (!spec) return unknown(c);
+    const query = purgeQuery.safeParse(c.req.query());
+    if (!query.success) return errorResponse(c, 400, 'validation_failed', 'bad query parameters', validationIssues(query.error));
+    if (query.data.confirm !== spec.name) {
+      return errorResponse(c, 400, 'confirmation_required', `purging deletes messages for good: repeat the function name as ?confirm=${spec.name}`);
+    }
+    const purged = await options.broker.purgeDeadLetters(spec);
+    return c.json({ function: spec.name, purged });
+  }));
+
+  return app;
+}
