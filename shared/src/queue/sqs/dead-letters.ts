@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import type { DeadLetter } from '../types';
+import { BrokerUnavailableError, type DeadLetter } from '../types';
 import { fromSqsMessage, toReplayedMessage } from './message';
 import type { SqsOperations } from './operations';
 import type { FunctionQueues } from './provision';
@@ -30,21 +30,21 @@ export class DeadLetterQueue {
 
   /** Sends up to `limit` dead letters back to the function's queue (event id kept), removing them here. */
   async replay(limit: number): Promise<number> {
-    let replayed = 0;
-    while (replayed < limit) {
-      const batch = await this.#receive(Math.min(10, limit - replayed));
-      if (batch.length === 0) break;
-      const outcomes = await Promise.allSettled(
-        batch.map(async (message) => {
-          await this.operations.send(this.queues.queueUrl, toReplayedMessage(message));
-          await this.operations.delete(this.queues.deadLetterQueueUrl, message.ReceiptHandle!);
-        }),
-      );
-      replayed += outcomes.filter((o) => o.status === 'fulfilled').length;
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw failed.reason;
+    // Take them all before sending any back: a replayed message that fails again must not be met
+    // (and replayed) a second time in the same pass.
+    const taken = await this.#receiveUpTo(limit);
+    const outcomes = await Promise.allSettled(
+      taken.map(async (message) => {
+        await this.operations.send(this.queues.queueUrl, toReplayedMessage(message));
+        await this.operations.delete(this.queues.deadLetterQueueUrl, message.ReceiptHandle!);
+      }),
+    );
+    const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed.length > 0) {
+      const reason = (failed[0]!.reason as Error).message;
+      throw new BrokerUnavailableError(`replayed ${taken.length - failed.length} of ${taken.length} dead letters; the rest stay (${reason})`);
     }
-    return replayed;
+    return taken.length;
   }
 
   /** Deletes every dead letter (PurgeQueue would refuse a second call within 60 s and count nothing). */

@@ -34,7 +34,6 @@ async function connectedBroker(options: Partial<SqsBrokerOptions> = {}): Promise
     region: sqs.region,
     credentials: sqs.credentials,
     waitTimeSeconds: 1,
-    closeTimeoutMs: 200,
     ...options,
   });
   brokers.push(broker);
@@ -89,6 +88,14 @@ async function collect(broker: Broker, queue: QueueSpec, prefetch = 10) {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
 
 async function queueUrl(name: string): Promise<string> {
   return (await admin.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
@@ -287,7 +294,8 @@ describe('SQS broker', () => {
   });
 
   it('stops receiving at once, and a message arriving after stop goes to the next consumer without waiting out a timeout', async () => {
-    const broker = await connectedBroker({ waitTimeSeconds: 20 });
+    // Long polls of 5 s; the test's own close may cut them short (its queues are deleted after).
+    const broker = await connectedBroker({ waitTimeSeconds: 5, closeTimeoutMs: 300 });
     const queue = spec('stopping', { visibilityTimeoutSeconds: 60 });
     await broker.provision(queue);
     const first = await collect(broker, queue);
@@ -301,6 +309,32 @@ describe('SQS broker', () => {
     const delivery = await second.nth(1, 8_000);
     await delivery.ack();
     expect(first.deliveries).toHaveLength(0);
+  });
+
+  it('hands back, on close, the messages whose handlers never settled them', async () => {
+    const leaving = await connectedBroker();
+    const queue = spec('abandoned', { visibilityTimeoutSeconds: 60 });
+    await leaving.provision(queue);
+    await leaving.publish(event());
+    const first = await collect(leaving, queue);
+    await first.nth(1);
+    await leaving.close();
+
+    const next = await connectedBroker();
+    const second = await collect(next, queue);
+    const delivery = await second.nth(1, 5_000);
+    expect(delivery.messageId).toBe(first.deliveries[0]!.messageId);
+    await delivery.ack();
+  });
+
+  it('replays each dead letter once, even when its function dead-letters it again at once', async () => {
+    const broker = await connectedBroker();
+    const queue = spec('relapse');
+    await broker.provision(queue);
+    await broker.consume(queue, (delivery) => void delivery.deadLetter('poison'), { prefetch: 10 });
+    await broker.publish(event());
+    await waitUntil(async () => (await broker.listDeadLetters(queue, 10)).length === 1);
+    expect(await broker.replayDeadLetters(queue, 10)).toBe(1);
   });
 
   it('reports queue depth as KEDA reads it, and zeros for a queue that does not exist', async () => {

@@ -46,7 +46,11 @@ export interface SqsBrokerOptions {
   connectTimeoutMs?: number;
   /** How long an ack waits to share a DeleteMessageBatch call (default 5 ms). */
   ackLingerMs?: number;
-  /** How long close() lets receives waiting at SQS come back before cutting them short (default 1 s). */
+  /**
+   * How long close() lets receives under way come back before cutting them short (default: the
+   * long-poll wait + 5 s). A receive cut short can still be handed messages by SQS, which then stay
+   * hidden for their visibility timeout, so only a stalled connection should meet this limit.
+   */
   closeTimeoutMs?: number;
   queueSettings?: Partial<QueueSettings>;
 }
@@ -220,10 +224,13 @@ class SqsBroker implements Broker {
     const subscriptions = [...this.#subscriptions];
     for (const subscription of subscriptions) await subscription.stop();
     const finished = Promise.all(subscriptions.map((s) => s.finished()));
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, this.options.closeTimeoutMs ?? 1_000).unref());
+    const limitMs = this.options.closeTimeoutMs ?? (this.#waitTimeSeconds + 5) * 1000;
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, limitMs).unref());
     await Promise.race([finished, timeout]);
     for (const subscription of subscriptions) subscription.abort();
     await finished;
+    // Whatever is still unsettled will not be: another replica may take it now.
+    await Promise.all(subscriptions.map((s) => s.abandonUnsettled()));
     await this.#operations.drain();
     this.#session.close();
   }

@@ -22,14 +22,17 @@ const maxPerReceive = 10;
  * Receives a function's messages: enough long-polling loops to keep `prefetch` messages in flight,
  * never more; a heartbeat extends the visibility timeout of messages still being worked on.
  *
- * `stop()` returns at once. A receive already waiting at SQS is left to finish rather than aborted
- * (an aborted long poll can still take messages, which would then stay hidden for the visibility
- * timeout); whatever it brings is handed back at once. `abort()` cuts those receives short.
+ * `stop()` returns at once. A receive already waiting at SQS is left to finish rather than aborted:
+ * SQS (and the emulator) can still hand messages to a long poll whose client went away, and those
+ * would stay hidden for the visibility timeout. Whatever it brings is handed back at once.
+ * `abort()` cuts those receives short, for a connection that stalled.
  */
 export class SqsSubscription implements Subscription {
   /** One share of the prefetch per receive loop; a delivery's slot goes back to its loop's share. */
   readonly #shares: Capacity[] = [];
   readonly #abort = new AbortController();
+  /** Receipt handle → how to hand the message back unprocessed, while it is unsettled. */
+  readonly #unsettled = new Map<string, () => Promise<void>>();
   readonly #loops: Promise<void>[] = [];
   #stopped = false;
 
@@ -59,6 +62,15 @@ export class SqsSubscription implements Subscription {
   /** Resolves when every receive under way has come back. */
   async finished(): Promise<void> {
     await Promise.all(this.#loops);
+  }
+
+  /**
+   * Hands back every message still unsettled (visible again at once), for when the process goes away
+   * with handlers that did not finish in its grace period: another replica takes them without waiting
+   * out the visibility timeout. A handler that still commits later is absorbed by the inbox.
+   */
+  async abandonUnsettled(): Promise<void> {
+    await Promise.allSettled([...this.#unsettled.values()].map((handBack) => handBack()));
   }
 
   /** Cuts the receives still waiting at SQS short (the process is going away). */
@@ -144,7 +156,13 @@ export class SqsSubscription implements Subscription {
       settled = true;
       stopHeartbeat();
       share.give(1);
+      this.#unsettled.delete(receiptHandle);
     };
+    this.#unsettled.set(receiptHandle, async () => {
+      if (settled) return;
+      settle();
+      await this.operations.changeVisibility(queueUrl, receiptHandle, 0);
+    });
     return {
       body: decoded.body,
       messageId: decoded.eventId,

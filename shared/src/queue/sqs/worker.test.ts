@@ -50,7 +50,7 @@ afterEach(async () => {
 });
 
 async function broker(): Promise<Broker> {
-  const created = createSqsBroker({ prefix: schema, endpoint: sqs.endpoint, region: sqs.region, credentials: sqs.credentials, waitTimeSeconds: 1, closeTimeoutMs: 200 });
+  const created = createSqsBroker({ prefix: schema, endpoint: sqs.endpoint, region: sqs.region, credentials: sqs.credentials, waitTimeSeconds: 1 });
   brokers.push(created);
   await created.connect();
   return created;
