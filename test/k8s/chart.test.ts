@@ -149,7 +149,9 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
       expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
       expect(so.spec.triggers.map((t: any) => t.type)).toEqual(['cpu']);
       const deployment = ofKind(manifests, 'Deployment').find((d) => d.metadata.name === so.spec.scaleTargetRef.name)!;
-      expect(deployment.spec.template.spec.containers[0].resources.requests.cpu).toBeDefined();
+      const container = deployment.spec.template.spec.containers[0];
+      expect(container.resources.requests.cpu).toBeDefined();
+      expect(envOf(container, 'PUBLISH_API_TOKENS').valueFrom.secretKeyRef, 'auth is required by default').not.toHaveProperty('optional');
       const service = ofKind(manifests, 'Service')[0]!;
       expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
       expect(ofKind(manifests, 'Ingress')).toHaveLength(values.publish.ingress.enabled ? 1 : 0);
