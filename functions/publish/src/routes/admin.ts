@@ -50,7 +50,7 @@ const replayQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(m
 const purgeQuery = z.strictObject({ confirm: z.string().max(64).optional() });
 
 /** How RabbitMQ (404 NOT_FOUND) and SQS say a queue does not exist. */
-const missingQueue = /NOT_FOUND|NonExistentQueue|QueueDoesNotExist/;
+export const missingQueue = /NOT_FOUND|NonExistentQueue|QueueDoesNotExist/;
 
 /** The broker being away, or the function's queues not there yet, is an answer, not a failure of the route. */
 function guarded(handler: (c: Context) => Promise<Response>) {
