@@ -1,10 +1,13 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { topologyNames } from '@qfn/shared/queue/rabbitmq/topology';
 import { sqsQueueNames } from '@qfn/shared/queue/sqs/names';
 import { loadFunctions } from '../../scripts/lib/functions';
 import { inlineCredentials } from './support/credentials';
-import { helmBinaries, helmLint, render, valueSetsDir, type Manifest } from './support/helm';
+import { chartDir, helm, helmBinaries, helmLint, render, valueSetsDir, type Manifest } from './support/helm';
 import { schemaErrors } from './support/models';
 import { podSecurityViolations, podSpecOf } from './support/pod-security';
 import { createFieldChecker, type FieldChecker } from './support/strict-fields';
@@ -198,6 +201,22 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
         expect(egressPorts).toEqual(expect.arrayContaining([53, values.database.port]));
       }
     });
+  });
+
+  it('packages into a chart that renders the same, without the test value sets or the dev chart', () => {
+    const out = mkdtempSync(join(tmpdir(), 'qfn-chart-'));
+    try {
+      const packaged = helm(binary, ['package', chartDir, '--destination', out]);
+      expect(packaged.status, packaged.stderr).toBe(0);
+      const archive = join(out, 'qfn-0.1.0.tgz');
+      const files = spawnSync('tar', ['-tzf', archive], { encoding: 'utf8' }).stdout.split('\n');
+      expect(files).toEqual(expect.arrayContaining(['qfn/values.schema.json', 'qfn/files/queue-specs.json', 'qfn/files/smoke-test.mjs']));
+      expect(files.filter((file) => file.startsWith('qfn/ci/') || file.startsWith('qfn/dev-infra/'))).toEqual([]);
+      const valueFiles = [join(valueSetsDir, 'production-values.yaml')];
+      expect(render(binary, { chart: archive, valueFiles })).toEqual(render(binary, { valueFiles }));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('rolls only the deployed function when npm run deploy changes its tag', () => {
