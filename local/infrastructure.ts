@@ -63,6 +63,9 @@ export async function startInfrastructure(config: LocalConfig, options: { maxCon
         Object.assign(env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
         Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
       }
+      // A draining replica waits for its long polls to come back (so no message is hidden by a receive
+      // nobody reads): short polls on the emulator keep scale-down drains to about 2 s instead of 20.
+      if (sqs && !process.env['SQS_WAIT_TIME_SECONDS']) env['SQS_WAIT_TIME_SECONDS'] = '2';
       // The runner's own SDK client prints the SDK's Node-version notice once; every replica would repeat it.
       env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ?? 'true';
     }
