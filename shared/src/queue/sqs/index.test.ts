@@ -165,6 +165,19 @@ describe('SQS broker', () => {
     expect((await inbox.nth(1)).messageId).toBe(sent.id);
   });
 
+  it('follows a function whose subscriptions changed', async () => {
+    const publisher = await connectedBroker({ routeCacheTtlMs: 60_000 });
+    const worker = await connectedBroker();
+    await worker.provision(spec('moving', { subscribes: ['a.*'] }));
+    await publisher.publish(event('a.x'));
+    await connectedBroker().then((redeployed) => redeployed.provision(spec('moving', { subscribes: ['b.*'] })));
+    await sleep(1_100);
+
+    await publisher.publish(event('b.x'));
+    await expect(publisher.publish(event('a.x'))).rejects.toBeInstanceOf(UnroutableError);
+    expect((await worker.queueDepth(spec('moving'))).ready).toBe(2);
+  });
+
   it('never reports a partly accepted publish as success, and stops routing to a deleted queue', async () => {
     const broker = await connectedBroker();
     await broker.provision(spec('kept'));

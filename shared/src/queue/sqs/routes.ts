@@ -15,13 +15,16 @@ export interface RouteTableOptions {
   ttlMs: number;
 }
 
+/** On a miss, every queue's tags are read again at most this often. */
+const missRereadIntervalMs = 1_000;
+
 /** Tag reads in parallel while refreshing (SQS limits tagging calls per account). */
 const tagReadConcurrency = 5;
 
 /**
  * Which queues an event type goes to. SQS has no topic exchange: the queues carry their subscriptions
- * in tags, and this table reads them (ListQueues by prefix, ListQueueTags), keeps them for `ttlMs`, and
- * looks for new queues at once when an event type matches none.
+ * in tags, and this table reads them (ListQueues by prefix, ListQueueTags), reads them again in the
+ * background after `ttlMs`, and looks for new queues at once when an event type matches none.
  */
 export class RouteTable {
   /** Queue URL → its route, or null for a queue that is not a main queue of this installation. */
@@ -37,10 +40,19 @@ export class RouteTable {
 
   /** Queue URLs of every function subscribed to `eventType`. */
   async queuesFor(eventType: string): Promise<string[]> {
-    if (Date.now() - this.#refreshedAt > this.options.ttlMs) await this.#refresh('all');
+    if (this.#refreshedAt === Number.NEGATIVE_INFINITY) {
+      await this.#refresh('all');
+    } else if (Date.now() - this.#refreshedAt > this.options.ttlMs && !this.#refreshing) {
+      // Stale but usable: route with it while it is read again, so no publish waits on the refresh.
+      this.#refresh('all').catch(() => {
+        /* the session reports SQS down; sends will fail on their own */
+      });
+    }
     let urls = this.#match(eventType);
     if (urls.length === 0) {
-      await this.#refresh('new');
+      // Maybe a function was just deployed or changed its subscriptions; re-reading every queue's
+      // tags is kept to once a second, so a stream of unroutable events cannot flood the tagging API.
+      await this.#refresh(Date.now() - this.#refreshedAt > missRereadIntervalMs ? 'all' : 'new');
       urls = this.#match(eventType);
     }
     return urls;
@@ -65,10 +77,12 @@ export class RouteTable {
     return urls;
   }
 
-  /** 'all' re-reads every queue's tags; 'new' only those of queues not seen yet. One refresh at a time. */
+  /**
+   * 'all' re-reads every queue's tags; 'new' only those of queues not seen yet. A caller that finds a
+   * refresh under way waits for that one instead of starting another (and shares its failure).
+   */
   async #refresh(scope: 'all' | 'new'): Promise<void> {
-    while (this.#refreshing) await this.#refreshing.catch(() => {});
-    if (scope === 'all' && Date.now() - this.#refreshedAt <= this.options.ttlMs) return;
+    if (this.#refreshing) return this.#refreshing;
     this.#refreshing = this.#read(scope);
     try {
       await this.#refreshing;
