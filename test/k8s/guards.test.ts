@@ -4,6 +4,7 @@ import { inlineCredentials } from './support/credentials';
 import { helmBinaries, helmTemplate, render, valueSetsDir } from './support/helm';
 import { podSecurityViolations } from './support/pod-security';
 import { createFieldChecker } from './support/strict-fields';
+import { effectiveValues } from './support/values';
 
 const binaries = helmBinaries();
 const rabbitmq = [join(valueSetsDir, 'rabbitmq-values.yaml')];
@@ -18,18 +19,26 @@ describe.each(binaries)('guard rails on Helm $version', (binary) => {
   });
 
   it('refuses more possible Postgres connections than the server allows, itemised', () => {
-    // defaults: publish 5 x 5 + run-job 8 x 2 + store-message 10 x 4 = 81 connections
-    const result = helmTemplate(binary, { valueFiles: rabbitmq, set: { 'database.maxConnections': 85 } });
+    const values = effectiveValues(...rabbitmq);
+    const shares = [
+      ['publish', values.publish.autoscaling.maxReplicaCount, values.publish.poolSize],
+      ...Object.entries(values.functions as Record<string, any>).map(([name, fn]) => [name, fn.scaling.maxReplicaCount, fn.poolSize]),
+    ] as [string, number, number][];
+    const total = shares.reduce((sum, [, replicas, pool]) => sum + replicas * pool, 0);
+    const enough = total + values.database.reservedConnections;
+    const result = helmTemplate(binary, { valueFiles: rabbitmq, set: { 'database.maxConnections': enough - 1 } });
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toMatch(/Postgres connection budget exceeded: at maxReplicaCount the pods could open 81 connections, but database\.maxConnections 85 - database\.reservedConnections 5 leaves 80/);
-    expect(result.stderr).toMatch(/publish 5 x 5 = 25; run-job 8 x 2 = 16; store-message 10 x 4 = 40/);
-    expect(helmTemplate(binary, { valueFiles: rabbitmq, set: { 'database.maxConnections': 86 } }).status).toBe(0);
+    expect(result.stderr).toContain(
+      `Postgres connection budget exceeded: at maxReplicaCount the pods could open ${total} connections, but database.maxConnections ${enough - 1} - database.reservedConnections ${values.database.reservedConnections} leaves ${total - 1}.`,
+    );
+    expect(result.stderr).toContain(shares.map(([name, replicas, pool]) => `${name} ${replicas} x ${pool} = ${replicas * pool}`).join('; '));
+    expect(helmTemplate(binary, { valueFiles: rabbitmq, set: { 'database.maxConnections': enough } }).status).toBe(0);
   });
 
   it('counts a per-function override and leaves a disabled function out of the budget', () => {
-    const raised = helmTemplate(binary, { valueFiles: rabbitmq, set: { 'functions.run-job.scaling.maxReplicaCount': 40 } });
-    expect(raised.stderr).toMatch(/could open 145 connections/);
-    const disabled = { 'functions.run-job.scaling.maxReplicaCount': 40, 'functions.run-job.enabled': false };
+    const raised = helmTemplate(binary, { valueFiles: rabbitmq, set: { 'functions.run-job.scaling.maxReplicaCount': 1000 } });
+    expect(raised.stderr).toMatch(/run-job 1000 x \d+ = \d+/);
+    const disabled = { 'functions.run-job.scaling.maxReplicaCount': 1000, 'functions.run-job.enabled': false };
     expect(helmTemplate(binary, { valueFiles: rabbitmq, set: disabled }).status).toBe(0);
   });
 
