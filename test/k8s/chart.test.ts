@@ -219,6 +219,18 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
     }
   });
 
+  it('tells the user how to reach publish, send a message and watch the functions scale', () => {
+    const args = ['install', 'qfn', chartDir, '--dry-run=client', '--namespace', 'events', '--values', join(valueSetsDir, 'rabbitmq-values.yaml'), '--set', 'keda.requireApi=false'];
+    const result = spawnSync(binary.path, args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/nonexistent' } });
+    expect(result.status, result.stderr).toBe(0);
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    expect(notes).toContain('kubectl --namespace events port-forward service/qfn-publish 3000:80');
+    expect(notes).toContain('curl -sS -X POST "$QFN_URL/message/publish" -H "authorization: Bearer $QFN_TOKEN"');
+    expect(notes).toContain('kubectl --namespace events get scaledobject,hpa,deploy -l app.kubernetes.io/instance=qfn -w');
+    expect(notes).toContain('helm test qfn --namespace events');
+    for (const name of declared) expect(notes).toContain(`  - ${name}: `);
+  });
+
   it('rolls only the deployed function when npm run deploy changes its tag', () => {
     const base = join(valueSetsDir, 'rabbitmq-values.yaml');
     const before = render(binary, { valueFiles: [base] });
