@@ -219,7 +219,8 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
     }
   });
 
-  it('tells the user how to reach publish, send a message and watch the functions scale', () => {
+  // Helm 3's client-only dry run still asks a cluster for its version; Helm 4's does not.
+  it.runIf(binary.major >= 4)('tells the user how to reach publish, send a message and watch the functions scale', () => {
     const args = ['install', 'qfn', chartDir, '--dry-run=client', '--namespace', 'events', '--values', join(valueSetsDir, 'rabbitmq-values.yaml'), '--set', 'keda.requireApi=false'];
     const result = spawnSync(binary.path, args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/nonexistent' } });
     expect(result.status, result.stderr).toBe(0);
