@@ -134,6 +134,11 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     return this.#statusServer ? `http://127.0.0.1:${this.#statusServer.port}/_local/status` : null;
   }
 
+  /** Broker and database settings every process gets (DATABASE_URL of the embedded database, …); empty before start. */
+  get env(): Readonly<Record<string, string>> {
+    return { ...this.#infrastructure?.env };
+  }
+
   /** The replicas of a function (tests stop them mid-stream through it). */
   replicaSet(name: string): ReplicaSet | undefined {
     return name === 'publish' ? this.#publish : this.#functions.get(name)?.replicas;

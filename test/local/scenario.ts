@@ -1,0 +1,147 @@
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { createDatabase, parseConfig, type DatabaseHandle } from '@qfn/shared';
+import type { ScaleDecision } from '../../local/autoscaler/decide';
+import { localConfig } from '../../local/config';
+import { sendLoad } from '../../local/load/index';
+import { LocalRunner, type ReplicaEvent } from '../../local/runner';
+import { effectsFunction, effectsTable } from '../fixtures/effects';
+import { databaseUrl } from '../support/database';
+import { uniqueName } from '../support/names';
+import { amqpUrl, deleteRabbitTopology } from '../support/rabbitmq';
+import { waitFor } from '../support/wait';
+
+const fixtureEntry = fileURLToPath(new URL('../fixtures/effects-main.ts', import.meta.url));
+
+export interface ScaleScenario {
+  /** `embedded`: nothing configured, so the SQS emulator and PGlite; `rabbitmq-postgres`: the machine's services. */
+  backend: 'embedded' | 'rabbitmq-postgres';
+  messages: number;
+  /** Simulated work per message inside the handler's transaction, so one replica cannot keep up. */
+  workMs: number;
+  /** FUNCTION_CONCURRENCY of each replica. */
+  concurrency: number;
+  /** Also SIGKILL a replica mid-stream (on SQS its messages would wait out the visibility timeout). */
+  killOne: boolean;
+}
+
+export interface ScaleScenarioResult {
+  decisions: ScaleDecision[];
+  replicaEvents: ReplicaEvent[];
+  accepted: string[];
+  /** Effect rows (one per handler run that committed) and distinct event ids among them. */
+  effects: { rows: number; distinct: number };
+  /** Accepted event ids with no committed effect. */
+  missing: string[];
+  /** Replicas signalled while messages were still flowing. */
+  interrupted: { index: number; signal: NodeJS.Signals }[];
+  firstPublishToFirstProcessedMs: number;
+  /** exec → "consuming" of every replica start. */
+  coldStartsMs: number[];
+  /** Replica processes still alive after the scale to zero. */
+  processesLeft: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Runs the local runner with one test function (effects rows without a unique key, so a double run
+ * shows), publishes through the publish function over HTTP, interrupts replicas mid-stream, and waits
+ * for every message and for the scale back to zero.
+ */
+export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleScenarioResult> {
+  const name = uniqueName('local');
+  const fnName = `e2e-${name}`.slice(0, 40);
+  const external = scenario.backend === 'rabbitmq-postgres';
+  const config = parseConfig(localConfig, {
+    QUEUE_PREFIX: name,
+    PORT: String(await freePort()),
+    LOCAL_STATUS_PORT: '0',
+    LOG_LEVEL: 'info',
+    LOCAL_HPA_SYNC_PERIOD_SECONDS: '1',
+    LOCAL_SCALING: JSON.stringify({
+      [fnName]: { pollingInterval: 1, cooldownPeriod: 3, scaleDownStabilizationWindowSeconds: 2, targetQueueLength: 100, maxReplicaCount: 4 },
+    }),
+    ...(external ? { AMQP_URL: amqpUrl, DATABASE_URL: databaseUrl, DATABASE_SCHEMA: name } : {}),
+  });
+  const runner = new LocalRunner({
+    config,
+    functions: [
+      {
+        dir: fileURLToPath(new URL('../fixtures', import.meta.url)),
+        declarationFile: fileURLToPath(new URL('../fixtures/effects.ts', import.meta.url)),
+        entryFile: fixtureEntry,
+        declaration: effectsFunction({ name: fnName, workMs: scenario.workMs }),
+        env: { FIXTURE_NAME: fnName, FIXTURE_WORK_MS: String(scenario.workMs), FUNCTION_CONCURRENCY: String(scenario.concurrency) },
+      },
+    ],
+    backoff: { initialMs: 200, maxMs: 2_000, resetAfterMs: 60_000 },
+  });
+  const decisions: ScaleDecision[] = [];
+  const replicaEvents: ReplicaEvent[] = [];
+  runner.on('decision', (decision) => decision.from !== decision.to && decisions.push(decision));
+  runner.on('replica', (event) => replicaEvents.push(event));
+
+  let database: DatabaseHandle | undefined;
+  try {
+    await runner.start();
+    database = createDatabase({ url: runner.env['DATABASE_URL']!, schema: config.DATABASE_SCHEMA, poolSize: 1, applicationName: 'e2e' });
+    await database.db.execute(effectsTable);
+    const sql = database.sql;
+    await waitFor('the publish function', () => runner.replicaSet('publish')!.status().ready === 1, 30_000);
+
+    const loading = sendLoad({ url: runner.publishUrl!, count: scenario.messages, rate: 0, concurrency: 20, sender: 'e2e' });
+    const committed = async () => (await sql`select count(distinct event_id)::int as n from effects`)[0]!.n as number;
+
+    // Interrupt replicas while messages are still flowing: SIGTERM one (an eviction: it drains and
+    // hands back what it has not started), and optionally SIGKILL another (a crash).
+    const replicas = runner.replicaSet(fnName)!;
+    const ready = await waitFor('two ready replicas', () => {
+      const up = replicas.status().replicas.filter((r) => r.phase === 'ready');
+      return up.length >= 2 ? up : undefined;
+    }, 30_000, 50);
+    const interrupted: ScaleScenarioResult['interrupted'] = [];
+    if ((await committed()) >= scenario.messages) throw new Error('every message was processed before a replica could be stopped mid-stream');
+    process.kill(ready[0]!.pid!, 'SIGTERM');
+    interrupted.push({ index: ready[0]!.index, signal: 'SIGTERM' });
+    if (scenario.killOne) {
+      process.kill(ready[1]!.pid!, 'SIGKILL');
+      interrupted.push({ index: ready[1]!.index, signal: 'SIGKILL' });
+    }
+
+    const report = await loading;
+    if (report.failed > 0) throw new Error(`publishing failed: ${report.firstError}`);
+    await waitFor('every message committed', async () => (await committed()) >= report.ids.length, 45_000, 200);
+    await waitFor('the scale back to zero', () => decisions.at(-1)?.to === 0 && replicas.status().replicas.length === 0, 30_000, 100);
+
+    const [effects] = await sql`select count(*)::int as rows, count(distinct event_id)::int as distinct, (extract(epoch from min(at)) * 1000)::float8 as first from effects`;
+    const seen = new Set((await sql`select distinct event_id from effects`).map((row) => row.event_id as string));
+    return {
+      decisions,
+      replicaEvents,
+      accepted: report.ids,
+      effects: { rows: effects!.rows, distinct: effects!.distinct },
+      missing: report.ids.filter((id) => !seen.has(id)),
+      interrupted,
+      firstPublishToFirstProcessedMs: Math.round(effects!.first - report.firstSentAt),
+      coldStartsMs: replicaEvents.flatMap((e) => (e.type === 'ready' && e.function === fnName ? [e.coldStartMs] : [])),
+      processesLeft: replicas.status().replicas.length,
+    };
+  } finally {
+    await database?.close(1);
+    await runner.stop();
+    if (external) {
+      await deleteRabbitTopology(name);
+      const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+      await admin.unsafe(`drop schema if exists "${name}" cascade`);
+      await admin.end();
+    }
+  }
+}
