@@ -3,6 +3,7 @@ import { ConfigError, createBroker, createDatabase, createLogger, describeError,
 import { createPublishApp } from './app';
 import { publishConfig } from './config';
 import { loadCredentials } from './credentials';
+import { answerClientErrorsWithJson } from './protection';
 import { functionQueues } from './function-queues.generated';
 
 const config = loadConfig(publishConfig);
@@ -62,6 +63,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
 });
 // Node's own limits back up the app's timeout for what never reaches it (slow headers, a body trickling in).
 Object.assign(server, { requestTimeout: config.REQUEST_TIMEOUT_MS + 5_000, headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 60_000) });
+answerClientErrorsWithJson(server);
 
 onShutdownSignal(async (signal) => {
   stopping = true;

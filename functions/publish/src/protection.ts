@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -30,7 +31,7 @@ export const defaultRequestTimeoutMs = 10_000;
 export function protect(app: Hono, options: ProtectionOptions): void {
   const timeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   app.use(secureHeaders());
-  app.use(timeout(timeoutMs, () => timedOut(timeoutMs)));
+  app.use(timeout(timeoutMs, (c) => timedOut(c, timeoutMs)));
   if (options.publishTokens?.length) app.use('/message/*', tokenAuth({ tokens: options.publishTokens, realm: 'qfn-publish' }));
   if (options.rateLimit) app.use('/message/*', rateLimit({ ...options.rateLimit, key: clientKey }));
 }
@@ -43,12 +44,40 @@ function clientKey(c: Context): string {
   return `ip:${incoming?.socket?.remoteAddress ?? 'unknown'}`;
 }
 
-function timedOut(timeoutMs: number): HTTPException {
-  const body: ErrorBody = {
-    error: 'request_timeout',
-    message: `no answer within ${timeoutMs} ms; the message may or may not have been published: retry with the same Idempotency-Key`,
-  };
-  return new HTTPException(503, {
-    res: new Response(JSON.stringify(body), { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '1' } }),
+/** 408 when the client had not even finished sending its request, else 503 (we were too slow). */
+function timedOut(c: Context, timeoutMs: number): HTTPException {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && !incoming.complete) {
+    return new HTTPException(408, { res: jsonError(408, { error: 'request_timeout', message: `the request did not arrive within ${timeoutMs} ms` }) });
+  }
+  const message = `no answer within ${timeoutMs} ms; the message may or may not have been published: retry with the same Idempotency-Key`;
+  return new HTTPException(503, { res: jsonError(503, { error: 'request_timeout', message }, { 'retry-after': '1' }) });
+}
+
+function jsonError(status: number, body: ErrorBody, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before the app sees them (a broken Content-Length or chunk, an
+ * oversized header) get the same JSON error shape as everything else, instead of Node's bare 400.
+ *
+ * @example
+ * answerClientErrorsWithJson(serve({ fetch: app.fetch, port: 3000 }));
+ */
+export function answerClientErrorsWithJson(server: { on(event: 'clientError', listener: (error: Error & { code?: string }, socket: Duplex) => void): unknown }): void {
+  server.on('clientError', (error, socket) => {
+    if (!socket.writable || (error.code === 'ECONNRESET')) {
+      socket.destroy();
+      return;
+    }
+    const [status, reason, code] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large', 'headers_too_large']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'Request Timeout', 'request_timeout']
+          : [400, 'Bad Request', 'bad_request'];
+    const body = JSON.stringify({ error: code, message: `the HTTP request could not be read (${error.code ?? 'unknown'})` } satisfies ErrorBody);
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
 }

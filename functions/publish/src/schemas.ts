@@ -28,10 +28,12 @@ export const storedMessage = z.object({
   processedBy: z.array(z.string()).describe('Functions whose effect for this event has committed'),
 });
 
+const withoutNul = (value: string) => !value.includes('\u0000');
+
 export const listQuery = z.strictObject({
-  sender: z.string().min(1).max(256).optional(),
+  sender: z.string().min(1).max(256).refine(withoutNul, 'must not contain U+0000').optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(64).optional().describe('nextCursor of the previous page'),
+  cursor: z.string().max(64).refine(withoutNul, 'must not contain U+0000').optional().describe('nextCursor of the previous page'),
 });
 
 export const messagePage = z.object({ items: z.array(storedMessage.omit({ processedBy: true })), nextCursor: z.string().nullable() });

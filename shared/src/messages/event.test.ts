@@ -24,6 +24,12 @@ describe('messageEvent', () => {
     expect(paths).toEqual(expect.arrayContaining(['sent_from_ip', 'priority', 'unrecognized_keys']));
   });
 
+  it('rejects U+0000 anywhere Postgres would refuse to store it', () => {
+    for (const bad of [{ sender: 'a\u0000b' }, { messageAttributes: { 'k\u0000': 'v' } }, { messageAttributes: { k: '\u0000' } }]) {
+      expect(messageEvent.safeParse({ ...valid, ...bad }).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+
   it('rejects a blank sender', () => {
     expect(messageEvent.safeParse({ ...valid, sender: '   ' }).success).toBe(false);
   });

@@ -17,12 +17,16 @@ export const limits = {
   priorityMax: 10,
 } as const;
 
+/** Postgres text and jsonb cannot hold U+0000: a message carrying one could be accepted but never stored. */
+const withoutNul = (value: string) => !value.includes('\u0000');
+const noNul = 'must not contain U+0000';
+
 /** The message of the seeds' publisher: what `POST /message/publish` accepts and consumers receive. */
 export const messageEvent = z.strictObject({
   ts: z.string().max(40).refine(isDateString, 'must be a date: YYYYMMDD or ISO 8601'),
-  sender: z.string().trim().min(1, 'must not be empty').max(limits.senderLength),
+  sender: z.string().trim().min(1, 'must not be empty').max(limits.senderLength).refine(withoutNul, noNul),
   messageAttributes: z
-    .record(z.string().min(1).max(limits.attributeKeyLength), z.string().max(limits.attributeValueLength))
+    .record(z.string().min(1).max(limits.attributeKeyLength).refine(withoutNul, noNul), z.string().max(limits.attributeValueLength).refine(withoutNul, noNul))
     .refine((m) => Object.keys(m).length <= limits.attributeCount, `must hold at most ${limits.attributeCount} entries`)
     .default({}),
   sent_from_ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }),

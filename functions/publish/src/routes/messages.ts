@@ -25,7 +25,7 @@ export function messageRoutes(db: Database) {
   return new Hono()
     .get('/message/:id', async (c) => {
       const id = c.req.param('id');
-      if (id.length > 64) return errorResponse(c, 404, 'not_found', `no message ${id.slice(0, 64)}…`);
+      if (id.length > 64 || id.includes('\u0000')) return errorResponse(c, 404, 'not_found', `no message ${JSON.stringify(id.slice(0, 64))}`);
       const [row] = await db.select().from(messages).where(eq(messages.id, id));
       if (!row) return errorResponse(c, 404, 'not_found', `no stored message with id ${id}`);
       const processed = await db.select({ functionName: inbox.functionName }).from(inbox).where(eq(inbox.eventId, id));
