@@ -1,4 +1,6 @@
 import { createRabbitMqBroker, type Broker } from '@qfn/shared';
+import { createSqsBroker, deleteSqsQueues } from '@qfn/shared/queue/sqs/index';
+import { startSqsEmulator, type SqsEmulator } from '@qfn/shared/queue/sqs/emulator';
 import { amqpUrl, closeRabbitConnections, deleteRabbitTopology } from './rabbitmq';
 
 /** How a test gets, configures and cleans up one kind of broker. */
@@ -27,4 +29,36 @@ export const rabbitmqHarness: BrokerHarness = {
   dropConnections: closeRabbitConnections,
 };
 
-export const brokerHarnesses: BrokerHarness[] = [rabbitmqHarness];
+let emulator: SqsEmulator | undefined;
+function runningEmulator(): SqsEmulator {
+  if (!emulator) throw new Error('sqs harness not set up: call setUp() in beforeAll');
+  return emulator;
+}
+
+/** SQS through the real AWS SDK against the fauxqs emulator, which each test file starts for itself. */
+export const sqsHarness: BrokerHarness = {
+  kind: 'sqs',
+  setUp: async () => {
+    emulator ??= await startSqsEmulator();
+  },
+  tearDown: async () => {
+    await emulator?.stop();
+    emulator = undefined;
+  },
+  create: (prefix) => {
+    const { endpoint, region, credentials } = runningEmulator();
+    return createSqsBroker({ prefix, endpoint, region, credentials, waitTimeSeconds: 1 });
+  },
+  env: (prefix) => ({
+    ...runningEmulator().env,
+    QUEUE_PREFIX: prefix,
+    SQS_WAIT_TIME_SECONDS: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  }),
+  cleanup: async (prefix) => {
+    const { endpoint, region, credentials } = runningEmulator();
+    await deleteSqsQueues({ prefix, endpoint, region, credentials });
+  },
+};
+
+export const brokerHarnesses: BrokerHarness[] = [rabbitmqHarness, sqsHarness];
