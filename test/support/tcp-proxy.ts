@@ -68,6 +68,16 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     from.on('end', () => queue.then(() => to.end()));
   };
 
+  const resetAll = () => {
+    const count = pairs.size;
+    for (const { client, upstream } of [...pairs]) {
+      client.resetAndDestroy();
+      upstream.resetAndDestroy();
+    }
+    pairs.clear();
+    return count;
+  };
+
   const server: Server = createServer((client) => {
     if (refusing) {
       client.resetAndDestroy();
@@ -121,20 +131,12 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     setDelay(ms) {
       delayMs = ms;
     },
-    reset() {
-      const count = pairs.size;
-      for (const { client, upstream } of [...pairs]) {
-        client.resetAndDestroy();
-        upstream.resetAndDestroy();
-      }
-      pairs.clear();
-      return count;
-    },
+    reset: resetAll,
     refuse(value) {
       refusing = value;
     },
     async close() {
-      this.reset();
+      resetAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
