@@ -1,5 +1,9 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { repoRoot } from '../../scripts/lib/functions';
+
 
 export interface EmbeddedService {
   kind: 'sqs' | 'postgres';
@@ -10,7 +14,16 @@ export interface EmbeddedService {
 
 type WorkerMessage = { type: 'ready'; port: number } | { type: 'failed'; message: string } | { type: 'stopped' };
 
-async function startInWorker(settings: { kind: 'sqs' | 'postgres'; port: number; dataDir?: string; maxConnections?: number }): Promise<EmbeddedService> {
+interface ServiceSettings {
+  kind: 'sqs' | 'postgres';
+  port: number;
+  dataDir?: string;
+  maxConnections?: number;
+  /** Where a copy of a freshly initialised PGlite cluster is kept (in-memory databases start from it). */
+  freshCluster?: string;
+}
+
+async function startInWorker(settings: ServiceSettings): Promise<EmbeddedService> {
   const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: settings, stdout: false, stderr: false });
   const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => [{ type: 'failed', message: String(error) }])])) as [WorkerMessage];
   if (first.type !== 'ready') {
@@ -51,5 +64,16 @@ export function startEmbeddedSqs(port: number): Promise<EmbeddedService> {
  * const url = `postgres://postgres@127.0.0.1:${pg.port}/postgres`;
  */
 export function startEmbeddedPostgres(options: { port: number; maxConnections: number; dataDir?: string }): Promise<EmbeddedService> {
-  return startInWorker({ kind: 'postgres', ...options });
+  return startInWorker({ kind: 'postgres', ...options, freshCluster: freshClusterFile() });
+}
+
+/** Per PGlite version, under node_modules/.cache like other tools' caches. */
+function freshClusterFile(): string | undefined {
+  try {
+    const manifest = join(repoRoot, 'node_modules', '@electric-sql', 'pglite', 'package.json');
+    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+    return join(repoRoot, 'node_modules', '.cache', 'qfn-local', `pglite-${version}-fresh-cluster.tar.gz`);
+  } catch {
+    return undefined;
+  }
 }
