@@ -51,6 +51,10 @@ const runner = new LocalRunner({ config });
 const live = config.LOCAL_VIEW === 'live' || (config.LOCAL_VIEW === 'auto' && Boolean(process.stdout.isTTY));
 const view = attachTerminalView(runner, { mode: live ? 'live' : 'plain' });
 
+// Node's warnings (the AWS SDK's Node-version notice, …) as one line through the view, not raw stderr.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => view.print(`[local] ${warning.name}: ${warning.message.split('\n')[0]}`));
+
 let signals = 0;
 const shutdown = (signal: NodeJS.Signals) => {
   if (++signals > 1) {
