@@ -1,16 +1,9 @@
 import { z } from 'zod';
-import { commonConfig, logLevel, port, url } from '@qfn/shared';
+import { commonConfig, kedaDefaults, logLevel, port, url, type ScalingPolicy } from '@qfn/shared';
 
+/** Any subset of a declaration's scaling fields; the merged policy is checked by defineFunction's own rules. */
 const scalingOverride = z
-  .object({
-    minReplicaCount: z.number().int().min(0),
-    maxReplicaCount: z.number().int().min(1),
-    targetQueueLength: z.number().positive(),
-    activationQueueLength: z.number().min(0),
-    pollingInterval: z.number().positive(),
-    cooldownPeriod: z.number().min(0),
-    scaleDownStabilizationWindowSeconds: z.number().int().min(0),
-  })
+  .object(Object.fromEntries(Object.keys(kedaDefaults).map((key) => [key, z.number()])) as Record<keyof ScalingPolicy, z.ZodNumber>)
   .partial()
   .strict();
 

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import {
   createBroker,
   createDatabase,
+  defineFunction,
   migrateDatabase,
   queueSpecOf,
   type Broker,
   type DatabaseHandle,
+  type FunctionDeclaration,
   type QueueSpec,
   type ScalingPolicy,
 } from '@qfn/shared';
@@ -89,13 +91,11 @@ interface RunningFunction {
 
 const keptScaleEvents = 50;
 
-/** A declaration's scaling policy with the local overrides applied (`*` first, then the function's own). */
-export function localScalingPolicy(name: string, declared: ScalingPolicy, overrides: ScalingOverrides | undefined): ScalingPolicy {
-  const policy = { ...declared, ...overrides?.['*'], ...overrides?.[name] };
-  if (policy.minReplicaCount > policy.maxReplicaCount) {
-    throw new Error(`${name}: minReplicaCount ${policy.minReplicaCount} exceeds maxReplicaCount ${policy.maxReplicaCount} after LOCAL_SCALING`);
-  }
-  return policy;
+/** A declaration's scaling policy with the local overrides applied (`*` first, then the function's own), checked like a declaration. */
+export function localScalingPolicy(declaration: FunctionDeclaration, overrides: ScalingOverrides | undefined): ScalingPolicy {
+  const name = declaration.name;
+  if (!overrides?.['*'] && !overrides?.[name]) return declaration.scaling;
+  return defineFunction({ ...declaration, scaling: { ...declaration.scaling, ...overrides['*'], ...overrides[name] } }).scaling;
 }
 
 /**
@@ -156,7 +156,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   async #start(): Promise<void> {
     const { config } = this.options;
     const functions = await this.#selectFunctions();
-    const policies = new Map(functions.map((fn) => [fn.declaration.name, localScalingPolicy(fn.declaration.name, fn.declaration.scaling, config.LOCAL_SCALING)]));
+    const policies = new Map(functions.map((fn) => [fn.declaration.name, localScalingPolicy(fn.declaration, config.LOCAL_SCALING)]));
 
     const poolOverride = Number(process.env['DATABASE_POOL_SIZE']) || undefined;
     const publishPool = poolOverride ?? 5;

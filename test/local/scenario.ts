@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { createDatabase, parseConfig, type DatabaseHandle } from '@qfn/shared';
@@ -6,6 +5,8 @@ import type { ScaleDecision } from '../../local/autoscaler/decide';
 import { localConfig } from '../../local/config';
 import { sendLoad } from '../../local/load/index';
 import { LocalRunner, type ReplicaEvent } from '../../local/runner';
+import { expect, it } from 'vitest';
+import { freePort } from '../faults/support';
 import { effectsFunction, effectsTable } from '../fixtures/effects';
 import { databaseUrl } from '../support/database';
 import { uniqueName } from '../support/names';
@@ -41,14 +42,6 @@ export interface ScaleScenarioResult {
   coldStartsMs: number[];
   /** Replica processes still alive after the scale to zero. */
   processesLeft: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -144,4 +137,27 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
       await admin.end();
     }
   }
+}
+
+/** The end-to-end test of one backend: the scenario, its measurements on stdout, and what must hold. */
+export function itScalesZeroToNToZero(label: string, scenario: ScaleScenario): void {
+  it('scales 0 → N → 0 by KEDA rules, stores every message once, loses none when replicas stop mid-stream', async () => {
+    const result = await runScaleScenario(scenario);
+    console.log(
+      `[local e2e ${label}] first publish → first processed ${result.firstPublishToFirstProcessedMs} ms; ` +
+        `cold starts ${result.coldStartsMs.join(', ')} ms; scale events: ${result.decisions.map((d) => `${d.from}→${d.to}`).join(' ')}`,
+    );
+
+    expect(result.decisions[0]).toMatchObject({ from: 0, to: 1, by: 'keda' });
+    expect(result.decisions[0]!.reason).toMatch(/ 0→1: depth \d+ > activation 0$/);
+    expect(Math.max(...result.decisions.map((d) => d.to))).toBeGreaterThanOrEqual(2);
+    expect(result.decisions.at(-1)).toMatchObject({ to: 0, by: 'keda' });
+    expect(result.decisions.at(-1)!.reason).toMatch(/→0: depth 0 ≤ activation 0, inactive for [\d.]+ s > cooldownPeriod 3 s$/);
+
+    expect(result.interrupted.map((i) => i.signal)).toEqual(scenario.killOne ? ['SIGTERM', 'SIGKILL'] : ['SIGTERM']);
+    expect(result.accepted).toHaveLength(scenario.messages);
+    expect(result.missing).toEqual([]);
+    expect(result.effects).toEqual({ rows: scenario.messages, distinct: scenario.messages });
+    expect(result.processesLeft).toBe(0);
+  }, 90_000);
 }
