@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReplicaSet, type ReplicaSetEvents } from './replica-set';
+import { ReplicaSet, type BackoffPolicy, type ReplicaSetEvents } from './replica-set';
 
 /** A stand-in for a function process: logs "consuming", then behaves as told on SIGTERM. */
 function fakeFunction(behaviour: { onTerm: 'drain' | 'ignore'; crashAfterMs?: number; drainMs?: number }) {
@@ -21,6 +21,10 @@ function replicaSet(options: ConstructorParameters<typeof ReplicaSet>[0]): Repli
   sets.push(set);
   return set;
 }
+/** Replicas that crash (exit 3) 30 ms after they start. */
+const crashingSet = (backoff: BackoffPolicy) =>
+  replicaSet({ name: 'fake', launch: fakeFunction({ onTerm: 'drain', crashAfterMs: 30 }), shutdownGracePeriodSeconds: 1, backoff });
+
 afterEach(async () => {
   for (const set of sets.splice(0)) {
     set.kill();
@@ -83,12 +87,7 @@ describe('ReplicaSet', () => {
   });
 
   it('restarts a crashing replica in its slot with a growing back-off', async () => {
-    const set = replicaSet({
-      name: 'fake',
-      launch: fakeFunction({ onTerm: 'drain', crashAfterMs: 30 }),
-      shutdownGracePeriodSeconds: 1,
-      backoff: { initialMs: 100, maxMs: 400, resetAfterMs: 60_000 },
-    });
+    const set = crashingSet({ initialMs: 100, maxMs: 400, resetAfterMs: 60_000 });
     const crashes = collect(set, 'replica_crashed');
     set.scale(1);
     await until(() => crashes.length === 4);
@@ -98,12 +97,7 @@ describe('ReplicaSet', () => {
   });
 
   it('stops a replica waiting in back-off without starting it', async () => {
-    const set = replicaSet({
-      name: 'fake',
-      launch: fakeFunction({ onTerm: 'drain', crashAfterMs: 10 }),
-      shutdownGracePeriodSeconds: 1,
-      backoff: { initialMs: 5_000, maxMs: 5_000, resetAfterMs: 60_000 },
-    });
+    const set = crashingSet({ initialMs: 5_000, maxMs: 5_000, resetAfterMs: 60_000 });
     const crashes = collect(set, 'replica_crashed');
     const started = collect(set, 'replica_started');
     set.scale(1);
