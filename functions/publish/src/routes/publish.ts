@@ -10,6 +10,7 @@ import {
 import { errorResponse, validationIssues } from '../errors';
 import { IdempotencyStore, requestHash } from '../idempotency';
 import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
+import { requestHeader } from '../request-header';
 import { idempotencyKey, publishRequest, type PublishRequest } from '../schemas';
 
 export interface PublishRouteOptions {
@@ -33,7 +34,7 @@ export function publishRoute(options: PublishRouteOptions) {
     if (!parsed.success) {
       return errorResponse(c, 400, 'validation_failed', 'the message does not match the schema', validationIssues(parsed.error));
     }
-    const rawKey = c.req.header('idempotency-key');
+    const rawKey = requestHeader(c, 'idempotency-key');
     const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
     if (key && !key.success) {
       return errorResponse(c, 400, 'validation_failed', 'bad Idempotency-Key header', [

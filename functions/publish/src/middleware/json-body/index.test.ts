@@ -1,5 +1,6 @@
+import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonBody, type JsonBodyVariables } from './index';
 
 const app = new Hono<{ Variables: JsonBodyVariables }>().post('/', jsonBody({ maxBytes: 32 }), (c) => c.json({ got: c.var.jsonBody }));
@@ -60,5 +61,44 @@ describe('jsonBody', () => {
     });
     expect(latin1.status).toBe(400);
     expect(await latin1.json()).toMatchObject({ error: 'invalid_encoding' });
+  });
+});
+
+describe('jsonBody on a Node server (body read straight from the socket)', () => {
+  let server: ServerType;
+  let base = '';
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => {
+      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+        base = `http://127.0.0.1:${info.port}/`;
+        resolve();
+      });
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const send = (body: BodyInit, headers: Record<string, string>, init: RequestInit = {}) =>
+    fetch(base, { method: 'POST', headers, body, ...init });
+
+  it('parses a body announced by Content-Length', async () => {
+    const res = await send('{"a":1}', { 'content-type': 'application/json; charset=utf-8' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ got: { a: 1 } });
+  });
+
+  it('refuses a wrong type, a too large announced body, and bytes that are not UTF-8', async () => {
+    expect((await send('{}', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await send(JSON.stringify({ a: 'x'.repeat(40) }), { 'content-type': 'application/json' })).status).toBe(413);
+    const latin1 = await send(new Uint8Array([0x22, 0xe9, 0x22]), { 'content-type': 'application/json' });
+    expect(latin1.status).toBe(400);
+    expect(await latin1.json()).toMatchObject({ error: 'invalid_encoding' });
+  });
+
+  it('still stops reading a chunked body (no Content-Length) once it passes the limit', async () => {
+    const res = await send(chunked(['{"a":"', 'x'.repeat(20), 'y'.repeat(20), '"}']), { 'content-type': 'application/json' }, { duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    const small = await send(chunked(['{"a":', '2}']), { 'content-type': 'application/json' }, { duplex: 'half' } as RequestInit);
+    expect(await small.json()).toEqual({ got: { a: 2 } });
   });
 });
