@@ -78,7 +78,7 @@ describe('jsonBody on a Node server (body read straight from the socket)', () =>
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const send = (body: BodyInit, headers: Record<string, string>, init: RequestInit = {}) =>
+  const send = (body: string | Uint8Array | ReadableStream<Uint8Array>, headers: Record<string, string>, init: RequestInit = {}) =>
     fetch(base, { method: 'POST', headers, body, ...init });
 
   it('parses a body announced by Content-Length', async () => {
