@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   createBroker,
@@ -91,6 +91,51 @@ interface RunningFunction {
 
 const keptScaleEvents = 50;
 
+/** `stop()` was called before `start()` finished. */
+export class StoppedWhileStartingError extends Error {
+  override name = 'StoppedWhileStartingError';
+  constructor() {
+    super('stopped while starting');
+  }
+}
+
+/**
+ * A directory for this run's bundles under node_modules/.cache/qfn-local, after removing the ones
+ * runners that were killed left behind (their pid is in the name).
+ */
+function bundleDirectory(): string {
+  const cache = join(repoRoot, 'node_modules', '.cache', 'qfn-local');
+  mkdirSync(cache, { recursive: true });
+  for (const entry of readdirSync(cache)) {
+    const pid = Number(/^bundles-(\d+)-/.exec(entry)?.[1]);
+    if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(cache, entry), { recursive: true, force: true });
+  }
+  return mkdtempSync(join(cache, `bundles-${process.pid}-`));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Fails fast, naming the setting, instead of a replica crash-looping on EADDRINUSE. */
+async function assertPortFree(port: number, setting: string): Promise<void> {
+  const server = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+  } catch (error) {
+    throw new Error(`port ${port} is not available (${(error as NodeJS.ErrnoException).code}): choose another with ${setting}`);
+  }
+  await new Promise((resolve) => server.close(resolve));
+}
+
 /** A declaration's scaling policy with the local overrides applied (`*` first, then the function's own), checked like a declaration. */
 export function localScalingPolicy(declaration: FunctionDeclaration, overrides: ScalingOverrides | undefined): ScalingPolicy {
   const name = declaration.name;
@@ -155,6 +200,8 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
   async #start(): Promise<void> {
     const { config } = this.options;
+    await assertPortFree(config.PORT, 'PORT (--port)');
+    if (config.LOCAL_STATUS_PORT !== 0) await assertPortFree(config.LOCAL_STATUS_PORT, 'LOCAL_STATUS_PORT (--status-port)');
     const functions = await this.#selectFunctions();
     const policies = new Map(functions.map((fn) => [fn.declaration.name, localScalingPolicy(fn.declaration, config.LOCAL_SCALING)]));
 
@@ -166,6 +213,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
     this.emit('notice', 'starting the broker and the database');
     this.#infrastructure = await startInfrastructure(config, { maxConnections });
+    this.#throwIfStopping();
     const { description, env: infraEnv } = this.#infrastructure;
     this.emit('notice', `broker: ${description.broker.kind}${description.broker.embedded ? ' (embedded emulator)' : ''} at ${description.broker.endpoint}`);
     this.emit(
@@ -181,6 +229,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       waitTimeoutMs: 30_000,
     });
     this.emit('notice', `migrations applied (${Math.round(performance.now() - migrationStarted)} ms)`);
+    this.#throwIfStopping();
 
     this.#broker = await createBroker(this.#infrastructure.config, `${config.QUEUE_PREFIX}-local-runner`);
     await this.#broker.connect();
@@ -189,7 +238,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
     const publishEntry = this.options.publishEntry ?? join(functionsDir, 'publish', 'src', 'main.ts');
     const buildStarted = performance.now();
-    this.#bundleDir = mkdtempSync(join(tmpdir(), 'qfn-local-'));
+    this.#bundleDir = bundleDirectory();
     const launchers = await prepareLaunchers(
       config.LOCAL_RUNTIME,
       [
@@ -199,11 +248,12 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       { outDir: this.#bundleDir, cwd: repoRoot },
     );
     if (config.LOCAL_RUNTIME === 'bundle') this.emit('notice', `functions bundled (${Math.round(performance.now() - buildStarted)} ms)`);
+    this.#throwIfStopping();
 
     const baseEnv = { ...process.env, ...infraEnv };
     const publishLauncher = launchers.get('publish');
     if (publishLauncher) {
-      this.#publish = this.#replicaSet('publish', publishLauncher, { ...baseEnv, PORT: String(config.PORT) }, 10);
+      this.#publish = this.#replicaSet('publish', publishLauncher, { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10' }, 10);
       this.#publish.scale(1);
     }
 
@@ -212,7 +262,9 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       const name = fn.declaration.name;
       const spec = queueSpecOf(fn.declaration);
       const policy = policies.get(name)!;
-      const replicas = this.#replicaSet(name, launchers.get(name)!, { ...baseEnv, ...fn.env, HEALTH_PORT: '0' }, fn.declaration.shutdownGracePeriodSeconds);
+      const grace = fn.declaration.shutdownGracePeriodSeconds;
+      const env = { ...baseEnv, ...fn.env, HEALTH_PORT: '0', QFN_LOCAL_GRACE_SECONDS: String(grace) };
+      const replicas = this.#replicaSet(name, launchers.get(name)!, env, grace);
       const broker = this.#broker;
       const autoscaler = new FunctionAutoscaler({
         name,
@@ -246,6 +298,11 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
     this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status());
     this.emit('notice', `status at ${this.statusUrl}`);
+  }
+
+  /** Stop was asked for while starting (Ctrl+C during startup): start no more processes. */
+  #throwIfStopping(): void {
+    if (this.#stopping) throw new StoppedWhileStartingError();
   }
 
   async #selectFunctions(): Promise<LocalFunction[]> {

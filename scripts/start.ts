@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '@qfn/shared';
 import { localConfig } from '../local/config';
-import { LocalRunner } from '../local/runner';
+import { LocalRunner, StoppedWhileStartingError } from '../local/runner';
 import { attachTerminalView } from '../local/status/terminal';
 
 const usage = `Usage: npm start -- [options]
@@ -71,11 +71,13 @@ const shutdown = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+process.on('SIGHUP', shutdown);
 process.on('exit', () => runner.kill());
 
 try {
   await runner.start();
 } catch (error) {
+  if (error instanceof StoppedWhileStartingError) await new Promise(() => {}); // the signal handler exits
   view.close();
   console.error(`[local] could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

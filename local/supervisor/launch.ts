@@ -6,6 +6,9 @@ export type RuntimeMode = 'bundle' | 'tsx';
 
 export type Launcher = (env: NodeJS.ProcessEnv) => LaunchSpec;
 
+/** Preloaded into every replica: it drains and exits when the runner disappears without stopping it. */
+const parentWatch = new URL('./parent-watch.mjs', import.meta.url).href;
+
 /**
  * Prepares how each entry point is started as a process: the container's entry file, bundled or through tsx.
  *
@@ -19,15 +22,16 @@ export async function prepareLaunchers(
   options: { outDir: string; cwd: string },
 ): Promise<Map<string, Launcher>> {
   const launchers = new Map<string, Launcher>();
+  const watchParent = ['--import', parentWatch];
   if (mode === 'tsx') {
     for (const entry of entries) {
-      launchers.set(entry.name, (env) => ({ command: process.execPath, args: ['--import', 'tsx', entry.entryFile], env, cwd: options.cwd }));
+      launchers.set(entry.name, (env) => ({ command: process.execPath, args: ['--import', 'tsx', ...watchParent, entry.entryFile], env, cwd: options.cwd, watchParent: true }));
     }
     return launchers;
   }
   const files = await bundleEntries(entries, options.outDir);
   for (const [name, file] of files) {
-    launchers.set(name, (env) => ({ command: process.execPath, args: ['--enable-source-maps', file], env, cwd: options.cwd }));
+    launchers.set(name, (env) => ({ command: process.execPath, args: ['--enable-source-maps', ...watchParent, file], env, cwd: options.cwd, watchParent: true }));
   }
   return launchers;
 }

@@ -8,6 +8,8 @@ export interface LaunchSpec {
   args: readonly string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Open an IPC channel the process watches (parent-watch.mjs): it stops itself when the runner is gone. */
+  watchParent?: boolean;
 }
 
 export interface ReplicaExit {
@@ -65,7 +67,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   constructor(launch: LaunchSpec) {
     super();
     // Its own process group: a Ctrl+C in the terminal reaches the runner, which stops replicas in order.
-    this.#child = spawn(launch.command, [...launch.args], { env: launch.env, cwd: launch.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.#child = spawn(launch.command, [...launch.args], {
+      env: launch.env,
+      cwd: launch.cwd,
+      stdio: launch.watchParent ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#phase = 'exited';
