@@ -1,5 +1,6 @@
 import amqp, { type ChannelModel } from 'amqplib';
 import type { BrokerEvent } from '../types';
+import { coalesceSocketWrites } from './coalesce-writes';
 
 export interface ReconnectOptions {
   url: string;
@@ -79,6 +80,7 @@ export class ReconnectingConnection {
       const connection = await amqp.connect(url.toString(), {
         clientProperties: { connection_name: this.options.clientName ?? 'qfn' },
       });
+      coalesceSocketWrites(connection);
       connection.on('error', () => {}); // 'close' follows and carries the reconnect
       connection.on('close', (error?: Error) => this.#lost(connection, error));
       try {
