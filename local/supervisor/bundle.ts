@@ -7,17 +7,27 @@ export interface BundleEntry {
   entryFile: string;
 }
 
+export interface BundleOptions {
+  /**
+   * Code shared by entries and code behind dynamic imports (the SQS adapter, OpenTelemetry) goes to
+   * chunk files loaded only when needed: ~215 ms to "consuming" instead of ~325 ms on RabbitMQ here.
+   * Off by default: a container image copies its one entry file.
+   */
+  splitting?: boolean;
+}
+
 /**
- * Bundles entry points into one ES module each, so a replica starts with plain `node` (~210 ms to
- * "consuming" here) instead of compiling TypeScript on every start with tsx (~520 ms).
+ * Bundles entry points into one ES module each, so a replica starts with plain `node` instead of
+ * compiling TypeScript on every start with tsx (~550 ms to "consuming" here).
  *
  * @example
  * const files = await bundleEntries([{ name: 'store-message', entryFile: 'functions/store-message/src/main.ts' }], outDir);
  * files.get('store-message'); // <outDir>/store-message.mjs
  */
-export async function bundleEntries(entries: readonly BundleEntry[], outDir: string): Promise<Map<string, string>> {
+export async function bundleEntries(entries: readonly BundleEntry[], outDir: string, options: BundleOptions = {}): Promise<Map<string, string>> {
   if (entries.length === 0) return new Map();
   await build({
+    splitting: options.splitting ?? false,
     entryPoints: Object.fromEntries(entries.map((entry) => [entry.name, entry.entryFile])),
     outdir: outDir,
     outExtension: { '.js': '.mjs' },

@@ -29,7 +29,7 @@ export async function prepareLaunchers(
     }
     return launchers;
   }
-  const files = await bundleEntries(entries, options.outDir);
+  const files = await bundleEntries(entries, options.outDir, { splitting: true });
   for (const [name, file] of files) {
     launchers.set(name, (env) => ({ command: process.execPath, args: ['--enable-source-maps', ...watchParent, file], env, cwd: options.cwd, watchParent: true }));
   }
