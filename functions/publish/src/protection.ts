@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { secureHeaders } from 'hono/secure-headers';
 import { timeout } from 'hono/timeout';
 import type { ErrorBody } from './errors';
 import { tokenAuth } from './middleware/auth/index';
 import { rateLimit } from './middleware/rate-limit/index';
+import { secureResponseHeaders } from './middleware/secure-headers/index';
 
 export interface ProtectionOptions {
   /** Tokens of the message API (`POST /message/publish`, `GET /message…`). Empty or absent: open. */
@@ -30,7 +30,7 @@ export const defaultRequestTimeoutMs = 10_000;
  */
 export function protect(app: Hono, options: ProtectionOptions): void {
   const timeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
-  app.use(secureHeaders());
+  app.use(secureResponseHeaders());
   app.use(timeout(timeoutMs, (c) => timedOut(c, timeoutMs)));
   if (options.publishTokens?.length) app.use('/message/*', tokenAuth({ tokens: options.publishTokens, realm: 'qfn-publish' }));
   if (options.rateLimit) app.use('/message/*', rateLimit({ ...options.rateLimit, key: clientKey }));

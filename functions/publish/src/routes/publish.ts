@@ -10,7 +10,7 @@ import {
 import { errorResponse, validationIssues } from '../errors';
 import { IdempotencyStore, requestHash } from '../idempotency';
 import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
-import { requestHeader } from '../request-header';
+import { requestHeader } from '../node-request';
 import { idempotencyKey, publishRequest, type PublishRequest } from '../schemas';
 
 export interface PublishRouteOptions {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { errorResponse } from '../../errors';
-import { nodeRequestOf, requestHeader } from '../../request-header';
+import { nodeRequestOf, requestHeader } from '../../node-request';
 
 export interface JsonBodyOptions {
   /** Largest accepted body in bytes, whether announced by Content-Length or sent chunked. */
