@@ -13,6 +13,7 @@ import {
   type Subscription,
   UnroutableError,
 } from '../types';
+import { AckBatcher } from './ack-batcher';
 import { ReconnectingConnection } from './connection';
 import { depthFromQueueInfo, fetchQueueInfo, managementUrlFor } from './management';
 import { declareExchanges, declareFunctionQueues, retryQueueFor, topologyNames } from './topology';
@@ -55,6 +56,8 @@ class RabbitMqBroker implements Broker {
   #publisher: ConfirmChannel | undefined;
   /** message id → set when the broker returned it as unroutable; checked when its confirm arrives. */
   readonly #returned = new Set<string>();
+  /** Pending acks of every consumer channel, sent before the connection closes. */
+  readonly #ackBatchers = new Set<AckBatcher>();
 
   constructor(private readonly options: RabbitMqBrokerOptions) {
     this.#names = topologyNames(options.prefix);
@@ -152,6 +155,9 @@ class RabbitMqBroker implements Broker {
     const subscribe = async (connection: ChannelModel): Promise<void> => {
       const ch = await connection.createChannel();
       ch.on('error', () => {});
+      const acks = new AckBatcher((deliveryTag, allUpTo) => safely(() => ch.ack({ fields: { deliveryTag } } as ConsumeMessage, allUpTo)));
+      this.#ackBatchers.add(acks);
+      ch.on('close', () => this.#ackBatchers.delete(acks));
       await ch.prefetch(options.prefetch);
       channel = ch;
       const reply = await ch.consume(queue, (message) => {
@@ -161,7 +167,8 @@ class RabbitMqBroker implements Broker {
           if (!stopped) setTimeout(() => subscribe(connection).catch(() => {}), 1_000).unref();
           return;
         }
-        listener(this.#toDelivery(spec, ch, message));
+        acks.track(message.fields.deliveryTag);
+        listener(this.#toDelivery(spec, ch, acks, message));
       });
       consumerTag = reply.consumerTag;
     };
@@ -172,11 +179,13 @@ class RabbitMqBroker implements Broker {
         stopped = true;
         this.#connection.removeSetup(subscribe);
         if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
+        for (const acks of this.#ackBatchers) acks.flush();
       },
     };
   }
 
-  #toDelivery(spec: QueueSpec, channel: Channel, message: ConsumeMessage): Delivery {
+  #toDelivery(spec: QueueSpec, channel: Channel, acks: AckBatcher, message: ConsumeMessage): Delivery {
+    const { deliveryTag } = message.fields;
     const raw = message.properties.headers ?? {};
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') headers[key] = value;
@@ -188,14 +197,6 @@ class RabbitMqBroker implements Broker {
     const settle = () => {
       if (settled) throw new Error('delivery already settled');
       settled = true;
-    };
-    // After the channel is gone the broker has requeued the message: settling it is moot.
-    const safely = (action: () => void) => {
-      try {
-        action();
-      } catch {
-        /* channel closed: the message goes back to the queue and the inbox absorbs the redelivery */
-      }
     };
     const forward = (exchange: string, routingKey: string, extra: Record<string, unknown>) =>
       this.#confirmedPublish(exchange, routingKey, message.content, {
@@ -211,12 +212,12 @@ class RabbitMqBroker implements Broker {
       attempt,
       ack: async () => {
         settle();
-        safely(() => channel.ack(message));
+        acks.ack(deliveryTag);
       },
       retry: async (delayMs, reason) => {
         settle();
         await forward('', retryQueueFor(this.#names, spec, delayMs), { [attemptHeader]: attempt + 1, 'x-qfn-last-error': reason });
-        safely(() => channel.ack(message));
+        acks.ack(deliveryTag);
       },
       deadLetter: async (reason) => {
         settle();
@@ -225,11 +226,12 @@ class RabbitMqBroker implements Broker {
           [attemptsHeader]: attempt,
           [deadLetteredAtHeader]: new Date().toISOString(),
         });
-        safely(() => channel.ack(message));
+        acks.ack(deliveryTag);
       },
       release: async () => {
         settle();
         safely(() => channel.nack(message, false, true));
+        acks.settledElsewhere(deliveryTag);
       },
     };
   }
@@ -296,6 +298,7 @@ class RabbitMqBroker implements Broker {
   }
 
   async close(): Promise<void> {
+    for (const acks of this.#ackBatchers) acks.flush();
     await this.#connection.close();
     this.#publisher = undefined;
   }
@@ -325,4 +328,13 @@ function toDeadLetter(message: { content: Buffer; fields: { deliveryTag: number 
     deadLetteredAt: typeof at === 'string' ? at : undefined,
     body: message.content,
   };
+}
+
+/** After the channel is gone the broker has requeued the message: settling it is moot. */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    /* channel closed: the message goes back to the queue and the inbox absorbs the redelivery */
+  }
 }
