@@ -151,6 +151,43 @@ export async function terminate(process: FunctionProcess): Promise<{ code: numbe
   return { code, exitMs: Math.round(performance.now() - started) };
 }
 
+/** Keeps one replica running the way a ReplicaSet does: a process that exits is replaced. */
+export interface Replica {
+  readonly current: FunctionProcess;
+  /** Exit codes of the processes that were replaced. */
+  readonly exits: (number | null)[];
+  /** Every log line of every process so far. */
+  logs(): Record<string, unknown>[];
+  /** SIGTERM to the current process (no replacement), with its exit code and drain time. */
+  stop(): Promise<{ code: number | null; exitMs: number }>;
+}
+
+export function superviseReplica(start: () => FunctionProcess): Replica {
+  const generations = [start()];
+  const exits: (number | null)[] = [];
+  let stopped = false;
+  const watch = (process: FunctionProcess) =>
+    void process.exited.then((code) => {
+      if (stopped) return;
+      exits.push(code);
+      const next = start();
+      generations.push(next);
+      watch(next);
+    });
+  watch(generations[0]!);
+  return {
+    get current() {
+      return generations.at(-1)!;
+    },
+    exits,
+    logs: () => generations.flatMap((g) => g.logs),
+    stop: () => {
+      stopped = true;
+      return terminate(generations.at(-1)!);
+    },
+  };
+}
+
 /** Collects the numbers a scenario reports (printed once at the end of the file). */
 export function report(scenario: string, figures: Record<string, unknown>): void {
   process.stdout.write(`[fault-report] ${scenario} ${JSON.stringify(figures)}\n`);

@@ -2,4 +2,5 @@ export * from './errors';
 export * from './health';
 export * from './run';
 export * from './shutdown';
+export * from './stall';
 export * from './worker';

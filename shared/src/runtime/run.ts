@@ -9,6 +9,7 @@ import type { Broker } from '../queue/types';
 import { describeError } from './errors';
 import { startHealthServer } from './health';
 import { onShutdownSignal } from './shutdown';
+import { watchForStalls } from './stall';
 import { FunctionWorker } from './worker';
 
 export const functionConfig = commonConfig.extend({
@@ -18,6 +19,8 @@ export const functionConfig = commonConfig.extend({
   FUNCTION_CONCURRENCY: z.coerce.number().int().positive().max(1000).optional(),
   /** Overrides the declaration's drain time after SIGTERM. */
   SHUTDOWN_GRACE_PERIOD_SECONDS: z.coerce.number().positive().max(3600).optional(),
+  /** Exit (to be replaced) when in-flight messages settle nothing for this long: a wedged handler or driver; 0 turns it off. */
+  STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
 });
 
 /** Subscribes the process log to the worker's and broker's events. */
@@ -69,6 +72,18 @@ export async function runFunction(declaration: FunctionDeclaration): Promise<voi
   logWorkerEvents(worker, broker, log);
   telemetry.observeWorker(worker, declaration.name);
 
+  const stallWatch =
+    config.STALL_TIMEOUT_SECONDS > 0
+      ? watchForStalls(worker, {
+          timeoutMs: config.STALL_TIMEOUT_SECONDS * 1000,
+          onStall: (stalledMs) => {
+            // Its messages go back to the queue with the connection; the inbox absorbs any that had committed.
+            log.fatal({ inFlight: worker.inFlight, stalledMs: Math.round(stalledMs) }, 'stalled: in-flight messages made no progress; exiting so the replica is replaced');
+            process.exit(70);
+          },
+        })
+      : undefined;
+
   let stopping = false;
   const health = config.HEALTH_PORT > 0 ? await startHealthServer(config.HEALTH_PORT, () => !stopping && broker.isReady()) : undefined;
 
@@ -77,6 +92,7 @@ export async function runFunction(declaration: FunctionDeclaration): Promise<voi
     const timeoutMs = (config.SHUTDOWN_GRACE_PERIOD_SECONDS ?? declaration.shutdownGracePeriodSeconds) * 1000;
     log.info({ signal, inFlight: worker.inFlight }, 'draining');
     const { drained } = await worker.stop({ timeoutMs });
+    stallWatch?.stop();
     await broker.close();
     // Handlers still running hold open transactions: a graceful end() would wait for them past the
     // grace period. End them now instead; they roll back, and their messages went back with the broker connection.
