@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared';
@@ -90,6 +92,29 @@ describe('publish API protection (RabbitMQ + Postgres)', () => {
     expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
     // Another token is another client.
     expect((await publish(app, { authorization: `Bearer ${publishToken}-2` })).status).toBe(202);
+  });
+
+  it('answers 408 when the client does not finish sending its body in time', async () => {
+    const app = appWith({ protection: { requestTimeoutMs: 300 } });
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        // Announces 100 bytes, sends 10, then waits.
+        socket.write('POST /message/publish HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"ts":"199');
+        setTimeout(() => socket.end(), 2_000);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(JSON.parse(/\{.*\}/s.exec(answer)![0])).toMatchObject({ error: 'request_timeout' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('answers 503 request_timeout when the broker does not confirm in time, never 202', async () => {
