@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
 import { inbox } from '../db/schema';
@@ -75,6 +75,9 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   readonly #waiting: Delivery[] = [];
   #inFlight = 0;
   #flushScheduled = false;
+  #activeBatches = 0;
+  /** Batches processed at once: a batch handler's transactions each hold one of the pool's connections. */
+  readonly #maxBatches: number;
   readonly #idleWaiters = new Set<() => void>();
 
   constructor(private readonly options: WorkerOptions) {
@@ -82,6 +85,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.#declaration = options.declaration;
     this.#spec = queueSpecOf(options.declaration);
     this.#concurrency = options.concurrency ?? options.declaration.concurrency;
+    this.#maxBatches = options.declaration.handleBatch ? options.declaration.poolSize : Number.POSITIVE_INFINITY;
   }
 
   get inFlight(): number {
@@ -118,19 +122,32 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       return;
     }
     this.#waiting.push(delivery);
-    // Deliveries arrive in bursts within one I/O turn: collect them, then process as batches.
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
+    this.#scheduleFlush();
   }
 
+  /** Deliveries arrive in bursts within one I/O turn: collect them, then process as batches. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /**
+   * Starts batches while a transaction slot is free. Under load, deliveries wait here for a slot
+   * rather than in the pool's queue as many small batches, so each transaction takes a full batch.
+   */
   #flush(): void {
     this.#flushScheduled = false;
     const batchSize = this.#declaration.handleBatch ? this.#declaration.batchSize : 1;
-    while (this.#waiting.length > 0 && !this.#stopping) {
+    while (this.#waiting.length > 0 && !this.#stopping && this.#activeBatches < this.#maxBatches) {
       const batch = this.#waiting.splice(0, batchSize);
-      this.#track(this.#processBatch(batch));
+      this.#activeBatches++;
+      this.#track(
+        this.#processBatch(batch).finally(() => {
+          this.#activeBatches--;
+          if (this.#waiting.length > 0) this.#scheduleFlush();
+        }),
+      );
     }
   }
 
@@ -211,12 +228,14 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     let fresh = new Set<string>();
     await this.options.db.transaction(async (tx) => {
       const ids = [...new Set(items.map((i) => i.envelope.id))];
-      const inserted = await tx
-        .insert(inbox)
-        .values(ids.map((eventId) => ({ functionName: name, eventId })))
-        .onConflictDoNothing()
-        .returning({ eventId: inbox.eventId });
-      fresh = new Set(inserted.map((row) => row.eventId));
+      // One JSON parameter, whatever the batch size: a single prepared statement, several times
+      // cheaper for Node and Postgres than a VALUES list with a parameter per id.
+      const inserted = await tx.execute<{ event_id: string }>(
+        sql`insert into ${inbox} (function_name, event_id)
+            select ${name}::text, value from json_array_elements_text(${JSON.stringify(ids)}::json)
+            on conflict do nothing returning event_id`,
+      );
+      fresh = new Set(Array.from(inserted, (row) => row.event_id));
       const seen = new Set<string>();
       const work = items.filter((i) => fresh.has(i.envelope.id) && !seen.has(i.envelope.id) && seen.add(i.envelope.id));
       if (work.length === 0) return;
@@ -235,13 +254,18 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   }
 
   #context(item: Decoded, db: Database): HandlerContext {
+    const parentLog = this.options.log;
+    let log: Logger | undefined;
     return {
       db,
       eventId: item.envelope.id,
       eventType: item.envelope.type,
       eventTime: item.envelope.time,
       attempt: item.delivery.attempt,
-      log: this.options.log.child({ eventId: item.envelope.id }),
+      // A child logger costs more than storing the row; most handlers never log.
+      get log() {
+        return (log ??= parentLog.child({ eventId: item.envelope.id }));
+      },
     };
   }
 

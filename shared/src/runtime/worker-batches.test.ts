@@ -1,0 +1,75 @@
+import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { uniqueName } from '../../../test/support/names';
+import { rabbitmqHarness } from '../../../test/support/brokers';
+import { waitFor } from '../../../test/support/wait';
+import { defineFunction } from '../function/define';
+import { createLogger } from '../log/index';
+import { encodeEnvelope, uuidv7 } from '../messages/envelope';
+import { messageEvent } from '../messages/event';
+import type { Broker } from '../queue/types';
+import { FunctionWorker } from './worker';
+
+const message = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
+
+describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
+  const prefix = uniqueName('batches');
+  let database: TestDatabase;
+  let broker: Broker;
+  beforeAll(async () => {
+    database = await createTestDatabase(prefix);
+    broker = rabbitmqHarness.create(prefix);
+    await broker.connect();
+  });
+  afterAll(async () => {
+    await broker.close();
+    await rabbitmqHarness.cleanup(prefix);
+    await database.drop();
+  });
+
+  it('forms full batches from a backlog, runs at most poolSize transactions at once, logs lazily per event', async () => {
+    const sizes: number[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const declaration = defineFunction({
+      name: 'batches',
+      subscribes: ['batch.test'],
+      schema: messageEvent,
+      concurrency: 500,
+      batchSize: 50,
+      poolSize: 2,
+      handleBatch: async (items) => {
+        sizes.push(items.length);
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        items[0]!.ctx.log.info('first of the batch');
+        running--;
+      },
+    });
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ name: 'batches', destination: new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk))), done()) }) });
+    const worker = new FunctionWorker({ declaration, broker, db: database.db, log });
+    await broker.provision(worker.spec);
+    const total = 400;
+    for (let i = 0; i < total; i++) {
+      const id = uuidv7();
+      await broker.publish({ id, type: 'batch.test', body: encodeEnvelope({ id, type: 'batch.test', time: new Date().toISOString(), data: message }) });
+    }
+    let processed = 0;
+    worker.on('message_processed', () => processed++);
+    await worker.start();
+    await waitFor('every message', () => processed === total);
+    await worker.stop({ timeoutMs: 2_000 });
+
+    expect(mostAtOnce).toBeLessThanOrEqual(2);
+    // A backlog of 400 is taken as (nearly) full batches of 50, not in whatever one socket read held.
+    expect(sizes.length).toBeLessThanOrEqual(10);
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBe(total);
+    const [inboxRows] = (await database.db.execute(sql`select count(*)::int as n from inbox where function_name = 'batches'`)) as unknown as { n: number }[];
+    expect(inboxRows!.n).toBe(total);
+    expect(lines.filter((line) => line['msg'] === 'first of the batch')).toHaveLength(sizes.length);
+    expect(lines.every((line) => line['msg'] !== 'first of the batch' || typeof line['eventId'] === 'string')).toBe(true);
+  });
+});
