@@ -2,15 +2,13 @@
  * Fault 4: the process dies after a message's transaction committed and before its ack. The broker
  * redelivers it; the inbox row absorbs the redelivery, so its effect exists exactly once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import {
-  createFaultWorld,
   deadLetters,
   expectExactlyOnce,
-  faultSpec,
-  type FaultWorld,
+  faultScenario,
   publishEvents,
   report,
   terminate,
@@ -20,18 +18,11 @@ import {
 const messages = 50;
 
 describe.each(brokerHarnesses)('crash between commit and ack on $kind', (harness) => {
-  let world: FaultWorld | undefined;
-  afterEach(async () => {
-    await world?.tearDown();
-    await harness.tearDown();
-  });
+  const setUp = faultScenario(harness);
 
   it('absorbs the redelivery in the inbox: exactly one effect', async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'crashack');
     const fn = 'crash-ack';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('crashack', fn);
     const ids = await publishEvents(world.broker, messages);
     const victim = ids[10]!;
     const env = { FAULT_CRASH_AFTER_COMMIT_EVENT: victim, LOG_LEVEL: 'debug', FAULT_CONCURRENCY: '1' };
@@ -44,7 +35,7 @@ describe.each(brokerHarnesses)('crash between commit and ack on $kind', (harness
 
     // The replacement replica, still armed to crash on the victim's first attempt: the redelivery is attempt 2.
     const second = world.start(fn, env);
-    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000);
+    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000);
     await waitFor('the victim acknowledged', () =>
       second.logs.find((l) => l['msg'] === 'message processed' && l['eventId'] === victim),
     );

@@ -15,11 +15,9 @@ import { amqpUrl } from '../support/rabbitmq';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
 import {
-  createFaultWorld,
+  faultScenario,
   deadLetters,
   expectExactlyOnce,
-  faultSpec,
-  type FaultWorld,
   freePort,
   isReady,
   message,
@@ -38,41 +36,40 @@ async function proxyTo(url: string): Promise<TcpProxy> {
   return proxy;
 }
 
+/** Slows the connections down, stalls them, then resets them twice: the resets made, in all. */
+async function disturb(proxy: TcpProxy, whileReset: () => Promise<unknown> = () => sleep(500)): Promise<number> {
+  proxy.setDelay(30);
+  await sleep(1_000);
+  proxy.setDelay(0);
+  proxy.pause();
+  await sleep(2_000);
+  proxy.resume();
+  await sleep(300);
+  const resets = proxy.reset();
+  await whileReset();
+  return resets + proxy.reset();
+}
+
 describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
-  let world: FaultWorld | undefined;
+  const setUp = faultScenario(harness);
   afterEach(async () => {
     for (const proxy of proxies.splice(0)) await proxy.close();
-    await world?.tearDown();
-    await harness.tearDown();
   });
 
   it('rides out a slow, stalled and reset database connection', async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'netdb');
     const db = await proxyTo(databaseUrl);
     const fn = 'net-db';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('netdb', fn);
     const ids = await publishEvents(world.broker, 1_500);
     const healthPort = await freePort();
     // A connection reset can wedge the Postgres client (postgres.js 3.4.9): the stall watchdog then
     // exits the process and the "ReplicaSet" replaces it; what must hold is that nothing is lost or repeated.
     const replica = superviseReplica(() =>
-      world!.start(fn, { DATABASE_URL: db.via(databaseUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort), STALL_TIMEOUT_SECONDS: '5' }),
+      world.start(fn, { DATABASE_URL: db.via(databaseUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort), STALL_TIMEOUT_SECONDS: '5' }),
     );
-    const progress = () => world!.effectCount(fn);
+    const progress = () => world.effectCount(fn);
     await waitFor('some progress', async () => (await progress()) >= 100, 30_000, 20);
-
-    db.setDelay(30);
-    await sleep(1_000);
-    db.setDelay(0);
-    db.pause();
-    await sleep(2_000);
-    db.resume();
-    await sleep(300);
-    const resets = db.reset();
-    await sleep(500);
-    const resetsAgain = db.reset();
+    const resets = await disturb(db);
 
     await waitFor('every message', async () => (await progress()) >= ids.length, 60_000, 100);
     await waitForEmptyQueue(world.broker, spec);
@@ -84,7 +81,7 @@ describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
     expect((await replica.stop()).code).toBe(0);
     report(`network-db/${harness.kind}`, {
       messages: ids.length,
-      resetConnections: resets + resetsAgain,
+      resetConnections: resets,
       retriesLogged: replica.logs().filter((l) => l['msg'] === 'message failed; will retry').length,
       stallRestarts: replica.exits.length,
     });
@@ -92,36 +89,25 @@ describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
 });
 
 describe('network faults between functions and RabbitMQ', () => {
-  const harness = rabbitmqHarness;
-  let world: FaultWorld | undefined;
+  const setUp = faultScenario(rabbitmqHarness);
   afterEach(async () => {
     for (const proxy of proxies.splice(0)) await proxy.close();
-    await world?.tearDown();
   });
 
   it('rides out a slow, stalled and reset broker connection without losing or repeating a message', async () => {
-    world = await createFaultWorld(harness, 'netamqp');
     const amqp = await proxyTo(amqpUrl);
     const fn = 'net-amqp';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('netamqp', fn);
     const ids = await publishEvents(world.broker, 1_500);
     const healthPort = await freePort();
     const consumer = world.start(fn, { AMQP_URL: amqp.via(amqpUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort), LOG_LEVEL: 'debug' });
-    const progress = () => world!.effectCount(fn);
+    const progress = () => world.effectCount(fn);
     await waitFor('some progress', async () => (await progress()) >= 100, 30_000, 20);
 
-    amqp.setDelay(30);
-    await sleep(1_000);
-    amqp.setDelay(0);
-    amqp.pause();
-    await sleep(2_000);
-    amqp.resume();
-    await sleep(300);
-    const resets = amqp.reset();
-    await waitFor('the consumer to reconnect', () => isReady(healthPort), 20_000);
-    await sleep(300);
-    const resetsAgain = amqp.reset();
+    const resets = await disturb(amqp, async () => {
+      await waitFor('the consumer to reconnect', () => isReady(healthPort), 20_000);
+      await sleep(300);
+    });
 
     await waitFor('every message', async () => (await progress()) >= ids.length, 60_000, 100);
     await waitForEmptyQueue(world.broker, spec);
@@ -133,14 +119,12 @@ describe('network faults between functions and RabbitMQ', () => {
     expect(lost).toBeGreaterThanOrEqual(2);
     const duplicatesAbsorbed = consumer.logs.filter((l) => l['msg'] === 'message processed' && l['duplicate'] === true).length;
     expect((await terminate(consumer)).code).toBe(0);
-    report('network-amqp/rabbitmq', { messages: ids.length, resetConnections: resets + resetsAgain, connectionsLost: lost, duplicatesAbsorbed });
+    report('network-amqp/rabbitmq', { messages: ids.length, resetConnections: resets, connectionsLost: lost, duplicatesAbsorbed });
   }, 120_000);
 
   it('never answers 202 for a publish the broker did not confirm', async () => {
-    world = await createFaultWorld(harness, 'netpublish');
     const fn = 'net-publish';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world } = await setUp('netpublish', fn);
     const amqp = await proxyTo(amqpUrl);
     // The publish function's own broker connection, through the proxy.
     const proxied = createRabbitMqBroker({ url: amqp.via(amqpUrl), prefix: world.prefix, clientName: `${world.prefix}-proxied` });
@@ -179,7 +163,7 @@ describe('network faults between functions and RabbitMQ', () => {
     expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
     // Every accepted message arrives exactly once. (A 503 may still have reached the broker: clients retry with an Idempotency-Key.)
     await waitFor('every accepted message', async () => {
-      const done = new Set((await world!.effects(fn)).map((r) => r.event_id));
+      const done = new Set((await world.effects(fn)).map((r) => r.event_id));
       return accepted.every((id) => done.has(id));
     }, 30_000, 200);
     const rows = await world.effects(fn);

@@ -3,16 +3,14 @@
  * (after the configured attempts when it keeps failing, at once when it can never be valid), and
  * the good messages around it are not held up behind it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeEnvelope, uuidv7 } from '@qfn/shared';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import {
-  createFaultWorld,
   deadLetters,
   expectExactlyOnce,
-  faultSpec,
-  type FaultWorld,
+  faultScenario,
   message,
   publishEvents,
   report,
@@ -24,18 +22,11 @@ const good = 300;
 const retry = { maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 2_000 };
 
 describe.each(brokerHarnesses)('poison messages on $kind', (harness) => {
-  let world: FaultWorld | undefined;
-  afterEach(async () => {
-    await world?.tearDown();
-    await harness.tearDown();
-  });
+  const setUp = faultScenario(harness);
 
   it('dead-letters each poison message with its reason while the good ones flow past', async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'poison');
     const fn = 'poisoned';
-    const spec = faultSpec(fn, retry);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('poison', fn, retry);
     const broker = world.broker;
     const raw = (id: string, body: Buffer) => broker.publish({ id, type: 'message.published', body });
 
@@ -55,7 +46,7 @@ describe.each(brokerHarnesses)('poison messages on $kind', (harness) => {
       FAULT_MAX_RETRY_DELAY_MS: String(retry.maxDelayMs),
     });
     const started = performance.now();
-    await waitFor('every good message', async () => (await world!.effectCount(fn)) >= good, 30_000, 20);
+    await waitFor('every good message', async () => (await world.effectCount(fn)) >= good, 30_000, 20);
     const goodDoneMs = Math.round(performance.now() - started);
     const letters = await waitFor('three dead letters', async () => {
       const found = await deadLetters(broker, spec);

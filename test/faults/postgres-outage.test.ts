@@ -10,11 +10,9 @@ import { databaseUrl } from '../support/database';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
 import {
-  createFaultWorld,
+  faultScenario,
   deadLetters,
   expectExactlyOnce,
-  faultSpec,
-  type FaultWorld,
   publishEvents,
   report,
   superviseReplica,
@@ -25,26 +23,21 @@ const messages = 1_000;
 const outageMs = 3_000;
 
 describe.each(brokerHarnesses)('Postgres outage on $kind', (harness) => {
-  let world: FaultWorld | undefined;
+  const setUp = faultScenario(harness);
   let proxy: TcpProxy | undefined;
   afterEach(async () => {
     await proxy?.close();
-    await world?.tearDown();
-    await harness.tearDown();
   });
 
   it('retries every message that failed during the outage and commits each exactly once', async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'pgoutage');
     const target = new URL(databaseUrl);
     proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
     const fn = 'pg-outage';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('pgoutage', fn);
     const ids = await publishEvents(world.broker, messages);
     // See network.test.ts: a wedged Postgres client is replaced through the stall watchdog.
-    const replica = superviseReplica(() => world!.start(fn, { DATABASE_URL: proxy!.via(databaseUrl), FIXTURE_WORK_MS: '10', STALL_TIMEOUT_SECONDS: '5' }));
-    await waitFor('some progress', async () => (await world!.effectCount(fn)) >= 150, 30_000, 20);
+    const replica = superviseReplica(() => world.start(fn, { DATABASE_URL: proxy!.via(databaseUrl), FIXTURE_WORK_MS: '10', STALL_TIMEOUT_SECONDS: '5' }));
+    await waitFor('some progress', async () => (await world.effectCount(fn)) >= 150, 30_000, 20);
 
     proxy.refuse(true);
     const resetConnections = proxy.reset();
@@ -53,7 +46,7 @@ describe.each(brokerHarnesses)('Postgres outage on $kind', (harness) => {
     const duringOutage = (await world.effectCount(fn)) - atOutage;
     proxy.refuse(false);
 
-    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000, 100);
+    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000, 100);
     await waitForEmptyQueue(world.broker, spec);
     expect(await deadLetters(world.broker, spec)).toEqual([]);
     await expectExactlyOnce(world, fn, ids);

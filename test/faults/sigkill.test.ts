@@ -2,17 +2,15 @@
  * Fault 1: a consumer process SIGKILLed five times at random moments while it works through 5,000
  * messages, restarted each time as a ReplicaSet would. Nothing may be lost or processed twice.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import type { FunctionProcess } from '../support/process';
 import {
-  createFaultWorld,
   deadLetters,
   expectExactlyOnce,
-  faultSpec,
-  type FaultWorld,
+  faultScenario,
   freePort,
   isReady,
   publishEvents,
@@ -25,18 +23,11 @@ const messages = 5_000;
 const kills = 5;
 
 describe.each(brokerHarnesses)('SIGKILL during processing on $kind', (harness) => {
-  let world: FaultWorld | undefined;
-  afterEach(async () => {
-    await world?.tearDown();
-    await harness.tearDown();
-  });
+  const setUp = faultScenario(harness);
 
   it(`processes ${messages} messages exactly once across ${kills} SIGKILLs`, async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'sigkill');
     const fn = 'killed';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('sigkill', fn);
     const started = performance.now();
     const ids = await publishEvents(world.broker, messages);
 
@@ -49,7 +40,7 @@ describe.each(brokerHarnesses)('SIGKILL during processing on $kind', (harness) =
     generations.push(current);
     const killedAt: number[] = [];
     for (const mark of marks) {
-      await waitFor(`${mark} effects`, async () => (await world!.effectCount(fn)) >= mark, 60_000, 20);
+      await waitFor(`${mark} effects`, async () => (await world.effectCount(fn)) >= mark, 60_000, 20);
       await sleep(Math.random() * 200);
       current.child.kill('SIGKILL');
       expect(await current.exited).toBeNull();
@@ -57,7 +48,7 @@ describe.each(brokerHarnesses)('SIGKILL during processing on $kind', (harness) =
       current = world.start(fn, env);
       generations.push(current);
     }
-    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 90_000, 100);
+    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 90_000, 100);
     const processedMs = Math.round(performance.now() - started);
 
     await waitForEmptyQueue(world.broker, spec);

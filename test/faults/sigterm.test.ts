@@ -3,15 +3,13 @@
  * (or, when they cannot within the grace period, go back to the queue) and the process exits within
  * its grace period; the replica that takes over processes the rest, nothing twice.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import {
-  createFaultWorld,
   deadLetters,
   expectExactlyOnce,
-  faultSpec,
-  type FaultWorld,
+  faultScenario,
   publishEvents,
   report,
   terminate,
@@ -19,25 +17,18 @@ import {
 } from './support';
 
 describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
-  let world: FaultWorld | undefined;
-  afterEach(async () => {
-    await world?.tearDown();
-    await harness.tearDown();
-  });
+  const setUp = faultScenario(harness);
 
   it('finishes in-flight messages and exits within the grace period', async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'sigterm');
     const fn = 'drained';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('sigterm', fn);
     const messages = 1_000;
     const graceSeconds = 5;
     const ids = await publishEvents(world.broker, messages);
     const env = { FIXTURE_WORK_MS: '50', SHUTDOWN_GRACE_PERIOD_SECONDS: String(graceSeconds) };
 
     const first = world.start(fn, env);
-    await waitFor('some progress', async () => (await world!.effectCount(fn)) >= 100, 30_000, 20);
+    await waitFor('some progress', async () => (await world.effectCount(fn)) >= 100, 30_000, 20);
     const { code, exitMs } = await terminate(first);
     expect(code).toBe(0);
     expect(exitMs).toBeLessThan(graceSeconds * 1000);
@@ -47,7 +38,7 @@ describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
     expect(afterFirst).toBeLessThan(messages);
 
     const second = world.start(fn, env);
-    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000, 100);
+    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000, 100);
     await waitForEmptyQueue(world.broker, spec);
     expect(await deadLetters(world.broker, spec)).toEqual([]);
     await expectExactlyOnce(world, fn, ids);
@@ -56,11 +47,8 @@ describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
   }, 120_000);
 
   it('hands back messages that cannot finish in time and still exits within the grace period', async () => {
-    await harness.setUp();
-    world = await createFaultWorld(harness, 'sigtermslow');
     const fn = 'too-slow';
-    const spec = faultSpec(fn);
-    await world.broker.provision(spec);
+    const { world, spec } = await setUp('sigtermslow', fn);
     const messages = 40;
     const graceSeconds = 1;
     const ids = await publishEvents(world.broker, messages);
@@ -78,7 +66,7 @@ describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
     expect(await world.effectCount(fn)).toBe(0);
 
     const second = world.start(fn, { FIXTURE_WORK_MS: '0' });
-    await waitFor('every message', async () => (await world!.effectCount(fn)) >= messages, 60_000, 100);
+    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000, 100);
     await waitForEmptyQueue(world.broker, spec);
     await expectExactlyOnce(world, fn, ids);
     expect((await terminate(second)).code).toBe(0);

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { type Broker, type DeadLetter, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared';
 import { effectsTable } from '../fixtures/effects';
 import type { BrokerHarness } from '../support/brokers';
@@ -97,6 +97,30 @@ export async function createFaultWorld(harness: BrokerHarness, label: string): P
       await harness.cleanup(prefix);
       await database.drop();
     },
+  };
+}
+
+/**
+ * The per-test world of a fault scenario on one broker: call inside `describe.each(brokerHarnesses)`;
+ * each test calls the returned function once, and everything is torn down after it.
+ *
+ * @example
+ * const setUp = faultScenario(harness);
+ * it('…', async () => { const { world, spec } = await setUp('sigkill', 'killed'); … });
+ */
+export function faultScenario(harness: BrokerHarness) {
+  let world: FaultWorld | undefined;
+  afterEach(async () => {
+    await world?.tearDown();
+    world = undefined;
+    await harness.tearDown();
+  });
+  return async (label: string, fn: string, retry: Partial<QueueSpec['retry']> = {}) => {
+    await harness.setUp();
+    world = await createFaultWorld(harness, label);
+    const spec = faultSpec(fn, retry);
+    await world.broker.provision(spec);
+    return { world, spec };
   };
 }
 
