@@ -15,7 +15,8 @@ export const inbox = pgTable(
 export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').primaryKey(),
   eventId: text('event_id').notNull(),
-  state: text('state', { enum: ['pending', 'published'] }).notNull(),
+  /** pending: being published; published: confirmed; unconfirmed: the broker did not confirm, a retry republishes the same event id. */
+  state: text('state', { enum: ['pending', 'published', 'unconfirmed'] }).notNull(),
   requestHash: text('request_hash').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });

@@ -43,9 +43,10 @@ export function publishRoute(options: PublishRouteOptions) {
     }
     if (!broker.isReady()) return unavailable(c);
 
-    const id = uuidv7();
+    let id = uuidv7();
     if (key && idempotency) {
       const claim = await idempotency.claim(key.data, id, requestHash(parsed.data));
+      if (claim.kind === 'republish') id = claim.eventId;
       if (claim.kind === 'replay') {
         c.header('idempotent-replayed', 'true');
         return c.json({ id: claim.eventId }, 202);
@@ -55,7 +56,8 @@ export function publishRoute(options: PublishRouteOptions) {
       try {
         await publish(id, parsed.data);
       } catch (error) {
-        await idempotency.release(key.data, id);
+        if (error instanceof UnroutableError) await idempotency.release(key.data, id);
+        else await idempotency.markUnconfirmed(key.data);
         return publishFailed(c, error);
       }
       await idempotency.markPublished(key.data);
@@ -73,7 +75,7 @@ export function publishRoute(options: PublishRouteOptions) {
 
 function unavailable(c: Parameters<typeof errorResponse>[0]) {
   c.header('retry-after', '1');
-  return errorResponse(c, 503, 'broker_unavailable', 'the broker is not reachable; nothing was published, retry later');
+  return errorResponse(c, 503, 'broker_unavailable', 'the broker is not reachable or did not confirm the message; retry later (with an Idempotency-Key the retry cannot publish it twice)');
 }
 
 function publishFailed(c: Parameters<typeof errorResponse>[0], error: unknown) {
