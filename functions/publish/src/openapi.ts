@@ -18,6 +18,13 @@ export function openApiDocument(options: { maxBodyBytes: number }) {
       version: '1.0.0',
       description: 'Accepts events for queue-driven functions and reads back what they stored.',
     },
+    components: {
+      securitySchemes: {
+        publishToken: { type: 'http', scheme: 'bearer', description: 'PUBLISH_API_TOKENS (X-API-Key works too); the message API is open when none is set' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_TOKEN' },
+      },
+    },
+    security: [{ publishToken: [] }],
     paths: {
       '/message/publish': {
         post: {
@@ -39,8 +46,11 @@ export function openApiDocument(options: { maxBodyBytes: number }) {
             '409': error('A request with the same Idempotency-Key is being published'),
             '413': error('Body too large'),
             '415': error('Content-Type is not application/json'),
+            '401': error('Missing or invalid token (when PUBLISH_API_TOKENS is set)'),
+            '408': error('The request body did not arrive within REQUEST_TIMEOUT_MS'),
             '422': error('No function subscribes to the event type, or the Idempotency-Key was used with another body'),
-            '503': error('Broker unavailable; nothing was published'),
+            '429': error('Rate limit of this client exceeded (Retry-After says when to retry)'),
+            '503': error('Broker unreachable, or it did not confirm in time: retry (with the same Idempotency-Key the retry cannot publish twice)'),
           },
         },
       },
@@ -48,14 +58,22 @@ export function openApiDocument(options: { maxBodyBytes: number }) {
         get: {
           summary: 'A stored message and the functions that processed it',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': json(storedMessage, 'The stored message'), '404': error('Unknown id') },
+          responses: { '200': json(storedMessage, 'The stored message'), '401': error('Missing or invalid token'), '404': error('Unknown id') },
         },
       },
       '/message': {
         get: {
           summary: 'List stored messages, newest first',
           parameters: queryParameters,
-          responses: { '200': json(messagePage, 'One page'), '400': error('Bad query parameters') },
+          responses: { '200': json(messagePage, 'One page'), '400': error('Bad query parameters'), '401': error('Missing or invalid token') },
+        },
+      },
+      '/admin/dlq/{function}': {
+        get: {
+          summary: 'Dead letters of a function, oldest first (admin token); POST …/replay?limit= moves them back, DELETE ?confirm=<function> purges',
+          security: [{ adminToken: [] }],
+          parameters: [{ name: 'function', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: '{ function, count, items: [{ eventId, reason, attempts, deadLetteredAt, body }] }' }, '401': error('Not the admin token'), '403': error('Admin API off'), '404': error('Unknown function') },
         },
       },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process runs' } } } },
