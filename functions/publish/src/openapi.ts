@@ -76,9 +76,9 @@ export function openApiDocument(options: { maxBodyBytes: number }) {
           responses: { '200': { description: '{ function, count, items: [{ eventId, reason, attempts, deadLetteredAt, body }] }' }, '401': error('Not the admin token'), '403': error('Admin API off'), '404': error('Unknown function') },
         },
       },
-      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process runs' } } } },
+      '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process runs' } } } },
       '/readyz': {
-        get: { summary: 'Readiness', responses: { '200': { description: 'Broker and database reachable' }, '503': { description: 'Not ready' } } },
+        get: { summary: 'Readiness', security: [], responses: { '200': { description: 'Broker and database reachable' }, '503': { description: 'Not ready' } } },
       },
     },
   };
