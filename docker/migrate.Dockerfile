@@ -12,6 +12,8 @@ COPY shared/package.json shared/package.json
 COPY functions functions
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
+# The upstream fixes npm's postinstall applies (postgres.js connection-reset bugs): --ignore-scripts skipped them.
+RUN node scripts/patch-dependencies.mjs
 RUN npx tsx scripts/build.ts migrate
 RUN DATABASE_URL=invalid node dist/migrate/migrate.mjs; test $? -eq 78
 
