@@ -49,11 +49,17 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
  * // functions/store-message/src/main.ts
  * await runFunction(storeMessage);
  */
-export async function runFunction(declaration: FunctionDeclaration): Promise<void> {
+export interface RunFunctionOptions {
+  /** Wraps the process's broker before the worker uses it (tests inject faults this way). */
+  decorateBroker?: (broker: Broker) => Broker;
+}
+
+export async function runFunction(declaration: FunctionDeclaration, options: RunFunctionOptions = {}): Promise<void> {
   const config = loadConfig(functionConfig);
   const log = createLogger({ name: declaration.name, level: config.LOG_LEVEL, base: { function: declaration.name } });
   const telemetry = await startProcessTelemetry(declaration.name);
-  const broker = telemetry.broker(await createBroker(config, declaration.name));
+  const created = await createBroker(config, declaration.name);
+  const broker = telemetry.broker(options.decorateBroker ? options.decorateBroker(created) : created);
   const database = createDatabase({
     instrument: telemetry.sql,
     url: config.DATABASE_URL,
