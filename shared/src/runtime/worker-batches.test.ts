@@ -72,4 +72,30 @@ describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
     expect(lines.filter((line) => line['msg'] === 'first of the batch')).toHaveLength(sizes.length);
     expect(lines.every((line) => line['msg'] !== 'first of the batch' || typeof line['eventId'] === 'string')).toBe(true);
   });
+
+  it('lets a partial batch wait batchLingerMs for more when idle, so two messages 50 ms apart share a transaction', async () => {
+    for (const lingerMs of [0, 300]) {
+      const sizes: number[] = [];
+      const declaration = defineFunction({
+        name: `linger${lingerMs}`,
+        subscribes: [`linger${lingerMs}.test`],
+        schema: messageEvent,
+        batchSize: 50,
+        handleBatch: async (items) => void sizes.push(items.length),
+      });
+      const worker = new FunctionWorker({ declaration, broker, db: database.db, log: createLogger({ name: 'linger', level: 'silent' }), batchLingerMs: lingerMs });
+      let processed = 0;
+      worker.on('message_processed', () => processed++);
+      await worker.start();
+      for (let i = 0; i < 2; i++) {
+        const id = uuidv7();
+        const type = `linger${lingerMs}.test`;
+        await broker.publish({ id, type, body: encodeEnvelope({ id, type, time: new Date().toISOString(), data: message }) });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await waitFor('both messages', () => processed === 2);
+      await worker.stop({ timeoutMs: 2_000 });
+      expect(sizes).toEqual(lingerMs === 0 ? [1, 1] : [2]);
+    }
+  });
 });

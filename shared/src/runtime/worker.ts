@@ -36,6 +36,8 @@ export interface WorkerOptions {
   log: Logger;
   /** Overrides the declaration's concurrency (e.g. from FUNCTION_CONCURRENCY). */
   concurrency?: number;
+  /** How long a partial batch may wait for more deliveries when no batch is running (batch handlers). */
+  batchLingerMs?: number;
 }
 
 export interface StopOptions {
@@ -48,6 +50,13 @@ interface Decoded {
   envelope: Envelope;
   event: unknown;
 }
+
+/**
+ * How long a partial batch waits for more deliveries when no batch is running: at a few hundred
+ * messages per second a replica then commits a transaction of several rows instead of one or two,
+ * which halves its CPU and Postgres' per message, for at most this much added latency.
+ */
+export const defaultBatchLingerMs = 20;
 
 /** Converts a function declaration into the broker's view of its queue. */
 export function queueSpecOf(declaration: FunctionDeclaration): QueueSpec {
@@ -76,6 +85,9 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   #inFlight = 0;
   #flushScheduled = false;
   #activeBatches = 0;
+  #oldestWaitingAt = 0;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  readonly #lingerMs: number;
   /** Batches processed at once: a batch handler's transactions each hold one of the pool's connections. */
   readonly #maxBatches: number;
   readonly #idleWaiters = new Set<() => void>();
@@ -86,6 +98,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.#spec = queueSpecOf(options.declaration);
     this.#concurrency = options.concurrency ?? options.declaration.concurrency;
     this.#maxBatches = options.declaration.handleBatch ? options.declaration.poolSize : Number.POSITIVE_INFINITY;
+    this.#lingerMs = options.declaration.handleBatch ? (options.batchLingerMs ?? defaultBatchLingerMs) : 0;
   }
 
   get inFlight(): number {
@@ -108,6 +121,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   async stop(options: StopOptions = {}): Promise<{ drained: boolean }> {
     if (this.#stopping) return { drained: this.#inFlight === 0 };
     this.#stopping = true;
+    clearTimeout(this.#lingerTimer);
     await this.#subscription?.stop();
     const released = await this.#releaseWaiting();
     const timeoutMs = options.timeoutMs ?? this.#declaration.shutdownGracePeriodSeconds * 1000;
@@ -121,6 +135,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       this.#release(delivery);
       return;
     }
+    if (this.#waiting.length === 0) this.#oldestWaitingAt = performance.now();
     this.#waiting.push(delivery);
     this.#scheduleFlush();
   }
@@ -134,13 +149,26 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
 
   /**
    * Starts batches while a transaction slot is free. Under load, deliveries wait here for a slot
-   * rather than in the pool's queue as many small batches, so each transaction takes a full batch.
+   * rather than in the pool's queue as many small batches, so each transaction takes a full batch;
+   * and a partial batch starts only when no other is running, so at a moderate rate the deliveries
+   * that arrive during one transaction make up the next one instead of a transaction each.
    */
   #flush(): void {
     this.#flushScheduled = false;
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
     const batchSize = this.#declaration.handleBatch ? this.#declaration.batchSize : 1;
     while (this.#waiting.length > 0 && !this.#stopping && this.#activeBatches < this.#maxBatches) {
+      if (this.#waiting.length < batchSize) {
+        if (this.#activeBatches > 0) break;
+        const lingerLeft = this.#lingerMs - (performance.now() - this.#oldestWaitingAt);
+        if (lingerLeft > 0) {
+          this.#lingerTimer = setTimeout(() => this.#flush(), lingerLeft);
+          break;
+        }
+      }
       const batch = this.#waiting.splice(0, batchSize);
+      if (this.#waiting.length > 0) this.#oldestWaitingAt = performance.now();
       this.#activeBatches++;
       this.#track(
         this.#processBatch(batch).finally(() => {
