@@ -30,7 +30,8 @@ export function publishRoute(options: PublishRouteOptions) {
   };
 
   return new Hono<{ Variables: JsonBodyVariables }>().post('/message/publish', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
-    const parsed = publishRequest.safeParse(c.var.jsonBody);
+    // c.get, not c.var: c.var copies every variable into a new object on each access.
+    const parsed = publishRequest.safeParse(c.get('jsonBody'));
     if (!parsed.success) {
       return errorResponse(c, 400, 'validation_failed', 'the message does not match the schema', validationIssues(parsed.error));
     }

@@ -110,7 +110,8 @@ class RabbitMqBroker implements Broker {
     return this.#confirmedPublish(this.#names.eventsExchange, message.type, message.body, {
       messageId: message.id,
       type: message.type,
-      headers: message.headers ?? {},
+      // No headers table at all when there are none: amqplib encodes even an empty one.
+      ...(message.headers && Object.keys(message.headers).length > 0 ? { headers: message.headers } : {}),
       mandatory: true,
     });
   }
