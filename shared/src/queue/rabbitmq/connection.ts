@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import amqp, { type ChannelModel } from 'amqplib';
 import type { BrokerEvent } from '../types';
 import { coalesceSocketWrites } from './coalesce-writes';
@@ -79,8 +80,14 @@ export class ReconnectingConnection {
       if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds ?? 10));
       const connection = await amqp.connect(url.toString(), {
         clientProperties: { connection_name: this.options.clientName ?? 'qfn' },
+        // During the handshake Nagle's algorithm holds the client's second frame until the peer's
+        // delayed ACK: connecting took ~45 ms instead of ~2 ms here.
+        noDelay: true,
       });
       coalesceSocketWrites(connection);
+      // Nagle back on once connected: it merges the writes of successive event-loop turns (~10 % more
+      // confirmed publishes per second here); a turn's frames already leave in one write.
+      socketOf(connection)?.setNoDelay(false);
       connection.on('error', () => {}); // 'close' follows and carries the reconnect
       connection.on('close', (error?: Error) => this.#lost(connection, error));
       try {
@@ -122,4 +129,10 @@ export class ReconnectingConnection {
   #emit(event: BrokerEvent): void {
     for (const listener of this.#listeners) listener(event);
   }
+}
+
+/** amqplib's socket under a connection (not part of its API: undefined if that changes). */
+function socketOf(connection: ChannelModel): Socket | undefined {
+  const stream = (connection as unknown as { connection?: { stream?: unknown } }).connection?.stream;
+  return stream instanceof Socket ? stream : undefined;
 }
