@@ -8,3 +8,4 @@ const app = new Hono().post('/message/publish', async (c) => {
   return c.json({ id: typeof body === 'object' ? 'baseline' : 'x' }, 202);
 });
 serve({ fetch: app.fetch, port }, () => console.log(JSON.stringify({ msg: 'listening', port })));
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,97 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { buildImageBundle, imageTargets } from '../../scripts/helm/images';
+
+export interface FunctionBundle {
+  name: string;
+  /** The entry module to run with `node`. */
+  file: string;
+  /** The entry plus every chunk it imports statically: what a process reads at start. */
+  startupBytes: number;
+  /** Every output file, including chunks only loaded on demand. */
+  totalBytes: number;
+}
+
+/** The bundles the images ship (`npm run build`, scripts/build.ts): one self-contained .mjs per function. */
+export async function shippedBundles(outRoot: string): Promise<Map<string, FunctionBundle>> {
+  const bundles = new Map<string, FunctionBundle>();
+  for (const target of (await imageTargets()).filter((t) => t.kind !== 'migrate')) {
+    const report = await buildImageBundle(target, outRoot);
+    const file = join(outRoot, report.files[0]!.file);
+    const bytes = statSync(file).size;
+    bundles.set(target.name, { name: target.name, file, startupBytes: bytes, totalBytes: bytes });
+  }
+  return bundles;
+}
+
+export interface BundleOptions {
+  minify?: boolean;
+  /** Code splitting: lazily imported dependencies become chunks read only when used. */
+  splitting?: boolean;
+  /** Replace modules by path suffix (e.g. compile telemetry out for a baseline). */
+  replace?: Record<string, string>;
+}
+
+/**
+ * Bundles one entry as an ES module for Node with esbuild, like the image build (or minified and code
+ * split, to show what that would change).
+ *
+ * @example
+ * const bundle = await bundleFunction('bare-hono', 'bench/bare-hono.ts', '/tmp/bench');
+ * spawn('node', [bundle.file]);
+ */
+export async function bundleFunction(name: string, entryFile: string, outRoot: string, options: BundleOptions = {}): Promise<FunctionBundle> {
+  const outdir = join(outRoot, name);
+  mkdirSync(outdir, { recursive: true });
+  const result = await build({
+    entryPoints: { [name]: entryFile },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    splitting: options.splitting ?? false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: options.minify ?? false,
+    metafile: true,
+    logLevel: 'error',
+    plugins: options.replace ? [replaceModules(options.replace)] : [],
+    // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
+    banner: { js: "import{createRequire as __qfnRequire}from'node:module';const require=__qfnRequire(import.meta.url);" },
+  });
+  const metafile = result.metafile;
+  const entryOutput = Object.keys(metafile.outputs).find((path) => path.endsWith(`/${name}.mjs`))!;
+  return {
+    name,
+    file: join(process.cwd(), entryOutput),
+    startupBytes: staticClosureBytes(metafile, entryOutput),
+    totalBytes: Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0),
+  };
+}
+
+function staticClosureBytes(metafile: Metafile, entry: string): number {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(entry);
+  return [...seen].reduce((sum, path) => sum + (metafile.outputs[path]?.bytes ?? 0), 0);
+}
+
+function replaceModules(replacements: Record<string, string>): Plugin {
+  return {
+    name: 'bench-replace-modules',
+    setup(builder) {
+      builder.onLoad({ filter: /\.ts$/ }, (args) => {
+        const suffix = Object.keys(replacements).find((s) => args.path.endsWith(s));
+        if (!suffix) return undefined;
+        return { contents: replacements[suffix]!, loader: 'ts', resolveDir: join(args.path, '..') };
+      });
+    },
+  };
+}
