@@ -2,6 +2,7 @@ import storeMessage from '@qfn/store-message';
 import { openQueueControl } from '../lib/amqp';
 import { createBenchEnvironment, type BenchEnvironment } from '../lib/environment';
 import { line, type Figure } from '../lib/figure';
+import { measureCpu, pidsNamed } from '../lib/cpu';
 import { startNode } from '../lib/process';
 import { runRawAmqp } from '../lib/raw-amqp';
 import { median, sleep } from '../lib/stats';
@@ -21,6 +22,7 @@ export const consume: Figure = {
     const queue = `${environment.prefix}.${storeMessage.name}`;
     const raw: number[] = [];
     const persisted: number[] = [];
+    const cpu: Record<string, number>[] = [];
     try {
       await environment.provision(storeMessage);
       for (let round = 0; round < context.runs; round++) {
@@ -30,7 +32,11 @@ export const consume: Figure = {
         await fill(environment, messageCount);
         const replica = startNode([...context.profileArgs('consume'), bundles.get(storeMessage.name)!.file], environment.env);
         const { at: consuming } = await replica.waitForLog('consuming');
-        const done = await waitForRows(environment, messageCount, 120_000);
+        const { result: done, cpuMs } = await measureCpu(
+          { replica: replica.child.pid!, postgres: () => pidsNamed('postgres'), rabbitmq: pidsNamed('beam.smp') },
+          () => waitForRows(environment, messageCount, 120_000),
+        );
+        cpu.push(Object.fromEntries(Object.entries(cpuMs).map(([key, ms]) => [key, (ms * 1000) / messageCount])));
         persisted.push(messageCount / ((done - consuming) / 1000));
         await replica.stop();
         const check = await exactlyOnce(environment, queues, queue);
@@ -41,6 +47,7 @@ export const consume: Figure = {
       context.reportProfiles('consume');
       const value = median(persisted);
       const baseline = median(raw);
+      const perMessage = (part: string) => Math.round(median(cpu.map((c) => c[part]!)));
       return [
         line({
           name: 'consume',
@@ -48,7 +55,9 @@ export const consume: Figure = {
           unit: 'msg/s',
           baseline: { value: baseline, unit: 'msg/s', what: `raw amqplib consume + ack, prefetch ${storeMessage.concurrency}` },
           goal: { text: '≥ 10,000 msg/s and ratio ≥ 0.7', met: value >= 10_000 && value / baseline >= 0.7 },
-          note: `${messageCount} queued messages per run, 1 replica, inbox + messages rows, every message checked`,
+          note:
+            `${messageCount} queued messages per run, 1 replica, inbox + messages rows, every message checked; ` +
+            `CPU per message: replica ${perMessage('replica')} µs, Postgres ${perMessage('postgres')} µs, RabbitMQ ${perMessage('rabbitmq')} µs`,
         }),
       ];
     } finally {

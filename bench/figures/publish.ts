@@ -7,6 +7,7 @@ import { startOtlpSink } from '../lib/otlp-sink';
 import { runRawAmqp } from '../lib/raw-amqp';
 import { freePort } from '../lib/ports';
 import { startNode, type NodeProcess } from '../lib/process';
+import { measureCpu, pidsNamed } from '../lib/cpu';
 import { median } from '../lib/stats';
 import { runWrk, type WrkResult } from '../lib/wrk';
 
@@ -22,6 +23,8 @@ interface Server {
   url: string;
   process: NodeProcess;
   runs: WrkResult[];
+  /** CPU µs per request of this server's process and of RabbitMQ, per run. */
+  cpu: { server: number; rabbitmq: number }[];
 }
 
 /**
@@ -51,7 +54,7 @@ export const publish: Figure = {
         const args = [...(key === 'off' ? context.profileArgs('publish') : []), file];
         const child = startNode(args, { ...env, PORT: String(port) });
         await child.waitForLog('listening');
-        servers.push({ key, url: `http://127.0.0.1:${port}/message/publish`, process: child, runs: [] });
+        servers.push({ key, url: `http://127.0.0.1:${port}/message/publish`, process: child, runs: [], cpu: [] });
       };
       await start('hono', bundles.get('bare-hono')!.file, {});
       await start('off', bundles.get('publish')!.file, environment.env);
@@ -66,8 +69,13 @@ export const publish: Figure = {
         // Rotate the order so a burst of load elsewhere on the machine does not always hit the same one.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
         for (const server of order) {
-          const result = await runWrk(server.url, { connections, seconds: context.seconds });
+          const { result, cpuMs } = await measureCpu(
+            { server: server.process.child.pid!, rabbitmq: pidsNamed('beam.smp') },
+            () => runWrk(server.url, { connections, seconds: context.seconds }),
+          );
           server.runs.push(result);
+          const perRequest = (ms: number) => (ms * 1000) / result.requests;
+          server.cpu.push({ server: perRequest(cpuMs['server']!), rabbitmq: perRequest(cpuMs['rabbitmq']!) });
           context.progress(`publish ${server.key}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms${result.failures ? `, ${result.failures} FAILED` : ''}`);
           await queues.purge(queue);
         }
@@ -81,6 +89,9 @@ export const publish: Figure = {
       const p99 = (key: Server['key']) => median(of(key).runs.map((r) => r.p99Ms));
       const failures = (key: Server['key']) => of(key).runs.reduce((sum, r) => sum + r.failures, 0);
       const failureNote = (key: Server['key']) => (failures(key) ? `${failures(key)} failed requests` : 'no failed requests');
+      const cpu = (key: Server['key'], part: 'server' | 'rabbitmq') => Math.round(median(of(key).cpu.map((c) => c[part])));
+      const cpuNote = (key: Server['key']) =>
+        key === 'hono' ? `bare Hono ${cpu(key, 'server')} µs CPU per request` : `CPU per request: publish ${cpu(key, 'server')} µs, RabbitMQ ${cpu(key, 'rabbitmq')} µs`;
       const published = rate('off');
       return [
         line({
@@ -89,7 +100,7 @@ export const publish: Figure = {
           unit: 'req/s',
           baseline: { value: rate('hono'), unit: 'req/s', what: 'bare Hono parsing the same JSON' },
           goal: { text: 'ratio ≥ 0.75', met: published / rate('hono') >= 0.75 && failures('off') === 0 },
-          note: `${context.runs}×${context.seconds} s, wrk -t1 -c${connections}; ${failureNote('off')}`,
+          note: `${context.runs}×${context.seconds} s, wrk -t1 -c${connections}; ${failureNote('off')}; ${cpuNote('off')}; ${cpuNote('hono')}`,
         }),
         line({
           name: 'publish-p99',
