@@ -14,6 +14,7 @@ import { e2e } from './figures/e2e';
 import { idleRss } from './figures/idle-rss';
 import { scaleFromZero } from './figures/scale-from-zero';
 import { publish } from './figures/publish';
+import { imageTargets } from '../scripts/helm/images';
 import { bundleFunction, shippedBundles, type FunctionBundle } from './lib/bundles';
 import type { BenchContext, Figure, FigureLine } from './lib/figure';
 import { formatSummary, summariseProfile } from './lib/profile';
@@ -35,10 +36,12 @@ const profiling = process.env['BENCH_PROFILE'] === '1';
 const profileDir = process.env['BENCH_PROFILE_DIR'] ?? join(process.cwd(), '.bench-profiles', new Date().toISOString().replace(/[:.]/g, '-'));
 if (profiling) mkdirSync(profileDir, { recursive: true });
 let bundles: Promise<Map<string, FunctionBundle>> | undefined;
+let compactBundles: Promise<Map<string, FunctionBundle>> | undefined;
 const context: BenchContext = {
   runs: Number(process.env['BENCH_RUNS'] ?? 3),
   seconds: Number(process.env['BENCH_SECONDS'] ?? 5),
   bundles: () => (bundles ??= buildBundles(outDir)),
+  compactBundles: () => (compactBundles ??= buildCompactBundles(join(outDir, 'compact'))),
   progress: (message) => console.error(`  ${message}`),
   outDir,
   profileArgs: (label) => (profiling ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : []),
@@ -55,6 +58,12 @@ async function buildBundles(dir: string): Promise<Map<string, FunctionBundle>> {
   const bundles = await shippedBundles(join(dir, 'shipped'));
   bundles.set('bare-hono', await bundleFunction('bare-hono', fileURLToPath(new URL('./bare-hono.ts', import.meta.url)), join(dir, 'bare')));
   return bundles;
+}
+
+async function buildCompactBundles(dir: string): Promise<Map<string, FunctionBundle>> {
+  const targets = (await imageTargets()).filter((target) => target.kind !== 'migrate');
+  const built = await Promise.all(targets.map((target) => bundleFunction(target.name, Object.values(target.entries)[0]!, dir, { minify: true, splitting: true })));
+  return new Map(built.map((bundle) => [bundle.name, bundle]));
 }
 
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
