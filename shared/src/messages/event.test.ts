@@ -53,3 +53,10 @@ describe('envelope', () => {
     expect(() => decodeEnvelope('{"id":1}')).toThrowError(/not an event envelope/);
   });
 });
+
+describe('uuidv7 ids', () => {
+  it('are distinct across many draws from the random pool', () => {
+    const ids = new Set(Array.from({ length: 5_000 }, () => uuidv7(1_700_000_000_000)));
+    expect(ids.size).toBe(5_000);
+  });
+});
