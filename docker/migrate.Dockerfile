@@ -20,7 +20,7 @@ RUN DATABASE_URL=invalid node dist/migrate/migrate.mjs; test $? -eq 78
 FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot AS runtime
 ENV NODE_ENV=production MIGRATIONS_DIR=/app/sql
 WORKDIR /app
-COPY --from=build /src/dist/migrate/migrate.mjs /src/dist/migrate/provision.mjs /app/
-COPY --from=build /src/dist/migrate/sql /app/sql
+# The two entries, the chunks they share, and the SQL folder.
+COPY --from=build /src/dist/migrate/ /app/
 USER 65532:65532
 CMD ["/app/migrate.mjs"]
