@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { buildImageBundle, imageTargets } from '../../scripts/helm/images';
@@ -13,16 +13,34 @@ export interface FunctionBundle {
   totalBytes: number;
 }
 
-/** The bundles the images ship (`npm run build`, scripts/build.ts): one self-contained .mjs per function. */
+/** The bundles the images ship (`npm run build`, scripts/build.ts): an entry module per function plus its chunks. */
 export async function shippedBundles(outRoot: string): Promise<Map<string, FunctionBundle>> {
   const bundles = new Map<string, FunctionBundle>();
   for (const target of (await imageTargets()).filter((t) => t.kind !== 'migrate')) {
     const report = await buildImageBundle(target, outRoot);
-    const file = join(outRoot, report.files[0]!.file);
-    const bytes = statSync(file).size;
-    bundles.set(target.name, { name: target.name, file, startupBytes: bytes, totalBytes: bytes });
+    const dir = join(outRoot, target.name);
+    const file = join(dir, 'index.mjs');
+    bundles.set(target.name, {
+      name: target.name,
+      file,
+      startupBytes: staticImportBytes(dir, 'index.mjs'),
+      totalBytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+    });
   }
   return bundles;
+}
+
+/** Bytes of a module and every module it imports statically (not `import()`): what a process reads at start. */
+function staticImportBytes(dir: string, entry: string): number {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const text = readFileSync(join(dir, name), 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*["']\.\/([^"']+\.mjs)["']/g)) visit(match[1]!);
+  };
+  visit(entry);
+  return [...seen].reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
 }
 
 export interface BundleOptions {
