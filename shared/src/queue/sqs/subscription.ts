@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { Delivery, DeliveryListener, QueueSpec, Subscription } from '../types';
 import { Capacity } from './capacity';
@@ -47,6 +48,8 @@ export class SqsSubscription implements Subscription {
 
   start(): void {
     const loops = Math.max(1, Math.ceil(this.options.prefetch / maxPerReceive));
+    // Every loop's pending receive (and its wait between receives) listens on the one abort signal.
+    setMaxListeners(2 * loops + 10, this.#abort.signal);
     for (let i = 0; i < loops; i++) {
       const share = new Capacity(Math.floor(this.options.prefetch / loops) + (i < this.options.prefetch % loops ? 1 : 0));
       this.#shares.push(share);
