@@ -175,14 +175,16 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
           this.#activeBatches--;
           if (this.#waiting.length > 0) this.#scheduleFlush();
         }),
+        batch.length,
       );
     }
   }
 
-  #track(work: Promise<void>): void {
-    this.#inFlight++;
+  /** Counts `messages` as in flight until `work` settles. */
+  #track(work: Promise<void>, messages = 1): void {
+    this.#inFlight += messages;
     work.finally(() => {
-      this.#inFlight--;
+      this.#inFlight -= messages;
       if (this.#inFlight === 0) for (const resolve of this.#idleWaiters) resolve();
     });
   }
