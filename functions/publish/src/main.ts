@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, onShutdownSignal, startProcessTelemetry } from '@qfn/shared';
+import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, logBrokerEvents, onShutdownSignal, startProcessTelemetry } from '@qfn/shared';
 import { createPublishApp } from './app';
 import { publishConfig } from './config';
 import { loadCredentials } from './credentials';
@@ -20,11 +20,7 @@ const credentials = (() => {
 if (credentials.publishTokens.length === 0) log.warn('PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)');
 const telemetry = await startProcessTelemetry('publish');
 const broker = telemetry.broker(await createBroker(config, 'publish'));
-broker.on((event) => {
-  if (event.type === 'connected') log.info('broker connected');
-  else if (event.type === 'disconnected') log.warn({ err: event.error?.message }, 'broker connection lost; answering 503 until it is back');
-  else log.warn({ err: event.error.message, retryInMs: event.retryInMs }, 'broker reconnect failed');
-});
+logBrokerEvents(broker, log, 'answering 503 until it is back');
 const database = createDatabase({
   instrument: telemetry.sql,
   url: config.DATABASE_URL,

@@ -23,13 +23,18 @@ export const functionConfig = commonConfig.extend({
   STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
 });
 
-/** Subscribes the process log to the worker's and broker's events. */
-export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Logger): void {
+/** Subscribes the process log to the broker's connection events; `whileLost` says what the process does meanwhile. */
+export function logBrokerEvents(broker: Broker, log: Logger, whileLost = 'reconnecting'): void {
   broker.on((event) => {
     if (event.type === 'connected') log.info('broker connected');
-    else if (event.type === 'disconnected') log.warn({ err: event.error?.message }, 'broker connection lost; reconnecting');
+    else if (event.type === 'disconnected') log.warn({ err: event.error?.message }, `broker connection lost; ${whileLost}`);
     else log.warn({ err: event.error.message, retryInMs: event.retryInMs }, 'broker reconnect failed');
   });
+}
+
+/** Subscribes the process log to the worker's and broker's events. */
+export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Logger): void {
+  logBrokerEvents(broker, log);
   worker.on('message_processed', ({ envelope, attempt, durationMs, duplicate }) =>
     log.debug({ eventId: envelope.id, attempt, durationMs: Math.round(durationMs * 100) / 100, duplicate }, 'message processed'),
   );
@@ -42,6 +47,11 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
   worker.on('settle_failed', ({ error }) => log.warn({ err: describeError(error) }, 'could not settle a message; it will be redelivered'));
 }
 
+export interface RunFunctionOptions {
+  /** Wraps the process's broker before the worker uses it (tests inject faults this way). */
+  decorateBroker?: (broker: Broker) => Broker;
+}
+
 /**
  * The entry point of a function's container: connects once, consumes until SIGTERM, drains, exits 0.
  *
@@ -49,11 +59,6 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
  * // functions/store-message/src/main.ts
  * await runFunction(storeMessage);
  */
-export interface RunFunctionOptions {
-  /** Wraps the process's broker before the worker uses it (tests inject faults this way). */
-  decorateBroker?: (broker: Broker) => Broker;
-}
-
 export async function runFunction(declaration: FunctionDeclaration, options: RunFunctionOptions = {}): Promise<void> {
   const config = loadConfig(functionConfig);
   const log = createLogger({ name: declaration.name, level: config.LOG_LEVEL, base: { function: declaration.name } });
