@@ -2,11 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { repoRoot } from '../../scripts/lib/functions';
 import { buildImageBundle, imageTargets, type BundleReport, type ImageTarget } from '../../scripts/helm/images';
+import { followJsonLogs } from '../support/process';
 import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from './support/helm';
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -80,24 +80,6 @@ function containerEnv(container: any, secret: Record<string, string>, overrides:
   return { ...env, ...overrides };
 }
 
-function waitForLog(child: ChildProcess, message: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${message}" log line within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', (code) => reject(new Error(`exited ${code} before logging "${message}"`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        if (entry.msg === message) {
-          clearTimeout(timer);
-          resolve(entry);
-        }
-      } catch {
-        // not a log line
-      }
-    });
-  });
-}
-
 describe('the chart\'s containers, run from their bundles with the env the chart renders', () => {
   const suffix = `${process.pid}${Date.now().toString(36)}`;
   const schema = `k8s_e2e_${suffix}`;
@@ -158,7 +140,7 @@ describe('the chart\'s containers, run from their bundles with the env the chart
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     running.push(publish);
-    await Promise.all([waitForLog(consumer, 'consuming'), waitForLog(publish, 'listening')]);
+    await Promise.all([followJsonLogs(consumer).waitForLog('consuming'), followJsonLogs(publish).waitForLog('listening')]);
 
     const testPod = container('Pod', 'test');
     const script = readFileSync(join(chartDir, 'files', 'smoke-test.mjs'), 'utf8');

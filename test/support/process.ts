@@ -21,6 +21,11 @@ export function startFunctionProcess(entry: string, env: Record<string, string>)
     env: { ...process.env, HEALTH_PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return { child, ...followJsonLogs(child) };
+}
+
+/** Collects a process's JSON log lines from its piped stdout (and its stderr, when piped, for error messages). */
+export function followJsonLogs(child: ChildProcess): Omit<FunctionProcess, 'child'> {
   const logs: Record<string, unknown>[] = [];
   const watchers: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
   let buffered = '';
@@ -39,10 +44,9 @@ export function startFunctionProcess(entry: string, env: Record<string, string>)
       }
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return {
-    child,
     logs,
     exited,
     waitForLog: (msg, timeoutMs = 20_000) => {
