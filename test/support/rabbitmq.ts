@@ -1,11 +1,9 @@
+import { managementRequest } from '@qfn/shared/queue/rabbitmq/management';
+
 const managementUrl = process.env['RABBITMQ_MANAGEMENT_URL'] ?? 'http://guest:guest@127.0.0.1:15672';
 export const amqpUrl = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-async function management(path: string, init: RequestInit = {}): Promise<Response> {
-  const url = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
-  return fetch(`${url.origin}/api${path}`, { ...init, headers: { authorization: `Basic ${auth}`, ...init.headers } });
-}
+const management = (path: string, init?: RequestInit) => managementRequest(managementUrl, path, init);
 
 /** Deletes every queue and exchange whose name starts with `<prefix>.`. */
 export async function deleteRabbitTopology(prefix: string): Promise<void> {

@@ -14,11 +14,15 @@ interface QueueInfo {
   messages_unacknowledged?: number;
 }
 
-export async function fetchQueueInfo(managementUrl: string, vhost: string, queue: string): Promise<QueueInfo | undefined> {
+/** A request to the management API at `path` (below /api), with the credentials the URL carries. */
+export function managementRequest(managementUrl: string, path: string, init: RequestInit = {}): Promise<Response> {
   const url = new URL(managementUrl);
   const auth = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
-  const response = await fetch(`${url.origin}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`, {
-    headers: { authorization: `Basic ${auth}` },
+  return fetch(`${url.origin}/api${path}`, { ...init, headers: { authorization: `Basic ${auth}`, ...init.headers } });
+}
+
+export async function fetchQueueInfo(managementUrl: string, vhost: string, queue: string): Promise<QueueInfo | undefined> {
+  const response = await managementRequest(managementUrl, `/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`, {
     signal: AbortSignal.timeout(5_000),
   });
   if (response.status === 404) return undefined;
