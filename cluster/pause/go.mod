@@ -1,0 +1,3 @@
+module qfn.local/cluster/pause
+
+go 1.24.0
