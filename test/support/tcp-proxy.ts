@@ -25,6 +25,11 @@ export interface TcpProxy {
   reset(): number;
   /** While refusing, new connections are reset as soon as they arrive (the target is "down"). */
   refuse(refusing: boolean): void;
+  /**
+   * While black-holing, new connections are accepted and never answered (a half-open network, a
+   * stuck proxy, a peer that accepts and hangs); they stay that way after it ends.
+   */
+  blackhole(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,8 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   let paused = false;
   let delayMs = 0;
   let refusing = false;
+  let blackholing = false;
+  const swallowed = new Set<Socket>();
 
   /** Forwards `from` → `to`, honouring pause and delay, keeping chunk order. */
   const forward = (from: Socket, to: Socket) => {
@@ -81,6 +88,11 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
   const server: Server = createServer((client) => {
     if (refusing) {
       client.resetAndDestroy();
+      return;
+    }
+    if (blackholing) {
+      swallowed.add(client);
+      client.on('data', () => {}).on('error', () => {}).on('close', () => swallowed.delete(client));
       return;
     }
     const upstream = connect(options.targetPort, options.targetHost);
@@ -135,8 +147,12 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     refuse(value) {
       refusing = value;
     },
+    blackhole(on) {
+      blackholing = on;
+    },
     async close() {
       resetAll();
+      for (const socket of swallowed) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

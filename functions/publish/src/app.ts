@@ -18,6 +18,8 @@ export interface PublishAppOptions {
   log: Logger;
   maxBodyBytes: number;
   isStopping?: () => boolean;
+  /** Liveness: false once the broker connection has been down too long (see watchBrokerConnection). */
+  isAlive?: () => boolean;
   /** Install the tracing and request-metrics middleware (only when telemetry is on). */
   telemetry?: boolean;
   /** Authentication, rate limit and request timeout of the message API; secure headers are always on. */
@@ -45,7 +47,15 @@ export function createPublishApp(options: PublishAppOptions) {
     }),
   );
   app.route('/', messageRoutes(options.db));
-  app.route('/', healthRoutes(options.broker, options.pingDatabase, options.isStopping ?? (() => false)));
+  app.route(
+    '/',
+    healthRoutes({
+      broker: options.broker,
+      pingDatabase: options.pingDatabase,
+      isStopping: options.isStopping ?? (() => false),
+      ...(options.isAlive ? { isAlive: options.isAlive } : {}),
+    }),
+  );
   app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes }));
   app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));

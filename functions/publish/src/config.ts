@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfig, port, positiveInt } from '@qfn/shared';
+import { brokerHealthSettings, commonConfig, port, positiveInt } from '@qfn/shared';
 
 export const publishConfig = commonConfig.extend({
   PORT: port(3000),
@@ -20,5 +20,6 @@ export const publishConfig = commonConfig.extend({
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** Seconds to finish open requests after SIGTERM. */
   SHUTDOWN_GRACE_PERIOD_SECONDS: z.coerce.number().positive().max(3600).default(10),
+  ...brokerHealthSettings,
 });
 export type PublishConfig = z.output<typeof publishConfig>;

@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, logBrokerEvents, onShutdownSignal, startProcessTelemetry } from '@qfn/shared';
+import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, logBrokerEvents, onShutdownSignal, startProcessTelemetry, watchBrokerConnection } from '@qfn/shared';
 import { createPublishApp } from './app';
 import { publishConfig } from './config';
 import { loadCredentials } from './credentials';
@@ -19,8 +19,9 @@ const credentials = (() => {
 })();
 if (credentials.publishTokens.length === 0) log.warn('PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)');
 const telemetry = await startProcessTelemetry('publish');
-const broker = telemetry.broker(await createBroker(config, 'publish'));
+const broker = telemetry.broker(await createBroker(config, 'publish', { connectAttemptTimeoutMs: config.BROKER_CONNECT_TIMEOUT_SECONDS * 1000 }));
 logBrokerEvents(broker, log, 'answering 503 until it is back');
+const connectionWatch = watchBrokerConnection(broker, config.BROKER_LIVENESS_TIMEOUT_SECONDS * 1000);
 const database = createDatabase({
   instrument: telemetry.sql,
   url: config.DATABASE_URL,
@@ -44,6 +45,7 @@ const app = createPublishApp({
   log,
   maxBodyBytes: config.MAX_BODY_BYTES,
   isStopping: () => stopping,
+  isAlive: connectionWatch.isAlive,
   telemetry: telemetry.enabled,
   protection: {
     publishTokens: credentials.publishTokens,

@@ -18,8 +18,14 @@ export interface Delivery {
   /** Event id as carried by the broker (may be absent on foreign messages). */
   readonly messageId: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
-  /** 1 on the first delivery. */
+  /** 1 on the first delivery; a broker redelivery (after a crash or a lost connection) does not count on RabbitMQ. */
   readonly attempt: number;
+  /**
+   * The broker delivered it before and it was not settled: a consumer crashed or lost its connection
+   * holding it, maybe because of this very message (RabbitMQ `redelivered` / `x-delivery-count`, SQS
+   * `ApproximateReceiveCount > 1`). The worker processes such messages alone.
+   */
+  readonly redelivered?: boolean;
   /** Done: remove it from the queue. Call only after the handler's transaction committed. */
   ack(): Promise<void>;
   /** Failed: deliver again after `delayMs`, counting one more attempt. */
@@ -77,7 +83,11 @@ export interface DeadLetter {
 export type BrokerEvent =
   | { type: 'connected' }
   | { type: 'disconnected'; error?: Error }
-  | { type: 'reconnect_failed'; error: Error; retryInMs: number };
+  | { type: 'reconnect_failed'; error: Error; retryInMs: number }
+  /** The broker stopped taking this process's publishes (RabbitMQ memory or disk alarm) … */
+  | { type: 'blocked'; reason: string }
+  /** … and takes them again. */
+  | { type: 'unblocked' };
 
 /**
  * A message broker behind the function runtime. RabbitMQ and SQS implement it; function code never
@@ -87,7 +97,7 @@ export interface Broker {
   readonly kind: 'rabbitmq' | 'sqs';
   /** Opens the one long-lived connection of this process (and keeps it open, reconnecting as needed). */
   connect(): Promise<void>;
-  /** True while the broker can accept publishes. */
+  /** True while the broker can accept publishes (connected, and not blocked by a resource alarm). */
   isReady(): boolean;
   /** Creates the function's queue, retry and dead-letter queues and routes, idempotently. */
   provision(spec: QueueSpec): Promise<void>;

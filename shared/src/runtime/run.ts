@@ -7,7 +7,7 @@ import { createBroker } from '../queue/create';
 import { startProcessTelemetry } from '../telemetry/process';
 import type { Broker } from '../queue/types';
 import { describeError } from './errors';
-import { startHealthServer } from './health';
+import { brokerHealthSettings, startHealthServer, watchBrokerConnection } from './health';
 import { onShutdownSignal } from './shutdown';
 import { watchForStalls } from './stall';
 import { FunctionWorker } from './worker';
@@ -21,6 +21,7 @@ export const functionConfig = commonConfig.extend({
   SHUTDOWN_GRACE_PERIOD_SECONDS: z.coerce.number().positive().max(3600).optional(),
   /** Exit (to be replaced) when in-flight messages settle nothing for this long: a wedged handler or driver; 0 turns it off. */
   STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
+  ...brokerHealthSettings,
 });
 
 /** Subscribes the process log to the broker's connection events; `whileLost` says what the process does meanwhile. */
@@ -28,7 +29,9 @@ export function logBrokerEvents(broker: Broker, log: Logger, whileLost = 'reconn
   broker.on((event) => {
     if (event.type === 'connected') log.info('broker connected');
     else if (event.type === 'disconnected') log.warn({ err: event.error?.message }, `broker connection lost; ${whileLost}`);
-    else log.warn({ err: event.error.message, retryInMs: event.retryInMs }, 'broker reconnect failed');
+    else if (event.type === 'reconnect_failed') log.warn({ err: event.error.message, retryInMs: event.retryInMs }, 'broker reconnect failed');
+    else if (event.type === 'blocked') log.warn({ reason: event.reason }, 'broker blocked publishing (resource alarm)');
+    else log.info('broker unblocked publishing');
   });
 }
 
@@ -63,7 +66,7 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
   const config = loadConfig(functionConfig);
   const log = createLogger({ name: declaration.name, level: config.LOG_LEVEL, base: { function: declaration.name } });
   const telemetry = await startProcessTelemetry(declaration.name);
-  const created = await createBroker(config, declaration.name);
+  const created = await createBroker(config, declaration.name, { connectAttemptTimeoutMs: config.BROKER_CONNECT_TIMEOUT_SECONDS * 1000 });
   const broker = telemetry.broker(options.decorateBroker ? options.decorateBroker(created) : created);
   const database = createDatabase({
     instrument: telemetry.sql,
@@ -96,7 +99,11 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
       : undefined;
 
   let stopping = false;
-  const health = config.HEALTH_PORT > 0 ? await startHealthServer(config.HEALTH_PORT, () => !stopping && broker.isReady()) : undefined;
+  const connectionWatch = watchBrokerConnection(broker, config.BROKER_LIVENESS_TIMEOUT_SECONDS * 1000);
+  const health =
+    config.HEALTH_PORT > 0
+      ? await startHealthServer(config.HEALTH_PORT, { isReady: () => !stopping && broker.isReady(), isAlive: connectionWatch.isAlive })
+      : undefined;
 
   onShutdownSignal(async (signal) => {
     stopping = true;

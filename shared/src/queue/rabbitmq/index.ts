@@ -26,6 +26,8 @@ export interface RabbitMqBrokerOptions {
   /** Management API base URL (with credentials) for queue depth; derived from `url` when absent. */
   managementUrl?: string;
   connectTimeoutMs?: number;
+  /** One connection attempt is abandoned (socket destroyed) and retried after this long (default 10 s). */
+  attemptTimeoutMs?: number;
   clientName?: string;
 }
 
@@ -35,8 +37,11 @@ const attemptsHeader = 'x-qfn-attempts';
 const deadLetteredAtHeader = 'x-qfn-dead-lettered-at';
 
 /**
- * RabbitMQ behind the Broker interface: one connection per process, a topic exchange, a quorum
- * queue per function, publishes confirmed by the broker with any number in flight.
+ * RabbitMQ behind the Broker interface: a topic exchange, a quorum queue per function, publishes
+ * confirmed by the broker with any number in flight. Publishes (retries and dead letters included)
+ * go on one connection, consumers and their acks on another (opened by the first consume): under a
+ * memory or disk alarm RabbitMQ blocks connections that publish, and acks on a blocked connection
+ * would never be read, so the queue could not drain and the alarm could not clear.
  *
  * @example
  * const broker = createRabbitMqBroker({ url: 'amqp://guest:guest@127.0.0.1', prefix: 'qfn' });
@@ -50,7 +55,14 @@ export function createRabbitMqBroker(options: RabbitMqBrokerOptions): Broker {
 class RabbitMqBroker implements Broker {
   readonly kind = 'rabbitmq' as const;
   readonly #names: ReturnType<typeof topologyNames>;
+  /** Publishing connection: the confirm channel and declarations. */
   readonly #connection: ReconnectingConnection;
+  /** Consuming connection: consumer channels, their acks, scratch channels; never publishes. */
+  readonly #consuming: ReconnectingConnection;
+  #consumingConnected: Promise<void> | undefined;
+  readonly #listeners: ((event: BrokerEvent) => void)[] = [];
+  /** Each connection in use, and whether it is up; the broker is connected when all are. */
+  readonly #up = new Map<ReconnectingConnection, boolean>();
   readonly #managementUrl: string;
   readonly #provisioned = new Map<string, QueueSpec>();
   #publisher: ConfirmChannel | undefined;
@@ -62,15 +74,43 @@ class RabbitMqBroker implements Broker {
   constructor(private readonly options: RabbitMqBrokerOptions) {
     this.#names = topologyNames(options.prefix);
     this.#managementUrl = options.managementUrl ?? managementUrlFor(options.url);
-    this.#connection = new ReconnectingConnection({
+    const connectionOptions = (clientName: string) => ({
       url: options.url,
       ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      clientName: options.clientName ?? options.prefix,
+      ...(options.attemptTimeoutMs !== undefined ? { attemptTimeoutMs: options.attemptTimeoutMs } : {}),
+      clientName,
     });
+    const clientName = options.clientName ?? options.prefix;
+    this.#connection = new ReconnectingConnection(connectionOptions(clientName));
+    this.#consuming = new ReconnectingConnection(connectionOptions(`${clientName}.consume`));
+    this.#follow(this.#connection);
+    this.#follow(this.#consuming);
   }
 
   on(listener: (event: BrokerEvent) => void): void {
-    this.#connection.on(listener);
+    this.#listeners.push(listener);
+  }
+
+  /** One view of both connections: connected when every connection in use is, lost when one is. */
+  #follow(connection: ReconnectingConnection): void {
+    connection.on((event) => {
+      if (event.type === 'connected' || event.type === 'disconnected') {
+        const wasUp = this.#allUp();
+        this.#up.set(connection, event.type === 'connected');
+        const isUp = this.#allUp();
+        if (wasUp !== isUp) this.#emit(isUp ? { type: 'connected' } : event);
+        return;
+      }
+      this.#emit(event);
+    });
+  }
+
+  #allUp(): boolean {
+    return this.#up.size > 0 && [...this.#up.values()].every(Boolean);
+  }
+
+  #emit(event: BrokerEvent): void {
+    for (const listener of this.#listeners) listener(event);
   }
 
   async connect(): Promise<void> {
@@ -78,8 +118,17 @@ class RabbitMqBroker implements Broker {
     await this.#connection.connect();
   }
 
+  /** Opens the consuming connection once; later calls wait for the same first connect. */
+  #connectConsuming(): Promise<void> {
+    this.#consumingConnected ??= this.#consuming.connect().catch((error: unknown) => {
+      this.#consumingConnected = undefined;
+      throw error;
+    });
+    return this.#consumingConnected;
+  }
+
   isReady(): boolean {
-    return this.#connection.current !== undefined && this.#publisher !== undefined;
+    return this.#connection.current !== undefined && this.#publisher !== undefined && this.#connection.blockedReason === undefined;
   }
 
   async #setUpPublisher(connection: ChannelModel): Promise<void> {
@@ -173,12 +222,13 @@ class RabbitMqBroker implements Broker {
       });
       consumerTag = reply.consumerTag;
     };
-    await this.#connection.addSetup(subscribe);
+    await this.#consuming.addSetup(subscribe);
+    await this.#connectConsuming();
 
     return {
       stop: async () => {
         stopped = true;
-        this.#connection.removeSetup(subscribe);
+        this.#consuming.removeSetup(subscribe);
         if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
         for (const acks of this.#ackBatchers) acks.flush();
       },
@@ -191,9 +241,12 @@ class RabbitMqBroker implements Broker {
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') headers[key] = value;
     const published = Number(raw[attemptHeader] ?? 1);
-    // Quorum queues count redeliveries (a crashed consumer, a requeue) in x-delivery-count.
-    const redeliveries = Number(raw['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0));
-    const attempt = (Number.isFinite(published) ? published : 1) + (Number.isFinite(redeliveries) ? redeliveries : 0);
+    // Only the runtime's own retries count as attempts: a redelivery after a crash or a lost
+    // connection may never have started. The worker processes redeliveries alone and records their
+    // starts, so a message that crashes its consumer is still caught (quorum queues count
+    // redeliveries in x-delivery-count; classic queues only flag them).
+    const redelivered = message.fields.redelivered || Number(raw['x-delivery-count'] ?? 0) > 0;
+    const attempt = Number.isFinite(published) && published >= 1 ? published : 1;
     let settled = false;
     const settle = () => {
       if (settled) throw new Error('delivery already settled');
@@ -211,6 +264,7 @@ class RabbitMqBroker implements Broker {
       messageId: message.properties.messageId === undefined ? undefined : String(message.properties.messageId),
       headers,
       attempt,
+      redelivered,
       ack: async () => {
         settle();
         acks.ack(deliveryTag);
@@ -286,8 +340,14 @@ class RabbitMqBroker implements Broker {
     });
   }
 
+  /** A channel on the consuming connection: its gets and acks must go on while publishes are blocked. */
   async #withScratchChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
-    const connection = this.#connection.current;
+    if (!this.#consuming.current) {
+      await this.#connectConsuming().catch((error: Error) => {
+        throw new BrokerUnavailableError(`not connected to RabbitMQ: ${error.message}`);
+      });
+    }
+    const connection = this.#consuming.current;
     if (!connection) throw new BrokerUnavailableError('not connected to RabbitMQ');
     const channel = await connection.createChannel();
     channel.on('error', () => {});
@@ -300,6 +360,7 @@ class RabbitMqBroker implements Broker {
 
   async close(): Promise<void> {
     for (const acks of this.#ackBatchers) acks.flush();
+    await this.#consuming.close();
     await this.#connection.close();
     this.#publisher = undefined;
   }

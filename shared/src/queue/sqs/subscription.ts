@@ -171,6 +171,7 @@ export class SqsSubscription implements Subscription {
       messageId: decoded.eventId,
       headers: decoded.headers,
       attempt: decoded.receiveCount,
+      redelivered: decoded.receiveCount > 1,
       ack: async () => {
         settle();
         await this.operations.delete(queueUrl, receiptHandle);
