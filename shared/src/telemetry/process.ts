@@ -1,9 +1,9 @@
 import type postgres from 'postgres';
-import { parseConfig } from '../config/index';
+import { loadConfig } from '../config/index';
 import type { Broker } from '../queue/types';
 import type { FunctionWorker, ProcessingTracer } from '../runtime/worker';
 import { instrumentBroker } from './broker';
-import { telemetryConfig, telemetryWanted } from './config';
+import { telemetryConfig, telemetryPlan, telemetryWanted } from './config';
 import { startTelemetrySdk, type TelemetrySdkOptions } from './sdk';
 import { instrumentSql } from './sql';
 import { otelProcessingTracer, recordColdStart, recordWorkerMetrics } from './worker';
@@ -30,18 +30,18 @@ const off: ProcessTelemetry = {
 };
 
 /**
- * Starts telemetry for this process when OTEL_EXPORTER_OTLP_ENDPOINT or METRICS_PORT asks for it
- * (tests pass in-memory processors and readers instead). Off, it costs nothing: the SDK is not loaded.
+ * Starts telemetry for this process when the OTEL_* variables or METRICS_PORT ask for an exporter
+ * (see telemetryPlan; tests pass in-memory processors and readers instead). Off, it costs nothing: the
+ * SDK is not loaded. A bad OTEL_* value stops the process with exit code 78, naming the variable.
  */
 export async function startProcessTelemetry(
   serviceName: string,
   overrides: Pick<TelemetrySdkOptions, 'spanProcessors' | 'metricReaders'> = {},
-  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ProcessTelemetry> {
-  const config = parseConfig(telemetryConfig, env);
+  const plan = telemetryPlan(loadConfig(telemetryConfig));
   const forced = overrides.spanProcessors !== undefined || overrides.metricReaders !== undefined;
-  if (!forced && !telemetryWanted(config)) return off;
-  const sdk = await startTelemetrySdk({ serviceName, config, ...overrides });
+  if (!forced && !telemetryWanted(plan)) return off;
+  const sdk = await startTelemetrySdk({ serviceName, plan, ...overrides });
   return {
     enabled: true,
     broker: instrumentBroker,

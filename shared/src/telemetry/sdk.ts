@@ -1,19 +1,12 @@
 import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { TelemetryConfig } from './config';
-
-/**
- * The named exports of a lazily imported CommonJS package: esbuild's code splitting exposes them only on
- * `default`, Node's own loader on the namespace.
- */
-async function load<T extends object>(module: Promise<T>): Promise<T> {
-  const namespace = (await module) as T & { default?: T };
-  return Object.keys(namespace).some((key) => key !== 'default') ? namespace : (namespace.default ?? namespace);
-}
+import type { TelemetryPlan } from './config';
+import { load, metricReadersFor, spanProcessorsFor } from './exporters';
 
 export interface TelemetrySdkOptions {
+  /** service.name unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES says otherwise. */
   serviceName: string;
-  config: TelemetryConfig;
+  plan: TelemetryPlan;
   /** Replace the exporters (tests use in-memory ones). */
   spanProcessors?: SpanProcessor[];
   metricReaders?: MetricReader[];
@@ -25,42 +18,29 @@ export interface RunningSdk {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK: OTLP over HTTP (the standard OTEL_* variables) and/or a Prometheus
- * scrape endpoint. Loaded lazily, so a process with telemetry off never loads the SDK.
+ * Starts the OpenTelemetry Node SDK with the plan's exporters. The SDK itself applies the rest of the
+ * OTEL_* variables: OTEL_TRACES_SAMPLER(_ARG), OTEL_PROPAGATORS, span limits, OTEL_LOG_LEVEL, and the
+ * resource detectors (env — OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME —, process and host, or
+ * OTEL_NODE_RESOURCE_DETECTORS). Loaded lazily, so a process with telemetry off never loads the SDK.
  */
 export async function startTelemetrySdk(options: TelemetrySdkOptions): Promise<RunningSdk> {
-  const { NodeSDK } = await load(import('@opentelemetry/sdk-node'));
-  const { config } = options;
-  const spanProcessors = options.spanProcessors ?? (await otlpSpanProcessors(config));
-  const metricReaders = options.metricReaders ?? (await defaultMetricReaders(config));
+  const [{ NodeSDK }, { defaultResource, resourceFromAttributes }] = await Promise.all([
+    load(import('@opentelemetry/sdk-node')),
+    load(import('@opentelemetry/resources')),
+  ]);
+  const [spanProcessors, metricReaders] = await Promise.all([
+    options.spanProcessors ?? spanProcessorsFor(options.plan.traces),
+    options.metricReaders ?? metricReadersFor(options.plan.metrics),
+  ]);
   const sdk = new NodeSDK({
-    serviceName: config.OTEL_SERVICE_NAME ?? options.serviceName,
+    // Detected attributes merge over this one: the environment names the service before the code does.
+    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': options.serviceName })),
     spanProcessors,
     metricReaders,
+    // Logs go to stdout as JSON (pino); without this the SDK would set up an OTLP log exporter nothing feeds.
+    logRecordProcessors: [],
     instrumentations: [],
-    autoDetectResources: false,
   });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
-}
-
-async function otlpSpanProcessors(config: TelemetryConfig): Promise<SpanProcessor[]> {
-  if (!config.OTEL_EXPORTER_OTLP_ENDPOINT && !config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return [];
-  const { OTLPTraceExporter } = await load(import('@opentelemetry/exporter-trace-otlp-http'));
-  const { BatchSpanProcessor } = await load(import('@opentelemetry/sdk-trace-base'));
-  return [new BatchSpanProcessor(new OTLPTraceExporter())];
-}
-
-async function defaultMetricReaders(config: TelemetryConfig): Promise<MetricReader[]> {
-  const readers: MetricReader[] = [];
-  if (config.OTEL_EXPORTER_OTLP_ENDPOINT || config.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) {
-    const { OTLPMetricExporter } = await load(import('@opentelemetry/exporter-metrics-otlp-http'));
-    const { PeriodicExportingMetricReader } = await load(import('@opentelemetry/sdk-metrics'));
-    readers.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: 15_000 }));
-  }
-  if (config.METRICS_PORT) {
-    const { PrometheusExporter } = await load(import('@opentelemetry/exporter-prometheus'));
-    readers.push(new PrometheusExporter({ port: config.METRICS_PORT }));
-  }
-  return readers;
 }
