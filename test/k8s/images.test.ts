@@ -8,6 +8,12 @@ import { repoRoot } from '../../scripts/lib/functions';
 import { buildImageBundle, imageTargets, type BundleReport, type ImageTarget } from '../../scripts/helm/images';
 import { followJsonLogs } from '../support/process';
 import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from './support/helm';
+import { containerEnv as renderedEnv } from '../images/support/chart-containers';
+
+const containerEnv = (container: any, secret: Record<string, string>, overrides: Record<string, string>): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  ...renderedEnv(container, secret, overrides),
+});
 
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -49,36 +55,49 @@ describe('image bundles (npm run build)', () => {
 });
 
 describe('Dockerfiles', () => {
+  const read = (file: string) => readFileSync(join(repoRoot, file), 'utf8');
+  const stagesOf = (text: string) => Object.fromEntries(text.split(/^FROM /m).slice(1).map((stage) => [/ AS (\w+)$/m.exec(stage.split('\n')[0]!)![1]!, stage]));
+
   it.each(targets)('$name: built from its bundle, run by Node 24 as a non-root user', (target: ImageTarget) => {
-    const text = readFileSync(join(repoRoot, target.dockerfile), 'utf8');
-    const stages = text.split(/^FROM /m).slice(1);
-    expect(stages).toHaveLength(2);
-    expect(stages[0]).toMatch(/^node:\$\{NODE_MAJOR\}-slim AS build/);
-    expect(stages[0]).toMatch(/npm ci/);
-    expect(stages[0]).toContain(`npx tsx scripts/build.ts ${target.kind === 'migrate' ? 'migrate' : '"${FUNCTION}"'}`);
-    expect(stages[0]).toMatch(/test \$\? -eq 78/);
-    expect(stages[1]).toMatch(/^gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot AS runtime/);
-    expect(stages[1]).toMatch(/^USER 65532:65532$/m);
+    const text = read(target.dockerfile);
+    const stages = stagesOf(text);
+    expect(Object.keys(stages)).toEqual(['manifests', 'dependencies', 'bundles', 'build', 'runtime']);
+    // Only the Dockerfile frontend built into Docker 20.10+: a syntax line would pull one from a registry.
+    expect(text).not.toMatch(/^# *syntax=/m);
     expect(text).toMatch(/^ARG NODE_MAJOR=24$/m);
+    expect(stages['manifests']).toMatch(/^node:\$\{NODE_MAJOR\}-slim AS manifests/);
+    expect(stages['build']).toMatch(/test \$\? -eq 78/);
+    expect(stages['runtime']).toMatch(/^gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot AS runtime/);
+    expect(stages['runtime']).toMatch(/^USER 65532:65532$/m);
+    expect(stages['runtime']).toMatch(/NODE_COMPILE_CACHE=\/app\/\.compile-cache/);
+    expect(stages['runtime']).toContain('warm-compile-cache.mjs');
     // The whole output folder: entries load their chunks from beside them.
-    expect(stages[1]).toContain(target.kind === 'migrate' ? 'COPY --from=build /src/dist/migrate/ /app/' : 'COPY --from=build /src/dist/${FUNCTION}/ /app/');
-    expect(existsSync(join(repoRoot, `${target.dockerfile}.dockerignore`))).toBe(true);
+    expect(stages['runtime']).toContain(target.kind === 'migrate' ? 'COPY --from=build /src/dist/migrate/ /app/' : 'COPY --from=build /src/dist/${FUNCTION}/ /app/');
+  });
+
+  it('npm ci sees only the lockfile and the workspace manifests, before anything that names a function', () => {
+    for (const file of ['docker/Dockerfile', 'docker/migrate.Dockerfile']) {
+      const { dependencies } = stagesOf(read(file));
+      expect(dependencies!.match(/^COPY .*$/gm), file).toEqual([
+        'COPY --from=manifests /manifests/ ./',
+        'COPY scripts/patch-dependencies.mjs scripts/patch-dependencies.mjs',
+      ]);
+      expect(dependencies, file).toMatch(/npm ci/);
+      expect(read(file).indexOf('ARG FUNCTION') === -1 || read(file).indexOf('ARG FUNCTION') > read(file).indexOf('npm ci'), file).toBe(true);
+      expect(read(file), file).not.toMatch(/COPY functions /);
+    }
+    // Both Dockerfiles share their stages up to the bundles, so one release installs and bundles once for all images.
+    const shared = (file: string) => read(file).slice(read(file).indexOf('ARG NODE_MAJOR'), read(file).indexOf('FROM bundles AS build'));
+    expect(shared('docker/migrate.Dockerfile')).toBe(shared('docker/Dockerfile'));
+  });
+
+  it('the context is the repository root minus what a build never needs, for BuildKit and the legacy builder alike', () => {
+    const ignored = read('.dockerignore').split('\n').filter((line) => line && !line.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', '.tools']));
+    // BuildKit would prefer a <Dockerfile>.dockerignore over the root one; the legacy builder ignores it.
+    for (const target of targets) expect(existsSync(join(repoRoot, `${target.dockerfile}.dockerignore`))).toBe(false);
   });
 });
-
-/** The env a rendered container gets, with its Secret references resolved from a local stand-in Secret. */
-function containerEnv(container: any, secret: Record<string, string>, overrides: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-  for (const entry of container.env ?? []) {
-    if (entry.value !== undefined) env[entry.name] = entry.value.replace(/\$\((\w+)\)/g, (_: string, name: string) => env[name] ?? '');
-    else if (entry.valueFrom?.secretKeyRef) {
-      const value = secret[entry.valueFrom.secretKeyRef.key];
-      if (value !== undefined) env[entry.name] = value;
-      else if (!entry.valueFrom.secretKeyRef.optional) throw new Error(`the Secret lacks ${entry.valueFrom.secretKeyRef.key}`);
-    } else if (entry.valueFrom?.fieldRef) env[entry.name] = 'local';
-  }
-  return { ...env, ...overrides };
-}
 
 describe('the chart\'s containers, run from their bundles with the env the chart renders', () => {
   const suffix = `${process.pid}${Date.now().toString(36)}`;
