@@ -86,7 +86,10 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
       {{- end }}
 {{- end }}
 
-{{/* Environment every qfn process reads: broker, database, logging, telemetry. Call with (dict "root" $ "service" "store-message"). */}}
+{{/*
+Environment every qfn process reads: broker, database, logging, telemetry. Call with
+(dict "root" $ "service" "store-message" "workload" (dict "kind" "deployment" "name" "<its Deployment's name>")); kind is deployment or job.
+*/}}
 {{- define "qfn.commonEnv" -}}
 {{- $v := .root.Values -}}
 - name: LOG_LEVEL
@@ -113,6 +116,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 - name: OTEL_SERVICE_NAME
   value: {{ .service | quote }}
+{{- /* The downward API first: OTEL_RESOURCE_ATTRIBUTES refers to these with $(NAME), which needs them defined above it. */}}
 - name: POD_NAME
   valueFrom:
     fieldRef:
@@ -121,12 +125,33 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+{{- $attributes := list (printf "service.name=%s" .service) (printf "service.namespace=%s" .root.Release.Name) "k8s.namespace.name=$(POD_NAMESPACE)" "k8s.pod.name=$(POD_NAME)" "k8s.node.name=$(NODE_NAME)" (printf "k8s.%s.name=%s" .workload.kind .workload.name) }}
+{{- range $key, $value := $v.observability.resourceAttributes }}
+{{- $attributes = append $attributes (printf "%s=%s" $key (toString $value)) }}
+{{- end }}
 - name: OTEL_RESOURCE_ATTRIBUTES
-  value: "k8s.namespace.name=$(POD_NAMESPACE),k8s.pod.name=$(POD_NAME),service.namespace={{ .root.Release.Name }}"
+  value: {{ join "," $attributes | quote }}
 {{- with $v.observability.otlp.endpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ $v.observability.otlp.protocol | quote }}
+- name: OTEL_METRIC_EXPORT_INTERVAL
+  value: {{ $v.observability.otlp.metricExportIntervalMillis | quote }}
 {{ include "qfn.secretEnv" (dict "root" $.root "name" "OTEL_EXPORTER_OTLP_HEADERS" "key" $v.secretKeys.otlpHeaders "optional" true) }}
+{{- end }}
+{{- $sampler := $v.observability.tracesSampler | default dict }}
+{{- with $sampler.name }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ . | quote }}
+{{- end }}
+{{- if ne (toString ($sampler.arg | default "")) "" }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $sampler.arg | toString | quote }}
 {{- end }}
 {{- if $v.observability.prometheus.enabled }}
 - name: METRICS_PORT

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '@qfn/shared/config/index';
 import { topologyNames } from '@qfn/shared/queue/rabbitmq/topology';
+import { telemetryConfig } from '@qfn/shared/telemetry/config';
 import { sqsQueueNames } from '@qfn/shared/queue/sqs/names';
 import { loadFunctions } from '../../scripts/lib/functions';
 import { inlineCredentials } from './support/credentials';
@@ -180,6 +182,49 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
       const test = ofKind(manifests, 'Pod')[0]!;
       expect(test.metadata.annotations!['helm.sh/hook']).toBe('test');
       expect(envOf(test.spec.containers[0], 'EXPECT_STORED').value).toBe(String(enabled.includes('store-message')));
+    });
+
+    it('names every workload in its telemetry: service, release, namespace, pod, node and Deployment or Job, from the downward API', () => {
+      const workloads = manifests.filter((m) => m.kind === 'Deployment' || m.kind === 'Job');
+      expect(workloads).toHaveLength(enabled.length + 1 + 2);
+      const downward = { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', NODE_NAME: 'spec.nodeName' } as const;
+      const kubelet = { POD_NAME: 'qfn-run-job-5d8f-x2x9q', POD_NAMESPACE: 'events', NODE_NAME: 'node-1' } as const;
+      for (const workload of workloads) {
+        const container = podSpecOf(workload)!.containers[0];
+        const names: string[] = container.env.map((e: any) => e.name);
+        for (const [variable, field] of Object.entries(downward)) {
+          expect(envOf(container, variable).valueFrom.fieldRef.fieldPath).toBe(field);
+          expect(names.indexOf(variable), `${variable} is defined before OTEL_RESOURCE_ATTRIBUTES refers to it`).toBeLessThan(names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
+        }
+        // What the kubelet hands the process: $(NAME) expanded from the variables above.
+        const expanded = String(envOf(container, 'OTEL_RESOURCE_ATTRIBUTES').value).replace(/\$\(([A-Z_]+)\)/g, (_, name: keyof typeof kubelet) => kubelet[name]);
+        const attributes = Object.fromEntries(expanded.split(',').map((pair) => pair.split('=')));
+        expect(attributes, `${workload.kind}/${workload.metadata.name}`).toEqual({
+          'service.name': envOf(container, 'OTEL_SERVICE_NAME').value,
+          'service.namespace': 'qfn',
+          'k8s.namespace.name': 'events',
+          'k8s.pod.name': kubelet.POD_NAME,
+          'k8s.node.name': 'node-1',
+          [`k8s.${workload.kind.toLowerCase()}.name`]: workload.metadata.name,
+          ...values.observability.resourceAttributes,
+        });
+        const plain = Object.fromEntries(container.env.filter((e: any) => 'value' in e).map((e: any) => [e.name, String(e.value)]));
+        const otel = parseConfig(telemetryConfig, { ...plain, OTEL_RESOURCE_ATTRIBUTES: expanded });
+        const { otlp, tracesSampler } = values.observability;
+        expect({
+          endpoint: otel.OTEL_EXPORTER_OTLP_ENDPOINT,
+          protocol: otel.OTEL_EXPORTER_OTLP_PROTOCOL,
+          interval: otel.OTEL_EXPORTER_OTLP_ENDPOINT ? otel.OTEL_METRIC_EXPORT_INTERVAL : undefined,
+          sampler: otel.OTEL_TRACES_SAMPLER,
+          samplerArg: otel.OTEL_TRACES_SAMPLER_ARG,
+        }).toEqual({
+          endpoint: otlp.endpoint || undefined,
+          protocol: otlp.endpoint ? otlp.protocol : undefined,
+          interval: otlp.endpoint ? otlp.metricExportIntervalMillis : undefined,
+          sampler: tracesSampler.name,
+          samplerArg: tracesSampler.arg === undefined ? undefined : String(tracesSampler.arg),
+        });
+      }
     });
 
     it('holds no credentials: every secret comes from existingSecret', () => {

@@ -59,6 +59,10 @@ describe.each(binaries)('guard rails on Helm $version', (binary) => {
       { 'podSecurityContext.runAsNonRoot': false },
       { 'securityContext.allowPrivilegeEscalation': true },
       { 'observability.logLevel': 'loud' },
+      { 'observability.otlp.protocol': 'http/xml' },
+      { 'observability.tracesSampler.name': 'sometimes' },
+      { 'observability.tracesSampler.arg': '1.5' },
+      { 'observability.resourceAttributes.team': 'a\\,b' },
     ];
     for (const set of wrong) {
       const result = helmTemplate(binary, { valueFiles: rabbitmq, set });

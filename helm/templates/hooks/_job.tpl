@@ -40,7 +40,7 @@ spec:
           imagePullPolicy: {{ $root.Values.global.imagePullPolicy }}
           args: [{{ .entry | quote }}]
           env:
-            {{- include "qfn.commonEnv" (dict "root" $root "service" .component) | nindent 12 }}
+            {{- include "qfn.commonEnv" (dict "root" $root "service" .component "workload" (dict "kind" "job" "name" (include "qfn.componentName" $ctx))) | nindent 12 }}
             {{- toYaml .env | nindent 12 }}
           resources:
             {{- toYaml $root.Values.migrations.resources | nindent 12 }}
