@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRabbitMqBroker, queueSpecOf } from '@qfn/shared';
 import { buildImageBundle, findImageTarget } from '../scripts/helm/images';
+import { loadFunctions } from '../scripts/lib/functions';
 import { createTestDatabase, databaseUrl, type TestDatabase } from './support/database';
 import { uniqueName } from './support/names';
 import { followJsonLogs, type FunctionProcess } from './support/process';
@@ -95,6 +97,12 @@ beforeAll(async () => {
   [receiver, database] = await Promise.all([startOtlpReceiver(), createTestDatabase(prefix)]);
   await Promise.all([buildImageBundle(publishTarget, outRoot), buildImageBundle(storeTarget, outRoot)]);
   bundles = { publish: join(outRoot, 'publish', 'index.mjs'), storeMessage: join(outRoot, 'store-message', 'index.mjs') };
+  // store-message's queue, so every case's events are routable (202) before its process ever ran.
+  const storeMessage = (await loadFunctions()).find((pkg) => pkg.declaration.name === 'store-message')!.declaration;
+  const broker = createRabbitMqBroker({ url: amqpUrl, prefix, clientName: `${prefix}-setup` });
+  await broker.connect();
+  await broker.provision(queueSpecOf(storeMessage));
+  await broker.close();
 }, 120_000);
 
 afterAll(async () => {
@@ -300,13 +308,14 @@ describe('OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER', () => {
     expect(since(middle).filter((e) => e.signal === 'metrics')).toEqual([]);
   });
 
-  it('console, with no endpoint at all: telemetry turns on and spans are printed to stdout', async () => {
+  it('console, with no endpoint at all: telemetry turns on, spans and metrics are printed to stdout', async () => {
     const from = receiver.exports.length;
-    const publisher = await startPublish({ OTEL_TRACES_EXPORTER: 'console' });
+    const publisher = await startPublish({ OTEL_TRACES_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'console', OTEL_METRIC_EXPORT_INTERVAL: '300' });
     expect((await publisher.waitForLog('listening'))['telemetry']).toBe(true);
     const id = await publish(publisher);
     await waitFor('the producer span on stdout', () => publisher.stdout().includes(`'messaging.message.id': '${id}'`));
     expect(publisher.stdout()).toMatch(/name: 'POST \/message\/publish'/);
+    await waitFor('the request counter on stdout', () => /name: 'qfn\.http\.requests'/.test(publisher.stdout()));
     expect(await stop(publisher)).toBe(0);
     expect(since(from)).toEqual([]);
   });
