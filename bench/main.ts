@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { coldStart } from './figures/cold-start';
 import { bundle } from './figures/bundle';
 import { consume } from './figures/consume';
+import { containers } from './figures/containers';
 import { e2e } from './figures/e2e';
 import { idleRss } from './figures/idle-rss';
 import { scaleFromZero } from './figures/scale-from-zero';
@@ -20,7 +21,7 @@ import type { BenchContext, Figure, FigureLine } from './lib/figure';
 import { formatSummary, summariseProfile } from './lib/profile';
 import { formatLine, formatTable } from './lib/report';
 
-const figures: Figure[] = [publish, consume, e2e, scaleFromZero, coldStart, idleRss, bundle];
+const figures: Figure[] = [publish, consume, e2e, scaleFromZero, coldStart, idleRss, bundle, containers];
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const unknown = requested.filter((name) => !figures.some((figure) => figure.name === name));

@@ -16,16 +16,16 @@ export interface NodeProcess {
 }
 
 /**
- * Starts `node <args>` and follows its JSON log lines (one per line on stdout, as pino writes them).
+ * Starts `node <args>` (or `options.program`, e.g. `docker run …`) and follows its JSON log lines (one per line on stdout, as pino writes them).
  *
  * @example
  * const publish = startNode(['dist/publish.mjs'], { PORT: '3001' });
  * await publish.waitForLog('listening');
  * await publish.stop();
  */
-export function startNode(args: readonly string[], env: Record<string, string>, options: { cwd?: string } = {}): NodeProcess {
+export function startNode(args: readonly string[], env: Record<string, string>, options: { cwd?: string; program?: string } = {}): NodeProcess {
   const startedAt = performance.now();
-  const child = spawn(process.execPath, [...args], {
+  const child = spawn(options.program ?? process.execPath, [...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),

@@ -52,6 +52,8 @@ export interface BuildOptions {
   context: string;
   tag: string;
   buildArgs?: Record<string, string>;
+  /** Run every step (`--no-cache`; cache mounts such as npm's download cache stay). */
+  noCache?: boolean;
 }
 
 export interface BuildResult {
@@ -71,6 +73,7 @@ export interface BuildResult {
 export async function buildImage(options: BuildOptions): Promise<BuildResult> {
   const args = ['build', '--progress', 'plain', '--network', 'host', '-f', options.dockerfile, '-t', options.tag];
   for (const [name, value] of Object.entries(options.buildArgs ?? {})) args.push('--build-arg', `${name}=${value}`);
+  if (options.noCache) args.push('--no-cache');
   const started = performance.now();
   const result = await docker([...args, options.context], { timeoutMs: 900_000 });
   const log = result.stderr + result.stdout;
