@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +15,10 @@ import {
   type QueueSpec,
   type ScalingPolicy,
 } from '@qfn/shared';
+import { loadCredentials } from '@qfn/publish/credentials';
+import { adminRoutes } from '@qfn/publish/routes/admin';
+import { ConsoleHub } from '../console/server/hub';
+import { InboxProbe } from '../console/server/inbox-probe';
 import { functionsDir, loadFunctions, repoRoot, type FunctionPackage } from '../scripts/lib/functions';
 import { hpaDefaults, type HpaSettings } from './autoscaler/hpa';
 import type { ScaleDecision } from './autoscaler/decide';
@@ -23,6 +28,7 @@ import { startInfrastructure, type Infrastructure, type InfrastructureDescriptio
 import { prepareLaunchers, type Launcher } from './supervisor/launch';
 import { ReplicaSet, type BackoffPolicy, type ReplicaSetEvents, type ReplicaSetStatus } from './supervisor/replica-set';
 import { MetricsSampler } from './status/sampler';
+import { functionInfoOf, recordLocalConsole } from './status/console-recorder';
 import { startStatusServer, type StatusServer } from './status/server';
 
 /** A consumer function the runner runs; `env` is added to its replicas' environment. */
@@ -37,6 +43,8 @@ export interface LocalRunnerOptions {
   /** The publish function's entry point; functions/publish/src/main.ts when absent, none when false. */
   publishEntry?: string | false;
   backoff?: BackoffPolicy;
+  /** The admin token of the console and the dead-letter API; ADMIN_API_TOKEN(_FILE) when absent, else one made for this run. */
+  adminToken?: string;
 }
 
 export type ReplicaEvent =
@@ -166,6 +174,10 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   #publish: ReplicaSet | undefined;
   #bundleDir: string | undefined;
   #stopping: Promise<void> | undefined;
+  #adminTokens: string[] = [];
+  #tokenGenerated = false;
+  #adminApp: ReturnType<typeof adminRoutes> | undefined;
+  #consoleRecorder: { stop(): Promise<void> } | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
     super();
@@ -177,6 +189,11 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
   get statusUrl(): string | null {
     return this.#statusServer ? `http://127.0.0.1:${this.#statusServer.port}/_local/status` : null;
+  }
+
+  /** The web console, with the admin token in the fragment (never sent to the server, dropped from the address bar). */
+  get consoleUrl(): string | null {
+    return this.#statusServer ? `http://127.0.0.1:${this.#statusServer.port}/console/#token=${encodeURIComponent(this.#adminTokens[0] ?? '')}` : null;
   }
 
   /** Broker and database settings every process gets (DATABASE_URL of the embedded database, …); empty before start. */
@@ -204,6 +221,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     if (config.LOCAL_STATUS_PORT !== 0) await assertPortFree(config.LOCAL_STATUS_PORT, 'LOCAL_STATUS_PORT (--status-port)');
     const functions = await this.#selectFunctions();
     const policies = new Map(functions.map((fn) => [fn.declaration.name, localScalingPolicy(fn.declaration, config.LOCAL_SCALING)]));
+    const hub = await this.#startConsole(functions, policies);
 
     const poolOverride = Number(process.env['DATABASE_POOL_SIZE']) || undefined;
     const publishPool = poolOverride ?? 5;
@@ -234,6 +252,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     this.#broker = await createBroker(this.#infrastructure.config, `${config.QUEUE_PREFIX}-local-runner`);
     await this.#broker.connect();
     for (const fn of functions) await this.#broker.provision(queueSpecOf(fn.declaration));
+    this.#adminApp = adminRoutes({ broker: this.#broker, queues: functions.map((fn) => queueSpecOf(fn.declaration)), tokens: this.#adminTokens });
     this.emit('notice', `queues provisioned for ${functions.map((fn) => fn.declaration.name).join(', ') || 'no functions'}`);
 
     const publishEntry = this.options.publishEntry ?? join(functionsDir, 'publish', 'src', 'main.ts');
@@ -250,7 +269,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     if (config.LOCAL_RUNTIME === 'bundle') this.emit('notice', `functions bundled (${Math.round(performance.now() - buildStarted)} ms)`);
     this.#throwIfStopping();
 
-    const baseEnv = { ...process.env, ...infraEnv };
+    const baseEnv = { ...process.env, ...infraEnv, ...(this.#tokenGenerated ? { ADMIN_API_TOKEN: this.#adminTokens[0]! } : {}) };
     const publishLauncher = launchers.get('publish');
     if (publishLauncher) {
       this.#publish = this.#replicaSet('publish', publishLauncher, { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10' }, 10);
@@ -294,10 +313,25 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       hasReplicas: (name) => (this.#functions.get(name)?.replicas.status().replicas.length ?? 0) > 0,
     });
     await this.#sampler.start();
+    this.#consoleRecorder = recordLocalConsole(this, hub, { inbox: new InboxProbe(this.#database.db) });
     for (const fn of this.#functions.values()) fn.autoscaler.start();
-
-    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status());
     this.emit('notice', `status at ${this.statusUrl}`);
+  }
+
+  /** The status server and the console, first, so the console's link is among the first lines (it shows the rest starting). */
+  async #startConsole(functions: LocalFunction[], policies: Map<string, ScalingPolicy>): Promise<ConsoleHub> {
+    const { config } = this.options;
+    this.#adminTokens = this.options.adminToken ? [this.options.adminToken] : loadCredentials(process.env).adminTokens;
+    if (this.#adminTokens.length === 0) {
+      this.#adminTokens = [randomBytes(24).toString('hex')];
+      this.#tokenGenerated = true;
+    }
+    const broker = config.AMQP_URL || config.BROKER === 'rabbitmq' ? 'RabbitMQ' : config.SQS_ENDPOINT ? 'SQS' : 'embedded SQS emulator';
+    const hub = new ConsoleHub({ installation: { name: config.QUEUE_PREFIX, mode: 'local', detail: `${broker} · ${config.DATABASE_URL ? 'Postgres' : 'PGlite'}` } });
+    hub.setFunctions(functions.map((fn) => functionInfoOf({ name: fn.declaration.name, scaling: policies.get(fn.declaration.name)! })));
+    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status(), { hub, tokens: this.#adminTokens, admin: () => this.#adminApp });
+    this.emit('notice', `console: ${this.consoleUrl}${this.#tokenGenerated ? ' (admin token made for this run; set ADMIN_API_TOKEN to choose one)' : ''}`);
+    return hub;
   }
 
   /** Stop was asked for while starting (Ctrl+C during startup): start no more processes. */
@@ -369,6 +403,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
   async #stop(): Promise<void> {
     await Promise.all([...this.#functions.values()].map((fn) => fn.autoscaler.stop()));
+    await this.#consoleRecorder?.stop();
     await this.#sampler?.stop();
     await this.#statusServer?.close();
     if (this.#functions.size > 0) this.emit('notice', 'stopping function replicas (SIGTERM, waiting for the drain)');

@@ -13,13 +13,14 @@ const usage = `Usage: npm start -- [options]
 
   --data-dir <dir>      keep the embedded database in <dir> across restarts (DATA_DIR)
   --port <n>            port of the publish function (PORT, default 3000)
-  --status-port <n>     port of GET /_local/status (LOCAL_STATUS_PORT, default 3001)
+  --status-port <n>     port of GET /_local/status and the web console /console/ (LOCAL_STATUS_PORT, default 3001)
   --functions <a,b>     run only these functions (LOCAL_FUNCTIONS)
   --runtime <mode>      bundle (default: esbuild once, fast cold starts) or tsx (LOCAL_RUNTIME)
   --plain               log lines instead of the live table (LOCAL_VIEW=plain)
 
 Environment: AMQP_URL (use RabbitMQ), BROKER=sqs + SQS_ENDPOINT (use that SQS), DATABASE_URL (use that Postgres),
-LOCAL_SCALING='{"*":{"cooldownPeriod":10}}' (override declarations' scaling locally), LOCAL_HPA_SYNC_PERIOD_SECONDS (15).`;
+LOCAL_SCALING='{"*":{"cooldownPeriod":10}}' (override declarations' scaling locally), LOCAL_HPA_SYNC_PERIOD_SECONDS (15),
+ADMIN_API_TOKEN (the console's and the dead-letter API's token; one is made for each run when unset).`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -83,4 +84,5 @@ try {
   process.exit(1);
 }
 view.print(`[local] ready: POST ${runner.publishUrl}/message/publish · GET ${runner.statusUrl}`);
+view.print(`[local] console: ${runner.consoleUrl}`);
 view.print('[local] try: npm run publish:load -- --count 2000 --rate 500');

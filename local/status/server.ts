@@ -1,34 +1,60 @@
-import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { tokenAuth } from '@qfn/publish/middleware/auth/index';
+import type { ConsoleHub } from '../../console/server/hub';
+import { consoleRoutes } from '../../console/server/routes';
 
 export interface StatusServer {
   port: number;
   close(): Promise<void>;
 }
 
+export interface StatusServerConsole {
+  hub: ConsoleHub;
+  /** The admin token(s): the console's data and the dead-letter API answer only to them. */
+  tokens: readonly string[];
+  /** The dead-letter admin API (the publish function's own routes), once the broker is connected; 503 before. */
+  admin: () => Hono | undefined;
+}
+
 /**
- * `GET /_local/status`: the runner's status as JSON, on its own port (the publish function stays untouched).
+ * `GET /_local/status` (the runner's status as JSON) on its own port (the publish function stays
+ * untouched) and, with `console`, the web console at `/console/` with the dead-letter API at `/admin/dlq…`.
  *
  * @example
- * const server = await startStatusServer(3001, () => runner.status());
+ * const server = await startStatusServer(3001, () => runner.status(), { hub, tokens: [token], admin: () => adminApp });
  */
-export function startStatusServer(port: number, status: () => unknown): Promise<StatusServer> {
-  const server = createServer((request, response) => {
-    const path = request.url?.split('?')[0];
-    if (path !== '/_local/status' || (request.method !== 'GET' && request.method !== 'HEAD')) {
-      response.writeHead(404, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: 'not found', see: '/_local/status' }));
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    response.end(request.method === 'HEAD' ? undefined : `${JSON.stringify(status(), null, 2)}\n`);
+export function startStatusServer(port: number, status: () => unknown, consoleOptions?: StatusServerConsole): Promise<StatusServer> {
+  const app = new Hono();
+  app.on(['GET', 'HEAD'], '/_local/status', (c) => {
+    const headers = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+    return c.req.method === 'HEAD' ? c.body(null, 200, headers) : c.body(`${JSON.stringify(status(), null, 2)}\n`, 200, headers);
   });
+  if (consoleOptions) {
+    const guard: MiddlewareHandler = tokenAuth({ tokens: consoleOptions.tokens, realm: 'qfn-admin' });
+    app.route('/', consoleRoutes({ hub: consoleOptions.hub, guard }));
+    app.all('/admin/*', (c) => {
+      const admin = consoleOptions.admin();
+      if (!admin) return c.json({ error: 'starting', message: 'the broker is not connected yet' }, 503, { 'retry-after': '1' });
+      return admin.fetch(c.req.raw);
+    });
+  }
+  app.notFound((c) => c.json({ error: 'not found', see: consoleOptions ? ['/_local/status', '/console/'] : '/_local/status' }, 404));
+
   return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' });
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address();
+    server.once('listening', () => {
+      const address = server.address() as AddressInfo;
       resolve({
-        port: typeof address === 'object' && address ? address.port : port,
-        close: () => new Promise((done) => server.close(() => done())),
+        port: address.port,
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done());
+            // Open console streams would hold close() forever.
+            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          }),
       });
     });
   });

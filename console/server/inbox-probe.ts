@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '@qfn/shared';
+
+export interface InboxReading {
+  /** Messages of the function committed since the previous reading. */
+  processed: number;
+  processedPerSecond: number;
+  /** Acceptance → processing of those messages, from the time inside their uuidv7 event ids; null when none. */
+  lagP50: number | null;
+  lagP99: number | null;
+}
+
+interface Row {
+  at: string | Date;
+  processed: number;
+  p50: number | string | null;
+  p99: number | string | null;
+}
+
+const asNumber = (value: number | string | null) => (value === null ? null : Math.max(0, Math.round(Number(value))));
+
+/**
+ * Reads what each function processed since its previous reading, and how late, from the inbox rows
+ * the runtime commits with every handled message: `processed_at` (the transaction's start, about when
+ * processing began) minus the acceptance time that the publish function's uuidv7 event ids carry in
+ * their first 48 bits. Ids of another shape count as processed but not for lag. One small query per
+ * function per reading, on the inbox's (function, …) key and `processed_at`.
+ *
+ * @example
+ * const probe = new InboxProbe(db);
+ * const { processedPerSecond, lagP99 } = await probe.read('store-message');
+ */
+export class InboxProbe {
+  readonly #since = new Map<string, Date>();
+
+  constructor(private readonly db: Database) {}
+
+  async read(functionName: string): Promise<InboxReading | undefined> {
+    const since = this.#since.get(functionName);
+    if (!since) {
+      const [row] = (await this.db.execute(sql`select now() as at`)) as unknown as { at: string | Date }[];
+      this.#since.set(functionName, new Date(row!.at));
+      return undefined;
+    }
+    const [row] = (await this.db.execute(sql`
+      with recent as (
+        select case when event_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-7'
+                    then extract(epoch from processed_at) * 1000 - ('x' || substr(replace(event_id, '-', ''), 1, 12))::bit(48)::bigint
+               end as lag
+        from inbox
+        where function_name = ${functionName} and processed_at > ${since.toISOString()}::timestamptz
+      )
+      select now() as at, count(*)::int as processed,
+             percentile_cont(0.5) within group (order by lag) as p50,
+             percentile_cont(0.99) within group (order by lag) as p99
+      from recent`)) as unknown as Row[];
+    const at = new Date(row!.at);
+    this.#since.set(functionName, at);
+    const seconds = Math.max(0.001, (at.getTime() - since.getTime()) / 1000);
+    return { processed: row!.processed, processedPerSecond: row!.processed / seconds, lagP50: asNumber(row!.p50), lagP99: asNumber(row!.p99) };
+  }
+}
