@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../config/index';
-import { telemetryConfig, telemetryPlan, telemetryWanted } from './config';
+import { exportersRequested, telemetryConfig, telemetryPlan, telemetryWanted } from './config';
 
 const plan = (env: Record<string, string>) => telemetryPlan(parseConfig(telemetryConfig, env));
 const problem = (env: Record<string, string>) => {
@@ -57,6 +57,19 @@ describe('telemetryPlan', () => {
     expect(telemetryWanted(plan({ OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', METRICS_PORT: '9464' }))).toBe(false);
     expect(telemetryWanted(plan({ OTEL_SDK_DISABLED: '', OTEL_TRACES_EXPORTER: '', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }))).toBe(true);
   });
+});
+
+describe('exportersRequested', () => {
+  it('is false, so nothing is parsed, when only names and attributes are set (as the chart does without an endpoint)', () => {
+    expect(exportersRequested({ OTEL_SERVICE_NAME: 'publish', OTEL_RESOURCE_ATTRIBUTES: 'k8s.pod.name=p', OTEL_TRACES_SAMPLER: 'bogus', OTEL_TRACES_EXPORTER: '' })).toBe(false);
+  });
+
+  it.each(['OTEL_TRACES_EXPORTER', 'OTEL_METRICS_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'METRICS_PORT'])(
+    'is true with %s set, even to a bad value or none, so the values are validated',
+    (name) => {
+      expect(exportersRequested({ [name]: 'none' })).toBe(true);
+    },
+  );
 });
 
 describe('bad OTEL_* values stop the process, naming the variable', () => {

@@ -6,7 +6,8 @@ import { url } from '../config/index';
  * plus METRICS_PORT for a Prometheus scrape endpoint. An empty value counts as unset, enum values are
  * case-insensitive, as the specification says. Unlike the SDKs, which warn and fall back to a default,
  * a value the SDK would not understand stops the process (exit 78) with the variable's name, like every
- * other setting here: a typo must not silently turn telemetry off.
+ * other setting here: a typo must not silently turn telemetry off. They are read only when some exporter
+ * is asked for (exportersRequested): otherwise nothing would use them.
  *
  * Validated here, then read by the SDK itself: endpoints, headers, timeouts and compression by the OTLP
  * exporters; the sampler, propagators, span limits and OTEL_BSP_* by @opentelemetry/sdk-node; resource
@@ -173,6 +174,24 @@ export function telemetryPlan(config: TelemetryConfig): TelemetryPlan {
       prometheusPort: config.METRICS_PORT || undefined,
     },
   };
+}
+
+/** The only variables that can ask for an exporter (see telemetryPlan). */
+const exporterVariables = [
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_METRICS_EXPORTER',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'METRICS_PORT',
+] as const;
+
+/**
+ * Whether any variable that can turn an exporter on is set. When none is, telemetry is off whatever else
+ * says, and nothing needs parsing: the zod schema's first parse costs milliseconds of a cold start.
+ */
+export function exportersRequested(env: NodeJS.ProcessEnv): boolean {
+  return exporterVariables.some((name) => Boolean(env[name]));
 }
 
 /** Telemetry is on when some exporter is asked for and OTEL_SDK_DISABLED is not true; off, the SDK is never loaded. */

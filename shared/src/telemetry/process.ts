@@ -3,7 +3,7 @@ import { loadConfig } from '../config/index';
 import type { Broker } from '../queue/types';
 import type { FunctionWorker, ProcessingTracer } from '../runtime/worker';
 import { instrumentBroker } from './broker';
-import { telemetryConfig, telemetryPlan, telemetryWanted } from './config';
+import { exportersRequested, telemetryConfig, telemetryPlan, telemetryWanted } from './config';
 import { startTelemetrySdk, type TelemetrySdkOptions } from './sdk';
 import { instrumentSql } from './sql';
 import { otelProcessingTracer, recordColdStart, recordWorkerMetrics } from './worker';
@@ -32,14 +32,16 @@ const off: ProcessTelemetry = {
 /**
  * Starts telemetry for this process when the OTEL_* variables or METRICS_PORT ask for an exporter
  * (see telemetryPlan; tests pass in-memory processors and readers instead). Off, it costs nothing: the
- * SDK is not loaded. A bad OTEL_* value stops the process with exit code 78, naming the variable.
+ * SDK is not loaded and, with no exporter variable set, no OTEL_* variable is even parsed. With one set, a
+ * bad OTEL_* value stops the process with exit code 78, naming the variable.
  */
 export async function startProcessTelemetry(
   serviceName: string,
   overrides: Pick<TelemetrySdkOptions, 'spanProcessors' | 'metricReaders'> = {},
 ): Promise<ProcessTelemetry> {
-  const plan = telemetryPlan(loadConfig(telemetryConfig));
   const forced = overrides.spanProcessors !== undefined || overrides.metricReaders !== undefined;
+  if (!forced && !exportersRequested(process.env)) return off;
+  const plan = telemetryPlan(loadConfig(telemetryConfig));
   if (!forced && !telemetryWanted(plan)) return off;
   const sdk = await startTelemetrySdk({ serviceName, plan, ...overrides });
   return {
