@@ -8,8 +8,9 @@
 # Built from Go modules (the Go module proxy): Kubernetes kube-apiserver, kube-controller-manager, kube-scheduler,
 #   kubelet, kube-proxy and kubectl (wrapper module cluster/toolchain/kubernetes: k8s.io/kubernetes replaces its staging
 #   modules with local paths); KEDA's operator, metrics API server and admission webhooks, plus its CRDs (wrapper module
-#   cluster/toolchain/keda, KEDA's replace directives copied); CoreDNS; the pod sandbox ("pause") from cluster/pause.
-# From Debian: etcd-server, containerd, runc, containernetworking-plugins, conntrack, socat (apt, services not started).
+#   cluster/toolchain/keda, KEDA's replace directives copied); etcd (wrapper module cluster/toolchain/etcd: Kubernetes
+#   1.34 wants etcd 3.5+, Debian has 3.4); CoreDNS; the pod sandbox ("pause") from cluster/pause.
+# From Debian: containerd, runc, containernetworking-plugins, conntrack, socat (apt, services not started).
 # Environment: QFN_CLUSTER_CACHE (default /var/cache/qfn-cluster), GOMAXPROCS (default 2), BUILD_NICE (default 15).
 # A first build takes long (Kubernetes and KEDA are large; ~25–40 min on 2 cores); later runs take seconds.
 set -euo pipefail
@@ -19,7 +20,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/versions.env"
 cache="${QFN_CLUSTER_CACHE:-/var/cache/qfn-cluster}"
 
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 mode=build
 for arg in "$@"; do
   case "$arg" in
@@ -46,6 +47,7 @@ k8s_ldflags() {
 keda_ldflags() { echo "-s -w -X github.com/kedacore/keda/v2/version.Version=${KEDA_VERSION#v} -X github.com/kedacore/keda/v2/version.GitCommit=release"; }
 k8s_dir="$cache/bin/kubernetes-$K8S_VERSION-$(k8s_ldflags | hash_of "$here/toolchain/kubernetes/go.mod" "$here/toolchain/kubernetes/go.sum" -)"
 keda_dir="$cache/bin/keda-$KEDA_VERSION-$(keda_ldflags | hash_of "$here/toolchain/keda/go.mod" "$here/toolchain/keda/go.sum" -)"
+etcd_dir="$cache/bin/etcd-$ETCD_VERSION-$(echo "-s -w" | hash_of "$here/toolchain/etcd/go.mod" "$here/toolchain/etcd/go.sum" -)"
 coredns_dir="$cache/bin/coredns-$COREDNS_VERSION"
 pause_dir="$cache/bin/pause-$(hash_of "$here/pause/main.go" "$here/pause/go.mod" "$here/pause/Dockerfile")"
 
@@ -58,6 +60,7 @@ COREDNS_VERSION=$COREDNS_VERSION
 K8S_BIN=$k8s_dir
 KEDA_BIN=$keda_dir
 KEDA_CRDS=$keda_dir/crd
+ETCD_BIN=$etcd_dir
 COREDNS_BIN=$coredns_dir
 PAUSE_BIN=$pause_dir
 PAUSE_IMAGE=qfn.local/pause:$(basename "$pause_dir" | cut -d- -f2)
@@ -69,7 +72,7 @@ case "$mode" in
 esac
 
 # --- Debian packages: installed without starting their services (a policy-rc.d that denies every start) -------------
-apt_packages=(etcd-server containerd runc containernetworking-plugins conntrack socat iptables openssl)
+apt_packages=(containerd runc containernetworking-plugins conntrack socat iptables openssl)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -123,6 +126,8 @@ if [[ ! -s "$keda_dir/MANIFEST" ]]; then
   mkdir -p "$keda_dir/crd" && cp "$keda_src"/config/crd/bases/*.yaml "$keda_dir/crd/"
 fi
 
+build_part "$etcd_dir" "$here/toolchain/etcd" "-s -w" "$ETCD_VERSION" etcd=go.etcd.io/etcd/server/v3
+
 if [[ ! -s "$coredns_dir/MANIFEST" ]]; then
   # No replace directives upstream: go install takes the module as published (checked against the checksum database).
   rm -rf "$coredns_dir" && mkdir -p "$coredns_dir"
@@ -143,8 +148,8 @@ fi
 # --- Record what is in use ------------------------------------------------------------------------------------------
 {
   echo "# qfn local cluster toolchain: name version sha256 build-time source (Go $(go env GOVERSION))"
-  cat "$k8s_dir/MANIFEST" "$keda_dir/MANIFEST" "$coredns_dir/MANIFEST" "$pause_dir/MANIFEST"
-  for p in etcd-server containerd runc containernetworking-plugins; do
+  cat "$k8s_dir/MANIFEST" "$keda_dir/MANIFEST" "$etcd_dir/MANIFEST" "$coredns_dir/MANIFEST" "$pause_dir/MANIFEST"
+  for p in containerd runc containernetworking-plugins; do
     echo "$p $(dpkg-query -W -f '${Version}' "$p") debian -"
   done
 } >"$cache/TOOLCHAIN.txt"

@@ -67,7 +67,7 @@ setup_rabbitmq
 start_fauxqs
 
 # --- Control plane ------------------------------------------------------------------------------------------------------
-start_process etcd etcd --name qfn --data-dir "$state/etcd" \
+start_process etcd "$ETCD_BIN/etcd" --name qfn --data-dir "$state/etcd" \
   --listen-client-urls "http://127.0.0.1:$etcd_client_port" --advertise-client-urls "http://127.0.0.1:$etcd_client_port" \
   --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
   --initial-cluster "qfn=http://127.0.0.1:$etcd_peer_port" --log-level warn

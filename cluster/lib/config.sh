@@ -21,6 +21,10 @@ state = "$run_dir/containerd/state"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$PAUSE_IMAGE"
   enable_selinux = false
+  # This VM gives root every capability but CAP_SYS_RESOURCE, so no process may lower its oom_score_adj: the kubelet's
+  # -998 for pod sandboxes fails in runc ("failed to update /proc/self/oom_score_adj: Permission denied"). Clamp
+  # instead to containerd's own score (0), as rootless containerd does.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
