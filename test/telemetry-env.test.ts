@@ -113,7 +113,7 @@ afterAll(async () => {
   rmSync(outRoot, { recursive: true, force: true });
 }, 60_000);
 
-describe('OTLP over HTTP with protobuf, the default protocol', () => {
+describe('OTLP over HTTP with protobuf, the default protocol', { timeout: 90_000 }, () => {
   it('sends traces and metrics as protobuf to <endpoint>/v1/…, with the resource attributes, headers and export interval asked for, and one trace across both functions', async () => {
     const from = receiver.exports.length;
     const env = {
@@ -181,7 +181,7 @@ describe('OTLP over HTTP with protobuf, the default protocol', () => {
   });
 });
 
-describe('OTEL_EXPORTER_OTLP_PROTOCOL', () => {
+describe('OTEL_EXPORTER_OTLP_PROTOCOL', { timeout: 90_000 }, () => {
   it('http/json: JSON bodies, and service.name from OTEL_RESOURCE_ATTRIBUTES when OTEL_SERVICE_NAME is unset', async () => {
     const from = receiver.exports.length;
     const publisher = await startPublish({
@@ -252,7 +252,7 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL', () => {
   });
 });
 
-describe('OTEL_TRACES_SAMPLER', () => {
+describe('OTEL_TRACES_SAMPLER', { timeout: 90_000 }, () => {
   it('always_off: metrics still arrive, no span does, not even for a sampled incoming traceparent', async () => {
     const from = receiver.exports.length;
     const publisher = await startPublish({ ...fastSpans, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '500', OTEL_TRACES_SAMPLER: 'always_off' });
@@ -280,7 +280,7 @@ describe('OTEL_TRACES_SAMPLER', () => {
   });
 });
 
-describe('OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER', () => {
+describe('OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER', { timeout: 90_000 }, () => {
   it('none for both: nothing is exported although an endpoint is set, and telemetry stays off', async () => {
     const from = receiver.exports.length;
     const publisher = await startPublish({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_METRIC_EXPORT_INTERVAL: '200', ...fastSpans });
@@ -335,16 +335,16 @@ describe('OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER', () => {
   });
 });
 
-describe('OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_SDK_DISABLED and bad values', () => {
+describe('OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_SDK_DISABLED and bad values', { timeout: 90_000 }, () => {
   it('gives up on a collector slower than OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', async () => {
     const from = receiver.exports.length;
-    receiver.holdResponses(20_000);
+    receiver.holdResponses(30_000);
     try {
       const abandonedBefore = receiver.abandoned();
       const publisher = await startPublish({ ...fastSpans, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.httpEndpoint}/v1/traces`, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '300' });
       await publish(publisher);
-      // Without the timeout (10 s by default) the exporter would still be waiting for the held answer.
-      await waitFor('the exporter to give up on the held request', () => receiver.abandoned() > abandonedBefore, 5_000);
+      // Without the timeout (10 s by default) the exporter would still be waiting for the held answer (30 s).
+      await waitFor('the exporter to give up on the held request', () => receiver.abandoned() > abandonedBefore, 8_000);
       publisher.child.kill('SIGKILL');
       await publisher.exited;
     } finally {
