@@ -11,6 +11,22 @@ export const inbox = pgTable(
   (t) => [primaryKey({ columns: [t.functionName, t.eventId] }), index('inbox_event_id_idx').on(t.eventId)],
 );
 
+/**
+ * Starts of redelivered messages, recorded (and committed) before their handler runs: a message
+ * started again and again without ever finishing is what kills its consumer, while a redelivery of a
+ * message that was never started leaves no row. The row goes once the message is settled.
+ */
+export const deliveryStarts = pgTable(
+  'delivery_starts',
+  {
+    functionName: text('function_name').notNull(),
+    eventId: text('event_id').notNull(),
+    starts: integer('starts').notNull().default(1),
+    lastStartedAt: timestamp('last_started_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.functionName, t.eventId] })],
+);
+
 /** Idempotency-Key → event id claimed by the publish function; `published` once the broker confirmed. */
 export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').primaryKey(),

@@ -23,7 +23,8 @@ export function watchForStalls(worker: FunctionWorker, options: StallWatchOption
   let lastProgress = now();
   let fired = false;
   const progress = () => void (lastProgress = now());
-  const events = ['message_processed', 'message_retried', 'message_dead_lettered', 'message_released', 'settle_failed'] as const;
+  // A wait for an unreachable database is not a stall: the worker is answered, just refused.
+  const events = ['message_processed', 'message_retried', 'message_dead_lettered', 'message_released', 'settle_failed', 'database_unavailable'] as const;
   for (const event of events) worker.on(event, progress);
   const timer = setInterval(() => {
     if (worker.inFlight === 0) return progress();

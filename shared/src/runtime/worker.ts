@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
-import { inbox } from '../db/schema';
+import { isDatabaseUnavailable } from '../db/errors';
+import { deliveryStarts, inbox } from '../db/schema';
 import { retryDelayMs, type FunctionDeclaration, type HandlerContext } from '../function/define';
 import type { Logger } from '../log/index';
 import { decodeEnvelope, type Envelope } from '../messages/envelope';
@@ -18,6 +19,10 @@ export interface WorkerEvents {
   message_released: [{ delivery: Delivery }];
   /** The broker could not take a settlement; the message will be redelivered. */
   settle_failed: [{ error: unknown }];
+  /** A redelivered message runs alone, in case it is what crashed the last consumer. */
+  message_isolated: [{ envelope: Envelope; starts: number }];
+  /** The database is unreachable or refuses connections: the messages wait (no attempt counted) and are tried again. */
+  database_unavailable: [{ error: unknown; retryInMs: number; messages: number }];
   stopped: [{ drained: boolean; released: number }];
 }
 
@@ -38,6 +43,12 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long a partial batch may wait for more deliveries when no batch is running (batch handlers). */
   batchLingerMs?: number;
+  /**
+   * A redelivered message whose earlier isolated runs never finished this many times (the process
+   * died each time) is dead-lettered instead of run again. Default 2: one death may be bad luck (a
+   * node lost, a kill), two in a row while it ran alone are the message.
+   */
+  crashLimit?: number;
 }
 
 export interface StopOptions {
@@ -57,6 +68,9 @@ interface Decoded {
  * which halves its CPU and Postgres' per message, for at most this much added latency.
  */
 export const defaultBatchLingerMs = 20;
+
+/** Marks work handed back to the broker because the worker stopped while the database was away. */
+const released = Symbol('released');
 
 /** Converts a function declaration into the broker's view of its queue. */
 export function queueSpecOf(declaration: FunctionDeclaration): QueueSpec {
@@ -82,6 +96,12 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   #subscription: Subscription | undefined;
   #stopping = false;
   readonly #waiting: Delivery[] = [];
+  /** Redelivered messages, each to run alone once nothing else runs. */
+  readonly #suspects: Delivery[] = [];
+  #isolating = false;
+  readonly #crashLimit: number;
+  /** Wakes the waits for the database when the worker stops. */
+  readonly #pauses = new Set<() => void>();
   #inFlight = 0;
   #flushScheduled = false;
   #activeBatches = 0;
@@ -99,6 +119,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.#concurrency = options.concurrency ?? options.declaration.concurrency;
     this.#maxBatches = options.declaration.handleBatch ? options.declaration.poolSize : Number.POSITIVE_INFINITY;
     this.#lingerMs = options.declaration.handleBatch ? (options.batchLingerMs ?? defaultBatchLingerMs) : 0;
+    this.#crashLimit = options.crashLimit ?? 2;
   }
 
   get inFlight(): number {
@@ -122,6 +143,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     if (this.#stopping) return { drained: this.#inFlight === 0 };
     this.#stopping = true;
     clearTimeout(this.#lingerTimer);
+    for (const wake of this.#pauses) wake();
     await this.#subscription?.stop();
     const released = await this.#releaseWaiting();
     const timeoutMs = options.timeoutMs ?? this.#declaration.shutdownGracePeriodSeconds * 1000;
@@ -135,8 +157,12 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       this.#release(delivery);
       return;
     }
-    if (this.#waiting.length === 0) this.#oldestWaitingAt = performance.now();
-    this.#waiting.push(delivery);
+    if (delivery.redelivered) {
+      this.#suspects.push(delivery);
+    } else {
+      if (this.#waiting.length === 0) this.#oldestWaitingAt = performance.now();
+      this.#waiting.push(delivery);
+    }
     this.#scheduleFlush();
   }
 
@@ -157,6 +183,13 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.#flushScheduled = false;
     clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
+    if (this.#stopping || this.#isolating) return;
+    // A redelivered message may be what killed the last consumer: it runs alone, once what is in
+    // progress has settled, so a crash it causes takes no other message with it.
+    if (this.#suspects.length > 0) {
+      if (this.#activeBatches === 0) this.#startIsolated(this.#suspects.shift()!);
+      return;
+    }
     const batchSize = this.#declaration.handleBatch ? this.#declaration.batchSize : 1;
     while (this.#waiting.length > 0 && !this.#stopping && this.#activeBatches < this.#maxBatches) {
       if (this.#waiting.length < batchSize) {
@@ -173,11 +206,101 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       this.#track(
         this.#processBatch(batch).finally(() => {
           this.#activeBatches--;
-          if (this.#waiting.length > 0) this.#scheduleFlush();
+          if (this.#waiting.length > 0 || this.#suspects.length > 0) this.#scheduleFlush();
         }),
         batch.length,
       );
     }
+  }
+
+  #startIsolated(delivery: Delivery): void {
+    this.#isolating = true;
+    this.#activeBatches++;
+    this.#track(
+      this.#processIsolated(delivery).finally(() => {
+        this.#isolating = false;
+        this.#activeBatches--;
+        this.#scheduleFlush();
+      }),
+    );
+  }
+
+  /**
+   * Records the start durably before running a redelivered message alone: a message whose earlier
+   * isolated starts never finished killed its consumer each time, and is dead-lettered instead.
+   * A redelivery of a message that never started (it waited in the prefetch window) has no row.
+   */
+  async #processIsolated(delivery: Delivery): Promise<void> {
+    const item = await this.#decode(delivery);
+    if (!item) return;
+    const id = item.envelope.id;
+    const starts = await this.#withDatabase([delivery], () => this.#recordStart(id));
+    if (starts === released) return;
+    const crashes = starts - 1;
+    if (crashes >= this.#crashLimit) {
+      await this.#deadLetter(
+        delivery,
+        item.envelope,
+        `crashed the consumer: the process died ${crashes} times while running this message alone (it exits, runs out of memory or is killed); not run again`,
+      );
+    } else {
+      this.emit('message_isolated', { envelope: item.envelope, starts });
+      await this.#processDecoded([item]);
+    }
+    await this.#forgetStart(id).catch(() => {
+      /* a row left behind only makes a later redelivery of this id look like one more start */
+    });
+  }
+
+  async #recordStart(eventId: string): Promise<number> {
+    const [row] = await this.options.db
+      .insert(deliveryStarts)
+      .values({ functionName: this.#declaration.name, eventId })
+      .onConflictDoUpdate({
+        target: [deliveryStarts.functionName, deliveryStarts.eventId],
+        set: { starts: sql`${deliveryStarts.starts} + 1`, lastStartedAt: sql`now()` },
+      })
+      .returning({ starts: deliveryStarts.starts });
+    return row!.starts;
+  }
+
+  async #forgetStart(eventId: string): Promise<void> {
+    await this.options.db
+      .delete(deliveryStarts)
+      .where(and(eq(deliveryStarts.functionName, this.#declaration.name), eq(deliveryStarts.eventId, eventId)));
+  }
+
+  /**
+   * Runs database work; while the database is unreachable or refusing connections, waits with
+   * backoff and runs it again, counting no attempt (the messages are not at fault). If the worker
+   * stops meanwhile, the messages go back to the broker.
+   */
+  async #withDatabase<T>(deliveries: Delivery[], work: () => Promise<T>): Promise<T | typeof released> {
+    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
+      try {
+        return await work();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        if (this.#stopping) {
+          for (const delivery of deliveries) this.#release(delivery);
+          return released;
+        }
+        this.emit('database_unavailable', { error, retryInMs: delayMs, messages: deliveries.length });
+        await this.#pause(delayMs);
+      }
+    }
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#pauses.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#pauses.add(wake);
+    });
   }
 
   /** Counts `messages` as in flight until `work` settles. */
@@ -206,7 +329,12 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   async #processTraced(decoded: Decoded[]): Promise<void> {
     const started = performance.now();
     try {
-      const { failed, fresh } = await this.#runInTransaction(decoded);
+      const outcome = await this.#withDatabase(
+        decoded.map((item) => item.delivery),
+        () => this.#runInTransaction(decoded),
+      );
+      if (outcome === released) return;
+      const { failed, fresh } = outcome;
       const durationMs = performance.now() - started;
       for (const item of decoded) {
         const failure = failed.get(item.envelope.id);
@@ -340,7 +468,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   }
 
   async #releaseWaiting(): Promise<number> {
-    const waiting = this.#waiting.splice(0);
+    const waiting = [...this.#waiting.splice(0), ...this.#suspects.splice(0)];
     for (const delivery of waiting) this.#release(delivery);
     return waiting.length;
   }
