@@ -27,6 +27,15 @@ describe('parseConfig', () => {
     }
   });
 
+  it('says a number variable holding something else is not a number, not that it is unset', () => {
+    try {
+      parseConfig(z.object({ PORT: port(3000) }), { PORT: 'abc' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).issues).toEqual([{ variable: 'PORT', problem: expect.stringMatching(/number/) }]);
+    }
+  });
+
   it('collects every bad variable at once', () => {
     expect(() => parseConfig(commonConfig, { BROKER: 'kafka', DATABASE_POOL_SIZE: '0' })).toThrowError(
       /BROKER: must be rabbitmq or sqs; DATABASE_POOL_SIZE: /,

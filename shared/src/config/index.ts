@@ -26,7 +26,8 @@ export function parseConfig<S extends z.ZodObject>(schema: S, env: NodeJS.Proces
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const [variable = '(config)', ...inside] = issue.path.map(String);
-      const missing = issue.code === 'invalid_type' && issue.input === undefined;
+      // zod leaves issue.input out by default: whether the variable was set is read from the input itself.
+      const missing = issue.code === 'invalid_type' && input[variable] === undefined;
       if (inside.length > 0) return { variable, problem: `${inside.join('.')} ${missing ? 'is missing' : issue.message}` };
       return { variable, problem: missing ? 'is required but not set' : issue.message };
     }),
