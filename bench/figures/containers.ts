@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { buildImage, docker, dockerCli, engineStatus, imageBytes, imageLayers, removeImages } from '../../scripts/images/docker';
 import { imageTargets } from '../../scripts/helm/images';
 import { loadFunctions, repoRoot } from '../../scripts/lib/functions';
+import { copyBuildContext } from '../../test/images/support/build-context';
 import { createBenchEnvironment } from '../lib/environment';
 import { line, type Figure, type FigureLine } from '../lib/figure';
 import { startNode } from '../lib/process';
@@ -51,13 +52,15 @@ export const containers: Figure = {
     const functions = await loadFunctions();
     const lines: FigureLine[] = [];
     const environment = await createBenchEnvironment('ctr');
+    // A copy of the tree: edits made meanwhile in the checkout would turn the warm rebuild into a partial one.
+    const buildContext = copyBuildContext();
     try {
       // Build time: every step run (--no-cache; npm's download cache mount stays), then again with nothing changed.
       const first = targets[0]!.name;
-      const cold = await buildImage({ dockerfile: 'docker/Dockerfile', context: repoRoot, tag: tag('cold'), buildArgs: { FUNCTION: first }, noCache: true });
+      const cold = await buildImage({ dockerfile: 'docker/Dockerfile', context: buildContext.dir, tag: tag('cold'), buildArgs: { FUNCTION: first }, noCache: true });
       await removeImages(tag('cold'));
-      const warm = await buildImage({ dockerfile: 'docker/Dockerfile', context: repoRoot, tag: tag(first), buildArgs: { FUNCTION: first } });
-      const warmAgain = await buildImage({ dockerfile: 'docker/Dockerfile', context: repoRoot, tag: tag(first), buildArgs: { FUNCTION: first } });
+      const warm = await buildImage({ dockerfile: 'docker/Dockerfile', context: buildContext.dir, tag: tag(first), buildArgs: { FUNCTION: first } });
+      const warmAgain = await buildImage({ dockerfile: 'docker/Dockerfile', context: buildContext.dir, tag: tag(first), buildArgs: { FUNCTION: first } });
       lines.push(
         line({
           name: `image-build/${first}`,
@@ -68,7 +71,7 @@ export const containers: Figure = {
         }),
       );
       for (const target of targets.slice(1)) {
-        await buildImage({ dockerfile: target.dockerfile, context: repoRoot, tag: tag(target.name), buildArgs: { FUNCTION: target.name } });
+        await buildImage({ dockerfile: target.dockerfile, context: buildContext.dir, tag: tag(target.name), buildArgs: { FUNCTION: target.name } });
       }
 
       const baseBytes = await imageBytes(baseImage);
@@ -175,6 +178,7 @@ export const containers: Figure = {
       }
     } finally {
       await removeImages(...[...targets.map((target) => target.name), 'cold'].map(tag));
+      buildContext.remove();
       await environment.cleanUp();
     }
     return lines;

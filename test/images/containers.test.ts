@@ -213,4 +213,12 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
     expect(result.stderr).toMatch(/^configuration error: DATABASE_URL: must be a postgres or postgresql URL/m);
     expect(result.status).toBe(78);
   });
+
+  it('starts from the compile cache written at build time, read-only, as uid 65532', async () => {
+    for (const [target, entry, spec] of [['store-message', 'index', chart('Deployment', 'store-message')], ['migrate', 'migrate', chart('Job', 'migrate')]] as const) {
+      const result = await docker(runArgs(`cache-${target}`, target, spec, { DATABASE_URL: 'not-a-url', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }), { timeoutMs: 60_000 });
+      expect(result.status, result.stderr).toBe(78);
+      expect(result.stderr, target).toContain(`V8 code cache for ESM file:///app/${entry}.mjs was accepted`);
+    }
+  });
 });
