@@ -273,11 +273,16 @@
             ctx.save();
             ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
             let drawn = 0;
+            let lastLabelAt = -Infinity;
+            let labelRow = 0;
             for (const marker of markers) {
               const x = marker.at / 1000;
               if (x < xMin || x > xMax) continue;
+              // Holds only where replicas are drawn; other charts get the changes, faintly.
+              if (!withLabels && marker.kind !== 'scale') continue;
               const px = Math.round(u.valToPos(x, 'x', true));
               ctx.strokeStyle = marker.kind === 'scale' ? css('--marker') : css('--hold');
+              ctx.globalAlpha = withLabels ? 1 : 0.35;
               ctx.lineWidth = devicePixelRatio;
               ctx.setLineDash(marker.kind === 'scale' ? [] : [3 * devicePixelRatio, 3 * devicePixelRatio]);
               ctx.beginPath();
@@ -285,9 +290,16 @@
               ctx.lineTo(px, bbox.top + bbox.height);
               ctx.stroke();
               if (withLabels && marker.kind === 'scale' && marker.from !== null) {
-                ctx.fillStyle = css('--marker');
-                ctx.fillText(`${marker.from}→${marker.to}`, px + 3 * devicePixelRatio, bbox.top + 12 * devicePixelRatio * (1 + (drawn % 2)));
+                const label = `${marker.from}→${marker.to}`;
+                // Labels that would overlap go on the next row, three rows at most; the rest are in the list below.
+                labelRow = px - lastLabelAt < ctx.measureText(label).width + 6 * devicePixelRatio ? labelRow + 1 : 0;
+                if (labelRow < 3) {
+                  ctx.fillStyle = css('--marker');
+                  ctx.fillText(label, px + 3 * devicePixelRatio, bbox.top + 12 * devicePixelRatio * (1 + labelRow));
+                  if (labelRow === 0) lastLabelAt = px;
+                }
               }
+              ctx.globalAlpha = 1;
               drawn++;
             }
             if (withColdStarts) {
@@ -334,6 +346,8 @@
     tip.hidden = false;
   }
 
+  const compact = (value) => (Math.abs(value) >= 1000 ? `${Number((value / 1000).toFixed(1))}k` : String(Number(value.toFixed(2))));
+
   const chartDefs = {
     depth: {
       series: [['ready', '--depth-ready'], ['in flight', '--depth-inflight'], ['delayed', '--depth-delayed']],
@@ -378,7 +392,7 @@
         },
         axes: [
           { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') } },
-          { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') }, size: 46 },
+          { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') }, size: 50, values: (u, ticks) => ticks.map(compact) },
         ],
         series: [
           {},

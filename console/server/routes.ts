@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from 'hono';
+import { compress } from 'hono/compress';
 import { streamSSE } from 'hono/streaming';
 import type { ConsoleHub } from './hub';
 import type { ConsoleUpdate } from './model';
@@ -44,6 +45,9 @@ export function consoleRoutes(options: ConsoleRoutesOptions) {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   app.get('/console', (c) => c.redirect('/console/', 302));
+  // gzip for the page and its assets only: a compressed event stream would sit in the compressor's buffer.
+  app.use('/console/', compress());
+  app.use('/console/assets/*', compress());
   app.get('/console/', async (c) => {
     const { consolePage } = await loadAssets();
     const html = consolePage.replace('%ADMIN_PATH%', options.adminPath ?? '/admin');
