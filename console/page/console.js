@@ -242,8 +242,9 @@
     for (const button of $('functions').querySelectorAll('button')) button.setAttribute('aria-current', String(button.dataset.function === name));
     const fn = state.snapshot.functions.find((f) => f.name === name);
     $('fn-name').textContent = name ?? 'no functions';
+    const v = (value) => (value === null || value === undefined ? '?' : value);
     $('fn-policy').textContent = fn
-      ? `replicas ${fn.minReplicaCount}–${fn.maxReplicaCount} · target ${fn.targetQueueLength}/replica · activation ${fn.activationQueueLength} · polling ${fn.pollingInterval} s · cooldown ${fn.cooldownPeriod} s`
+      ? `replicas ${v(fn.minReplicaCount)}–${v(fn.maxReplicaCount)} · target ${v(fn.targetQueueLength)}/replica · activation ${v(fn.activationQueueLength)} · polling ${v(fn.pollingInterval)} s · cooldown ${v(fn.cooldownPeriod)} s`
       : '';
     destroyCharts();
     if (name) buildCharts();

@@ -39,14 +39,15 @@ export interface ColdStart {
   coldStartMs: number | null;
 }
 
+/** A function's scaling settings; null where the source cannot know them (a cluster without the console's Kubernetes access). */
 export interface FunctionInfo {
   name: string;
-  minReplicaCount: number;
-  maxReplicaCount: number;
-  targetQueueLength: number;
-  activationQueueLength: number;
-  pollingInterval: number;
-  cooldownPeriod: number;
+  minReplicaCount: number | null;
+  maxReplicaCount: number | null;
+  targetQueueLength: number | null;
+  activationQueueLength: number | null;
+  pollingInterval: number | null;
+  cooldownPeriod: number | null;
 }
 
 export interface ConsoleSnapshot {

@@ -12,12 +12,6 @@ import { uniqueName } from '../support/names';
 import { waitFor } from '../support/wait';
 import { artifactsDir, launchBrowser, repoRoot, startRunner, type StartedRunner } from './support';
 
-declare global {
-  interface Window {
-    qfnConsole: { series(name: string): SeriesPoint[] };
-  }
-}
-
 const token = `console-test-${uuidv7()}`;
 const spec = queueSpecOf(storeMessage);
 
@@ -105,7 +99,8 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
     try {
       await page.goto(consoleUrl());
       await page.locator('.uplot').nth(3).waitFor();
-      const firstChartMs = await page.evaluate(() => Number(document.documentElement.dataset['firstChartMs']));
+      // Milliseconds from navigation start to the first chart drawn, as the page records it (performance.now()).
+      const firstChartMs = await page.evaluate<number>('Number(document.documentElement.dataset.firstChartMs)');
       expect(page.url()).not.toContain('token='); // the fragment is dropped from the address bar
       expect(await page.locator('.uplot').count()).toBe(4);
       await page.locator('#window-select').selectOption('120');
@@ -113,7 +108,7 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       const report = await sendLoad({ url: `http://127.0.0.1:${runner.port}`, count: 1_500, rate: 0, concurrency: 20 });
       expect(report.statuses).toEqual({ 202: 1_500 });
 
-      const series = () => page.evaluate(() => window.qfnConsole.series('store-message'));
+      const series = () => page.evaluate<SeriesPoint[]>("window.qfnConsole.series('store-message')");
       const peak = await waitFor('the chart to show more than one replica', async () => {
         const max = Math.max(...(await series()).map((p) => p.desired ?? 0));
         return max >= 2 ? max : undefined;

@@ -7,6 +7,7 @@ import { httpTelemetry } from './middleware/telemetry/index';
 import { openApiRoutes } from './openapi';
 import { protect, type ProtectionOptions } from './protection';
 import { adminRoutes } from './routes/admin';
+import { consoleRoute } from './routes/console';
 import { healthRoutes } from './routes/health';
 import { messageRoutes } from './routes/messages';
 import { publishRoute } from './routes/publish';
@@ -58,6 +59,7 @@ export function createPublishApp(options: PublishAppOptions) {
   );
   app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes }));
   app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  app.route('/', consoleRoute({ broker: options.broker, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.res ? error.getResponse() : errorResponse(c, error.status as 400, 'http_error', error.message);
