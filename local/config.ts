@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { commonConfig, kedaDefaults, logLevel, port, url, type ScalingPolicy } from '@qfn/shared';
 
-/** Any subset of a declaration's scaling fields; the merged policy is checked by defineFunction's own rules. */
+type NumericScalingField = { [K in keyof ScalingPolicy]: ScalingPolicy[K] extends number ? K : never }[keyof ScalingPolicy];
+const numericScalingFields = Object.keys(kedaDefaults).filter((key) => typeof kedaDefaults[key as keyof ScalingPolicy] === 'number') as NumericScalingField[];
+
+/** Any subset of a declaration's numeric scaling fields; the merged policy is checked by defineFunction's own rules. */
 const scalingOverride = z
-  .object(Object.fromEntries(Object.keys(kedaDefaults).map((key) => [key, z.number()])) as Record<keyof ScalingPolicy, z.ZodNumber>)
+  .object(Object.fromEntries(numericScalingFields.map((key) => [key, z.number()])) as Record<NumericScalingField, z.ZodNumber>)
   .partial()
   .strict();
 

@@ -19,12 +19,15 @@ import { loadCredentials } from '@qfn/publish/credentials';
 import { adminRoutes } from '@qfn/publish/routes/admin';
 import { ConsoleHub } from '../console/server/hub';
 import { InboxProbe } from '../console/server/inbox-probe';
+import { kedaManifests, type BrokerKind } from '../scripts/helm/keda-manifests';
 import { functionsDir, loadFunctions, repoRoot, type FunctionPackage } from '../scripts/lib/functions';
 import { hpaDefaults, type HpaSettings } from './autoscaler/hpa';
+import { readScaledObject, type LocalScaledObject } from './autoscaler/scaled-object';
 import type { ScaleDecision } from './autoscaler/decide';
 import { FunctionAutoscaler } from './autoscaler/loop';
 import type { LocalConfig, ScalingOverrides } from './config';
 import { startInfrastructure, type Infrastructure, type InfrastructureDescription } from './infrastructure';
+import { createQueueScalers, type QueueScalers } from './scalers/index';
 import { prepareLaunchers, type Launcher } from './supervisor/launch';
 import { ReplicaSet, type BackoffPolicy, type ReplicaSetEvents, type ReplicaSetStatus } from './supervisor/replica-set';
 import { MetricsSampler } from './status/sampler';
@@ -152,6 +155,16 @@ export function localScalingPolicy(declaration: FunctionDeclaration, overrides: 
 }
 
 /**
+ * What the local autoscaler follows for a function: the ScaledObject `npm run manifests` generates from
+ * its (locally overridden) declaration, read back as KEDA reads it, so keda/, the chart and the runner
+ * cannot drift apart.
+ */
+export function localScaledObject(declaration: FunctionDeclaration, scaling: ScalingPolicy, broker: BrokerKind, queuePrefix: string): LocalScaledObject {
+  const manifests = kedaManifests({ ...declaration, scaling }, broker, { queuePrefix, secretName: 'local' });
+  return readScaledObject(manifests.find((m) => m.kind === 'ScaledObject') as Parameters<typeof readScaledObject>[0]);
+}
+
+/**
  * The whole app on one machine: broker and database (embedded unless configured), migrations, the
  * publish function, and every consumer function as real processes scaled by KEDA's and the HPA's rules.
  *
@@ -168,6 +181,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   readonly #startedAt = new Date();
   #infrastructure: Infrastructure | undefined;
   #broker: Broker | undefined;
+  #scalers: QueueScalers | undefined;
   #database: DatabaseHandle | undefined;
   #sampler: MetricsSampler | undefined;
   #statusServer: StatusServer | undefined;
@@ -277,22 +291,19 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     }
 
     const hpa: HpaSettings = { ...hpaDefaults, syncPeriodSeconds: config.LOCAL_HPA_SYNC_PERIOD_SECONDS };
+    const scalers = (this.#scalers = createQueueScalers(this.#infrastructure.config));
     for (const fn of functions) {
       const name = fn.declaration.name;
       const spec = queueSpecOf(fn.declaration);
-      const policy = policies.get(name)!;
+      const { policy, triggers } = localScaledObject(fn.declaration, policies.get(name)!, this.#infrastructure.config.BROKER, config.QUEUE_PREFIX);
       const grace = fn.declaration.shutdownGracePeriodSeconds;
       const env = { ...baseEnv, ...fn.env, HEALTH_PORT: '0', QFN_LOCAL_GRACE_SECONDS: String(grace) };
       const replicas = this.#replicaSet(name, launchers.get(name)!, env, grace);
-      const broker = this.#broker;
       const autoscaler = new FunctionAutoscaler({
         name,
         policy,
         hpa,
-        readDepth: async () => {
-          const depth = await broker.queueDepth(spec);
-          return depth.ready + depth.inFlight;
-        },
+        read: scalers.reader(triggers),
         scale: (count) => replicas.scale(count),
       });
       autoscaler.on('decision', (decision) => {
@@ -410,6 +421,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     await Promise.all([...this.#functions.values()].map((fn) => fn.replicas.stop()));
     await this.#publish?.stop();
     await this.#broker?.close().catch(() => {});
+    await this.#scalers?.close().catch(() => {});
     await this.#database?.close().catch(() => {});
     if (this.#infrastructure) this.emit('notice', 'stopping the broker and the database');
     await this.#infrastructure?.stop();

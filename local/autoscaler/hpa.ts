@@ -1,19 +1,17 @@
 /**
- * The HorizontalPodAutoscaler's arithmetic for one external metric with an `AverageValue` target (what a
- * KEDA ScaledObject creates), following kubernetes `pkg/controller/podautoscaler` with `behavior` set:
- * replica count from the metric with the tolerance, the stabilisation window, then the rate policies and
- * the [min, max] clamp. Pure: time comes in as `now` (ms), history as plain arrays.
+ * The HorizontalPodAutoscaler's arithmetic for external metrics with an `AverageValue` target (what a
+ * KEDA ScaledObject creates), following kubernetes `pkg/controller/podautoscaler` (horizontal.go,
+ * replica_calculator.go) with `behavior` set: one replica proposal per metric with the tolerance, the
+ * highest proposal, the stabilisation windows, then the rate policies and the [min, max] clamp.
+ * Pure: time comes in as `now` (ms), history as plain arrays.
  */
+import type { HpaBehavior, HpaScalingPolicy } from '@qfn/shared';
 
-/** autoscaling/v2 `HPAScalingPolicy`. */
-export interface HpaScalingPolicy {
-  type: 'Pods' | 'Percent';
-  value: number;
-  periodSeconds: number;
-}
+export type { HpaScalingPolicy };
 
-/** autoscaling/v2 `HPAScalingRules`, without the stabilisation window (that one comes from the declaration for scale-down). */
+/** autoscaling/v2 `HPAScalingRules` with Kubernetes' defaults filled in (GenerateHPAScaleUpRules / …DownRules). */
 export interface HpaScalingRules {
+  stabilizationWindowSeconds: number;
   selectPolicy: 'Max' | 'Min' | 'Disabled';
   policies: readonly HpaScalingPolicy[];
 }
@@ -23,10 +21,12 @@ export interface HpaSettings {
   syncPeriodSeconds: number;
   /** `--horizontal-pod-autoscaler-tolerance`: no change while the usage ratio is within 1 ± tolerance. */
   tolerance: number;
-  /** `behavior.scaleUp.stabilizationWindowSeconds`. */
+  /** Default `behavior.scaleUp.stabilizationWindowSeconds`. */
   scaleUpStabilizationWindowSeconds: number;
-  scaleUp: HpaScalingRules;
-  scaleDown: HpaScalingRules;
+  /** Default scale-up rules (the window is `scaleUpStabilizationWindowSeconds`). */
+  scaleUp: Omit<HpaScalingRules, 'stabilizationWindowSeconds'>;
+  /** Default scale-down rules (the window comes from the declaration). */
+  scaleDown: Omit<HpaScalingRules, 'stabilizationWindowSeconds'>;
 }
 
 /** Kubernetes' defaults: sync every 15 s, 10 % tolerance, scale up by max(+4 pods, +100 %) per 15 s, down by 100 % per 15 s. */
@@ -43,6 +43,37 @@ export const hpaDefaults: HpaSettings = {
   },
   scaleDown: { selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
 };
+
+/** Both directions' rules, as the API server stores them once `behavior` is set. */
+export interface ResolvedBehavior {
+  scaleUp: HpaScalingRules;
+  scaleDown: HpaScalingRules;
+}
+
+/**
+ * The declared `behavior` over Kubernetes' defaults (copyHPAScalingRules), with KEDA's pause annotations
+ * applied as KEDA applies them to the HPA: paused-scale-in / -out set that direction's selectPolicy to Disabled.
+ */
+export function resolveBehavior(
+  declared: HpaBehavior,
+  scaleDownStabilizationWindowSeconds: number,
+  settings: HpaSettings = hpaDefaults,
+  pause: { scaleIn?: boolean; scaleOut?: boolean } = {},
+): ResolvedBehavior {
+  const scaleUp: HpaScalingRules = {
+    stabilizationWindowSeconds: declared.scaleUp?.stabilizationWindowSeconds ?? settings.scaleUpStabilizationWindowSeconds,
+    selectPolicy: declared.scaleUp?.selectPolicy ?? settings.scaleUp.selectPolicy,
+    policies: declared.scaleUp?.policies ?? settings.scaleUp.policies,
+  };
+  const scaleDown: HpaScalingRules = {
+    stabilizationWindowSeconds: scaleDownStabilizationWindowSeconds,
+    selectPolicy: declared.scaleDown?.selectPolicy ?? settings.scaleDown.selectPolicy,
+    policies: declared.scaleDown?.policies ?? settings.scaleDown.policies,
+  };
+  if (pause.scaleOut) scaleUp.selectPolicy = 'Disabled';
+  if (pause.scaleIn) scaleDown.selectPolicy = 'Disabled';
+  return { scaleUp, scaleDown };
+}
 
 export interface TimedRecommendation {
   at: number;
@@ -64,149 +95,222 @@ export interface HpaHistory {
 
 export const emptyHpaHistory: HpaHistory = { recommendations: [], scaleUpEvents: [], scaleDownEvents: [] };
 
-export interface HpaInput {
+/**
+ * replica_calculator.go `GetExternalPerPodMetricReplicas`: ceil(usage / target) unless the usage ratio
+ * usage / (target × current) is within the tolerance, then the current count.
+ */
+export function externalPerPodReplicas(currentReplicas: number, usage: number, targetPerPod: number, tolerance: number): { replicas: number; ratio: number } {
+  const ratio = usage / (targetPerPod * currentReplicas);
+  if (Math.abs(1 - ratio) <= tolerance) return { replicas: currentReplicas, ratio };
+  return { replicas: Math.ceil(usage / targetPerPod), ratio };
+}
+
+/** horizontal.go `stabilizeRecommendationWithBehaviors`: bounded by the lowest recommendation of the scale-up window and the highest of the scale-down window. */
+export function stabilizeRecommendation(input: {
   currentReplicas: number;
-  /** The metric: total queue length. */
-  metric: number;
-  /** Target value per replica. */
-  target: number;
+  desiredReplicas: number;
+  recommendations: readonly TimedRecommendation[];
+  scaleUpWindowSeconds: number;
+  scaleDownWindowSeconds: number;
+  now: number;
+}): { replicas: number; windowHighest: number; recommendations: TimedRecommendation[] } {
+  const upCutoff = input.now - input.scaleUpWindowSeconds * 1000;
+  const downCutoff = input.now - input.scaleDownWindowSeconds * 1000;
+  let up = input.desiredReplicas;
+  let down = input.desiredReplicas;
+  for (const rec of input.recommendations) {
+    if (rec.at > upCutoff) up = Math.min(up, rec.replicas);
+    if (rec.at > downCutoff) down = Math.max(down, rec.replicas);
+  }
+  let replicas = input.currentReplicas;
+  if (replicas < up) replicas = up;
+  if (replicas > down) replicas = down;
+  // Kubernetes reuses one sample older than both windows; dropping every such sample keeps the same windows.
+  const kept = input.recommendations.filter((r) => r.at >= upCutoff || r.at >= downCutoff);
+  return { replicas, windowHighest: down, recommendations: [...kept, { at: input.now, replicas: input.desiredReplicas }] };
+}
+
+export type RateReason = 'DesiredWithinRange' | 'ScaleUpLimit' | 'TooManyReplicas' | 'ScaleDownLimit' | 'TooFewReplicas';
+
+/** horizontal.go `convertDesiredReplicasWithBehaviorRate`: the rate policies, counted from the replicas at the start of each policy's period, and [min, max]. */
+export function convertDesiredReplicasWithBehaviorRate(input: {
+  currentReplicas: number;
+  desiredReplicas: number;
   minReplicas: number;
   maxReplicas: number;
-  scaleDownStabilizationWindowSeconds: number;
-  settings: HpaSettings;
+  behavior: ResolvedBehavior;
+  scaleUpEvents: readonly ScaleEvent[];
+  scaleDownEvents: readonly ScaleEvent[];
+  now: number;
+}): { replicas: number; reason: RateReason; scaleUpLimit: number } {
+  const { currentReplicas: current, desiredReplicas: desired, now } = input;
+  const scaleUpLimit = Math.max(current, scaleUpLimitOf(current, input.scaleUpEvents, input.scaleDownEvents, input.behavior.scaleUp, now));
+  if (desired > current) {
+    const rateBound = input.maxReplicas > scaleUpLimit;
+    const allowed = rateBound ? scaleUpLimit : input.maxReplicas;
+    if (desired > allowed) return { replicas: allowed, reason: rateBound ? 'ScaleUpLimit' : 'TooManyReplicas', scaleUpLimit };
+  } else if (desired < current) {
+    const scaleDownLimit = Math.min(current, scaleDownLimitOf(current, input.scaleUpEvents, input.scaleDownEvents, input.behavior.scaleDown, now));
+    const rateBound = input.minReplicas < scaleDownLimit;
+    const allowed = rateBound ? scaleDownLimit : input.minReplicas;
+    if (desired < allowed) return { replicas: allowed, reason: rateBound ? 'ScaleDownLimit' : 'TooFewReplicas', scaleUpLimit };
+  }
+  return { replicas: desired, reason: 'DesiredWithinRange', scaleUpLimit };
+}
+
+/** One metric the HPA reads: its value (total over the queue) and AverageValue target, or why it could not be read. */
+export type HpaMetric = { name: string; value: number; target: number } | { name: string; error: string };
+
+export interface HpaInput {
+  currentReplicas: number;
+  metrics: readonly HpaMetric[];
+  minReplicas: number;
+  maxReplicas: number;
+  behavior: ResolvedBehavior;
+  tolerance: number;
   history: HpaHistory;
   now: number;
 }
 
-export type HpaLimit = 'none' | 'tolerance' | 'stabilized' | 'scale-up-rate' | 'scale-down-rate' | 'max' | 'min';
+export type HpaLimit = 'none' | 'tolerance' | 'stabilized' | 'scale-up-rate' | 'scale-down-rate' | 'max' | 'min' | 'invalid-metrics';
 
 export interface HpaResult {
   replicas: number;
-  /** ceil(metric / target), or the current count when within tolerance. */
+  /** The highest proposal over the metrics (ceil(metric / target), or the current count within tolerance). */
   metricReplicas: number;
-  /** Usage ratio metric / (target × current). */
+  /** The metric behind that proposal. */
+  metric: string | undefined;
+  /** Its usage ratio metric / (target × current). */
   ratio: number;
-  /** After the stabilisation window. */
+  /** After the stabilisation windows. */
   stabilizedReplicas: number;
   /** Highest recommendation in the scale-down window (what stabilisation held on to). */
   windowHighest: number;
   /** Largest count the scale-up policies allow right now. */
   scaleUpLimit: number;
   limitedBy: HpaLimit;
+  /** Metrics that could not be read, each with its error. */
+  invalid: string[];
   history: HpaHistory;
 }
 
 /**
- * One HPA sync for a target that has at least one replica.
+ * One HPA sync for a target that has at least one replica (reconcileAutoscaler → computeReplicasForMetrics
+ * → normalizeDesiredReplicasWithBehaviors). With every metric invalid, or some invalid and the rest asking
+ * for fewer replicas, it holds without recording anything, as the controller returns early.
  *
  * @example
- * const result = hpaSync({ currentReplicas: 1, metric: 1200, target: 500, minReplicas: 1, maxReplicas: 10,
- *   scaleDownStabilizationWindowSeconds: 300, settings: hpaDefaults, history: emptyHpaHistory, now: Date.now() });
+ * const result = hpaSync({ currentReplicas: 1, metrics: [{ name: 'queue', value: 1200, target: 500 }], minReplicas: 1, maxReplicas: 10,
+ *   behavior: resolveBehavior({}, 300), tolerance: 0.1, history: emptyHpaHistory, now: Date.now() });
  * result.replicas; // 3
  */
 export function hpaSync(input: HpaInput): HpaResult {
-  const { currentReplicas: current, metric, target, minReplicas, maxReplicas, settings, now } = input;
-  const ratio = metric / (target * current);
-  const withinTolerance = Math.abs(1 - ratio) <= settings.tolerance;
-  const metricReplicas = withinTolerance ? current : Math.ceil(metric / target);
+  const { currentReplicas: current, minReplicas, maxReplicas, now } = input;
+  const hold = (limitedBy: HpaLimit, replicas: number, extra: Partial<HpaResult> = {}): HpaResult => ({
+    replicas,
+    metricReplicas: replicas,
+    metric: undefined,
+    ratio: 1,
+    stabilizedReplicas: replicas,
+    windowHighest: replicas,
+    scaleUpLimit: replicas,
+    limitedBy,
+    invalid: [],
+    history: input.history,
+    ...extra,
+  });
 
-  // The controller skips the metric entirely when the count is out of bounds.
+  // The controller skips the metrics entirely when the count is out of bounds.
   if (current > maxReplicas || current < minReplicas) {
     const bound = current > maxReplicas ? maxReplicas : minReplicas;
-    return {
-      replicas: bound,
-      metricReplicas,
-      ratio,
-      stabilizedReplicas: bound,
-      windowHighest: bound,
-      scaleUpLimit: bound,
-      limitedBy: current > maxReplicas ? 'max' : 'min',
-      history: recordScaleEvent(input.history, settings, current, bound, now),
-    };
+    return hold(current > maxReplicas ? 'max' : 'min', bound, { history: recordScaleEvent(input.history, input.behavior, current, bound, now) });
   }
 
-  const stabilized = stabilize(current, metricReplicas, input.history.recommendations, {
-    upCutoff: now - settings.scaleUpStabilizationWindowSeconds * 1000,
-    downCutoff: now - input.scaleDownStabilizationWindowSeconds * 1000,
+  let metricReplicas = 0;
+  let ratio = 1;
+  let metric: string | undefined;
+  const invalid: string[] = [];
+  for (const m of input.metrics) {
+    if ('error' in m) {
+      invalid.push(`${m.name}: ${m.error}`);
+      continue;
+    }
+    const proposal = externalPerPodReplicas(current, m.value, m.target, input.tolerance);
+    if (metric === undefined || proposal.replicas > metricReplicas) {
+      metricReplicas = proposal.replicas;
+      ratio = proposal.ratio;
+      metric = m.name;
+    }
+  }
+  if (invalid.length >= input.metrics.length || (invalid.length > 0 && metricReplicas < current)) {
+    return hold('invalid-metrics', current, { invalid });
+  }
+
+  const stabilized = stabilizeRecommendation({
+    currentReplicas: current,
+    desiredReplicas: metricReplicas,
+    recommendations: input.history.recommendations,
+    scaleUpWindowSeconds: input.behavior.scaleUp.stabilizationWindowSeconds,
+    scaleDownWindowSeconds: input.behavior.scaleDown.stabilizationWindowSeconds,
+    now,
   });
-  const recommendations = [
-    ...input.history.recommendations.filter((r) => r.at > stabilized.oldestKeptCutoff),
-    { at: now, replicas: metricReplicas },
-  ];
-
-  let replicas = stabilized.replicas;
-  let limitedBy: HpaLimit = stabilized.replicas !== metricReplicas ? 'stabilized' : withinTolerance ? 'tolerance' : 'none';
-  const scaleUpLimit = Math.max(current, scaleUpLimitOf(current, input.history, settings.scaleUp, now));
-  if (replicas > current) {
-    const allowed = Math.min(maxReplicas, scaleUpLimit);
-    if (replicas > allowed) {
-      replicas = allowed;
-      limitedBy = maxReplicas > scaleUpLimit ? 'scale-up-rate' : 'max';
-    }
-  } else if (replicas < current) {
-    const scaleDownLimit = Math.min(current, scaleDownLimitOf(current, input.history, settings.scaleDown, now));
-    const allowed = Math.max(minReplicas, scaleDownLimit);
-    if (replicas < allowed) {
-      replicas = allowed;
-      limitedBy = minReplicas < scaleDownLimit ? 'scale-down-rate' : 'min';
-    }
-  }
-
+  const rated = convertDesiredReplicasWithBehaviorRate({
+    currentReplicas: current,
+    desiredReplicas: stabilized.replicas,
+    minReplicas,
+    maxReplicas,
+    behavior: input.behavior,
+    scaleUpEvents: input.history.scaleUpEvents,
+    scaleDownEvents: input.history.scaleDownEvents,
+    now,
+  });
+  const withinTolerance = metricReplicas === current && Math.abs(1 - ratio) <= input.tolerance;
+  const reasons: Record<RateReason, HpaLimit> = {
+    DesiredWithinRange: stabilized.replicas !== metricReplicas ? 'stabilized' : withinTolerance ? 'tolerance' : 'none',
+    ScaleUpLimit: 'scale-up-rate',
+    TooManyReplicas: 'max',
+    ScaleDownLimit: 'scale-down-rate',
+    TooFewReplicas: 'min',
+  };
   return {
-    replicas,
+    replicas: rated.replicas,
     metricReplicas,
+    metric,
     ratio,
     stabilizedReplicas: stabilized.replicas,
     windowHighest: stabilized.windowHighest,
-    scaleUpLimit,
-    limitedBy,
-    history: recordScaleEvent({ ...input.history, recommendations }, settings, current, replicas, now),
+    scaleUpLimit: rated.scaleUpLimit,
+    limitedBy: reasons[rated.reason],
+    invalid,
+    history: recordScaleEvent({ ...input.history, recommendations: stabilized.recommendations }, input.behavior, current, rated.replicas, now),
   };
 }
 
-/** Bounds the recommendation by the lowest one of the scale-up window and the highest one of the scale-down window. */
-function stabilize(
-  current: number,
-  desired: number,
-  recommendations: readonly TimedRecommendation[],
-  cutoffs: { upCutoff: number; downCutoff: number },
-): { replicas: number; windowHighest: number; oldestKeptCutoff: number } {
-  let up = desired;
-  let down = desired;
-  for (const rec of recommendations) {
-    if (rec.at > cutoffs.upCutoff) up = Math.min(up, rec.replicas);
-    if (rec.at > cutoffs.downCutoff) down = Math.max(down, rec.replicas);
-  }
-  let replicas = current;
-  if (replicas < up) replicas = up;
-  if (replicas > down) replicas = down;
-  return { replicas, windowHighest: down, oldestKeptCutoff: Math.min(cutoffs.upCutoff, cutoffs.downCutoff) };
-}
-
-function changeInPeriod(events: readonly ScaleEvent[], periodSeconds: number, now: number): number {
+/** horizontal.go `getReplicasChangePerPeriod`: changes strictly after now − period. */
+export function replicasChangePerPeriod(periodSeconds: number, events: readonly ScaleEvent[], now: number): number {
   const cutoff = now - periodSeconds * 1000;
   return events.reduce((sum, event) => (event.at > cutoff ? sum + event.change : sum), 0);
 }
 
-function periodStartReplicas(current: number, history: HpaHistory, periodSeconds: number, now: number): number {
-  return current - changeInPeriod(history.scaleUpEvents, periodSeconds, now) + changeInPeriod(history.scaleDownEvents, periodSeconds, now);
+function periodStartReplicas(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], periodSeconds: number, now: number): number {
+  return current - replicasChangePerPeriod(periodSeconds, upEvents, now) + replicasChangePerPeriod(periodSeconds, downEvents, now);
 }
 
-/** The most replicas the scale-up policies allow now, counted from the replicas at the start of each policy's period. */
-function scaleUpLimitOf(current: number, history: HpaHistory, rules: HpaScalingRules, now: number): number {
+/** horizontal.go `calculateScaleUpLimitWithScalingRules`. */
+export function scaleUpLimitOf(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: HpaScalingRules, now: number): number {
   if (rules.selectPolicy === 'Disabled') return current;
   const proposals = rules.policies.map((policy) => {
-    const start = periodStartReplicas(current, history, policy.periodSeconds, now);
+    const start = periodStartReplicas(current, upEvents, downEvents, policy.periodSeconds, now);
     return policy.type === 'Pods' ? start + policy.value : Math.ceil(start * (1 + policy.value / 100));
   });
   return rules.selectPolicy === 'Min' ? Math.min(...proposals) : Math.max(...proposals);
 }
 
-/** The fewest replicas the scale-down policies allow now. */
-function scaleDownLimitOf(current: number, history: HpaHistory, rules: HpaScalingRules, now: number): number {
+/** horizontal.go `calculateScaleDownLimitWithBehaviors`. */
+export function scaleDownLimitOf(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: HpaScalingRules, now: number): number {
   if (rules.selectPolicy === 'Disabled') return current;
   const proposals = rules.policies.map((policy) => {
-    const start = periodStartReplicas(current, history, policy.periodSeconds, now);
+    const start = periodStartReplicas(current, upEvents, downEvents, policy.periodSeconds, now);
     return policy.type === 'Pods' ? start - policy.value : Math.trunc(start * (1 - policy.value / 100));
   });
   return rules.selectPolicy === 'Min' ? Math.max(...proposals) : Math.min(...proposals);
@@ -217,9 +321,9 @@ function longestPeriodMs(rules: HpaScalingRules): number {
 }
 
 /** Remembers an HPA rescale for the rate policies; events older than the longest policy period are dropped. */
-function recordScaleEvent(history: HpaHistory, settings: HpaSettings, from: number, to: number, now: number): HpaHistory {
-  const upCutoff = now - longestPeriodMs(settings.scaleUp);
-  const downCutoff = now - longestPeriodMs(settings.scaleDown);
+function recordScaleEvent(history: HpaHistory, behavior: ResolvedBehavior, from: number, to: number, now: number): HpaHistory {
+  const upCutoff = now - longestPeriodMs(behavior.scaleUp);
+  const downCutoff = now - longestPeriodMs(behavior.scaleDown);
   const scaleUpEvents = history.scaleUpEvents.filter((e) => e.at >= upCutoff);
   const scaleDownEvents = history.scaleDownEvents.filter((e) => e.at >= downCutoff);
   if (to > from) scaleUpEvents.push({ at: now, change: to - from });

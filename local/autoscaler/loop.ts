@@ -2,13 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { ScalingPolicy } from '@qfn/shared';
 import { decideScale, initialScalerState, type ScaleDecision, type ScalerState } from './decide';
 import type { HpaSettings } from './hpa';
+import type { TriggerReading } from './scalers';
 
 export interface FunctionAutoscalerOptions {
   name: string;
   policy: ScalingPolicy;
   hpa?: HpaSettings;
-  /** The queue length as the function's KEDA scaler reads it. */
-  readDepth: () => Promise<number>;
+  /** Every trigger of the function's ScaledObject, read as its KEDA scaler reads it (errors as readings, not throws). */
+  read: () => Promise<TriggerReading[]>;
   /** Sets the desired replica count (the Deployment's spec.replicas). */
   scale: (replicas: number) => void;
 }
@@ -21,7 +22,7 @@ export interface FunctionAutoscalerEvents {
  * Polls one function's queue on KEDA's and the HPA's schedule and applies each scaling decision.
  *
  * @example
- * const autoscaler = new FunctionAutoscaler({ name, policy, readDepth: () => depthOf(spec), scale: (n) => replicas.scale(n) });
+ * const autoscaler = new FunctionAutoscaler({ name, policy, read: scalers.reader(triggers), scale: (n) => replicas.scale(n) });
  * autoscaler.on('decision', (d) => { if (d.from !== d.to) console.log(d.reason); });
  * autoscaler.start();
  */
@@ -70,11 +71,12 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
   }
 
   async #look(): Promise<void> {
-    let reading: { depth: number } | { error: string };
+    let readings: TriggerReading[];
     try {
-      reading = { depth: await this.options.readDepth() };
+      readings = await this.options.read();
     } catch (error) {
-      reading = { error: error instanceof Error ? error.message : String(error) };
+      const message = error instanceof Error ? error.message : String(error);
+      readings = [{ trigger: 'queue', error: message, target: this.options.policy.targetQueueLength, activation: this.options.policy.activationQueueLength }];
     }
     if (!this.#running) return;
     const step = decideScale({
@@ -82,7 +84,7 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
       policy: this.options.policy,
       ...(this.options.hpa ? { hpa: this.options.hpa } : {}),
       state: this.#state,
-      reading,
+      readings,
       now: Date.now(),
     });
     this.#state = step.state;

@@ -20,6 +20,16 @@ export function functionValues(fn: FunctionDeclaration) {
       pollingInterval: wholeSeconds(fn, 'pollingInterval'),
       cooldownPeriod: wholeSeconds(fn, 'cooldownPeriod'),
       scaleDownStabilizationWindowSeconds: fn.scaling.scaleDownStabilizationWindowSeconds,
+      initialCooldownPeriod: fn.scaling.initialCooldownPeriod,
+      idleReplicaCount: fn.scaling.idleReplicaCount ?? null,
+      fallback: fn.scaling.fallback ?? null,
+      behavior: fn.scaling.behavior,
+      paused: fn.scaling.paused,
+      pausedReplicas: fn.scaling.pausedReplicas ?? null,
+      pausedScaleIn: fn.scaling.pausedScaleIn,
+      pausedScaleOut: fn.scaling.pausedScaleOut,
+      rabbitmq: fn.scaling.rabbitmq,
+      sqs: fn.scaling.sqs,
     },
     resources: {},
     env: {},
@@ -27,6 +37,8 @@ export function functionValues(fn: FunctionDeclaration) {
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+/** A value in YAML's flow style (JSON is YAML), so nested settings stay on the line their comment documents. */
+const flow = (value: unknown) => JSON.stringify(value);
 
 /** The `functions:` block of helm/values.yaml, documented value by value. */
 export function renderFunctionsBlock(functions: readonly FunctionDeclaration[]): string {
@@ -71,6 +83,28 @@ export function renderFunctionsBlock(functions: readonly FunctionDeclaration[]):
       `      cooldownPeriod: ${v.scaling.cooldownPeriod}`,
       '      # -- HPA scale-down stabilisation window, seconds.',
       `      scaleDownStabilizationWindowSeconds: ${v.scaling.scaleDownStabilizationWindowSeconds}`,
+      '      # -- Seconds after the ScaledObject is created before KEDA may first scale to zero.',
+      `      initialCooldownPeriod: ${v.scaling.initialCooldownPeriod}`,
+      '      # -- Replicas while inactive, below minReplicaCount (only 0 works with the HPA); null: minReplicaCount.',
+      `      idleReplicaCount: ${flow(v.scaling.idleReplicaCount)}`,
+      '      # -- KEDA fallback {failureThreshold, replicas, behavior: static|currentReplicas|currentReplicasIfHigher|currentReplicasIfLower}',
+      '      # once the queue length failed to be read more than failureThreshold times in a row; null: hold the replicas.',
+      `      fallback: ${flow(v.scaling.fallback)}`,
+      '      # -- HPA behavior {scaleUp, scaleDown: {selectPolicy, policies: [{type: Pods|Percent, value, periodSeconds}]}}; {}: Kubernetes defaults.',
+      `      behavior: ${flow(v.scaling.behavior)}`,
+      '      # -- Annotation autoscaling.keda.sh/paused: KEDA and the HPA stop changing the replica count.',
+      `      paused: ${v.scaling.paused}`,
+      '      # -- Annotation autoscaling.keda.sh/paused-replicas: held at this count; null: not paused.',
+      `      pausedReplicas: ${flow(v.scaling.pausedReplicas)}`,
+      '      # -- Annotation autoscaling.keda.sh/paused-scale-in: never fewer replicas.',
+      `      pausedScaleIn: ${v.scaling.pausedScaleIn}`,
+      '      # -- Annotation autoscaling.keda.sh/paused-scale-out: never more replicas.',
+      `      pausedScaleOut: ${v.scaling.pausedScaleOut}`,
+      '      # -- RabbitMQ scaler: mode QueueLength or MessageRate (targetQueueLength is then messages/s per replica), excludeUnacknowledged,',
+      '      # and activationOverAmqp (a second trigger reading ready messages over AMQP, so scale-from-zero does not wait for statistics).',
+      `      rabbitmq: ${flow(v.scaling.rabbitmq)}`,
+      '      # -- SQS scaler: count in-flight (scaleOnInFlight) and delayed (scaleOnDelayed) messages.',
+      `      sqs: ${flow(v.scaling.sqs)}`,
       '    # -- CPU/memory requests and limits; empty: functionDefaults.resources.',
       '    resources: {}',
       '    # -- Extra environment variables (plain values; credentials belong in existingSecret).',

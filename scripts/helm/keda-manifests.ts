@@ -31,31 +31,57 @@ export function queueNameFor(broker: BrokerKind, queuePrefix: string, fn: string
   return broker === 'rabbitmq' ? topologyNames(queuePrefix).queue(fn) : sqsQueueNames(queuePrefix).queue(fn);
 }
 
+/** Trigger names in every function's ScaledObject: `queue` sizes (and activates), `activation` only wakes from zero faster. */
+export const triggerNames = { queue: 'queue', activation: 'activation' } as const;
+
 /**
- * The KEDA trigger for a function's queue. RabbitMQ is read over the management API (`protocol: http`,
- * `mode: QueueLength`) so unacknowledged messages count and a busy replica is not scaled away; SQS counts
- * in-flight messages for the same reason.
+ * The KEDA triggers for a function's queue. RabbitMQ is read over the management API (`protocol: http`)
+ * so unacknowledged messages count and a busy replica is not scaled away; with `activationOverAmqp` a
+ * second trigger reads the ready count over AMQP (a passive queue declare answers at once, where the
+ * management API's statistics lag by up to `collect_statistics_interval`), so the first message wakes
+ * the function on the next poll. SQS counts in-flight messages (`scaleOnInFlight`) for the same reason.
  */
-export function queueTrigger(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string) {
+export function queueTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string) {
   const queueName = queueNameFor(broker, queuePrefix, fn.name);
-  const metadata: Record<string, string> =
-    broker === 'rabbitmq'
-      ? {
-          protocol: 'http',
-          mode: 'QueueLength',
-          value: metadataNumber(fn.scaling.targetQueueLength),
-          activationValue: metadataNumber(fn.scaling.activationQueueLength),
-          queueName,
-          vhostName: '/',
-        }
-      : {
-          queueURL: queueName,
-          queueLength: metadataNumber(sqsInteger(fn, 'targetQueueLength')),
-          activationQueueLength: metadataNumber(sqsInteger(fn, 'activationQueueLength')),
-          scaleOnInFlight: 'true',
-        };
-  return { type: broker === 'rabbitmq' ? 'rabbitmq' : 'aws-sqs-queue', name: 'queue', metadata, authenticationRef: { name: authenticationName } };
+  const { scaling } = fn;
+  if (broker === 'sqs') {
+    const metadata: Record<string, string> = {
+      queueURL: queueName,
+      queueLength: metadataNumber(sqsInteger(fn, 'targetQueueLength')),
+      activationQueueLength: metadataNumber(sqsInteger(fn, 'activationQueueLength')),
+      scaleOnInFlight: String(scaling.sqs.scaleOnInFlight),
+      scaleOnDelayed: String(scaling.sqs.scaleOnDelayed),
+    };
+    return [{ type: 'aws-sqs-queue', name: triggerNames.queue, metadata, authenticationRef: { name: authenticationName } }];
+  }
+  const sizing: Record<string, string> = {
+    protocol: 'http',
+    mode: scaling.rabbitmq.mode,
+    value: metadataNumber(scaling.targetQueueLength),
+    activationValue: metadataNumber(scaling.activationQueueLength),
+    queueName,
+    vhostName: '/',
+  };
+  if (scaling.rabbitmq.excludeUnacknowledged) sizing['excludeUnacknowledged'] = 'true';
+  const triggers: { type: string; name: string; metadata: Record<string, string>; authenticationRef: { name: string } }[] = [
+    { type: 'rabbitmq', name: triggerNames.queue, metadata: sizing, authenticationRef: { name: authenticationName } },
+  ];
+  if (scaling.rabbitmq.activationOverAmqp) {
+    const activation: Record<string, string> = {
+      protocol: 'amqp',
+      mode: 'QueueLength',
+      value: metadataNumber(scaling.targetQueueLength),
+      activationValue: metadataNumber(scaling.activationQueueLength),
+      queueName,
+      vhostName: '/',
+    };
+    triggers.push({ type: 'rabbitmq', name: triggerNames.activation, metadata: activation, authenticationRef: { name: amqpAuthenticationName(authenticationName) } });
+  }
+  return triggers;
 }
+
+/** The TriggerAuthentication of the AMQP activation trigger, beside the management API's. */
+export const amqpAuthenticationName = (authenticationName: string) => `${authenticationName}-amqp`;
 
 function sqsInteger(fn: FunctionDeclaration, field: 'targetQueueLength' | 'activationQueueLength'): number {
   const value = fn.scaling[field];
@@ -63,19 +89,44 @@ function sqsInteger(fn: FunctionDeclaration, field: 'targetQueueLength' | 'activ
   return value;
 }
 
+/** KEDA's pause annotations (`autoscaling.keda.sh/…`) the declaration asks for; none when it does not pause. */
+export function pauseAnnotations(fn: FunctionDeclaration): Record<string, string> {
+  const { scaling } = fn;
+  const annotations: Record<string, string> = {};
+  if (scaling.paused) annotations['autoscaling.keda.sh/paused'] = 'true';
+  if (scaling.pausedReplicas !== undefined) annotations['autoscaling.keda.sh/paused-replicas'] = String(scaling.pausedReplicas);
+  if (scaling.pausedScaleIn) annotations['autoscaling.keda.sh/paused-scale-in'] = 'true';
+  if (scaling.pausedScaleOut) annotations['autoscaling.keda.sh/paused-scale-out'] = 'true';
+  return annotations;
+}
+
+/** The HPA `behavior` KEDA puts on the HPA it creates: the declared rules, and the scale-down window always. */
+export function hpaBehaviorOf(fn: FunctionDeclaration) {
+  const { behavior, scaleDownStabilizationWindowSeconds } = fn.scaling;
+  return {
+    ...(behavior.scaleUp ? { scaleUp: behavior.scaleUp } : {}),
+    scaleDown: { stabilizationWindowSeconds: scaleDownStabilizationWindowSeconds, ...behavior.scaleDown },
+  };
+}
+
 /** The ScaledObject spec fields every function shares, from its declaration. */
 export function scalingSpec(fn: FunctionDeclaration) {
+  const { scaling } = fn;
   return {
     pollingInterval: wholeSeconds(fn, 'pollingInterval'),
     cooldownPeriod: wholeSeconds(fn, 'cooldownPeriod'),
-    minReplicaCount: fn.scaling.minReplicaCount,
-    maxReplicaCount: fn.scaling.maxReplicaCount,
-    advanced: {
-      horizontalPodAutoscalerConfig: {
-        behavior: { scaleDown: { stabilizationWindowSeconds: fn.scaling.scaleDownStabilizationWindowSeconds } },
-      },
-    },
+    initialCooldownPeriod: scaling.initialCooldownPeriod,
+    ...(scaling.idleReplicaCount !== undefined ? { idleReplicaCount: scaling.idleReplicaCount } : {}),
+    minReplicaCount: scaling.minReplicaCount,
+    maxReplicaCount: scaling.maxReplicaCount,
+    ...(scaling.fallback ? { fallback: { ...scaling.fallback } } : {}),
+    advanced: { horizontalPodAutoscalerConfig: { behavior: hpaBehaviorOf(fn) } },
   };
+}
+
+/** The AMQP activation trigger's host: the functions' own AMQP_URL. */
+export function amqpTriggerAuthenticationSpec(secretName: string) {
+  return { secretTargetRef: [{ parameter: 'host', name: secretName, key: 'AMQP_URL' }] };
 }
 
 /** Where the scaler's credentials come from: always a Secret (or the pod's identity), never the manifest. */
@@ -94,31 +145,30 @@ export function triggerAuthenticationSpec(broker: BrokerKind, secretName: string
 }
 
 /**
- * The standalone KEDA objects of one function for `kubectl apply`: a TriggerAuthentication and a
- * ScaledObject targeting the Deployment named like the function.
+ * The standalone KEDA objects of one function for `kubectl apply`: its TriggerAuthentications (on RabbitMQ
+ * one for the management API and, with the AMQP activation trigger, one for AMQP) and a ScaledObject
+ * targeting the Deployment named like the function.
  *
  * @example
- * const [auth, scaledObject] = kedaManifests(storeMessage, 'rabbitmq');
+ * const [auth, scaledObject] = kedaManifests(storeMessage, 'sqs');
  */
 export function kedaManifests(fn: FunctionDeclaration, broker: BrokerKind, options: KedaManifestOptions = defaultKedaManifestOptions) {
   const labels = { 'app.kubernetes.io/name': fn.name, 'app.kubernetes.io/part-of': 'qfn', 'app.kubernetes.io/component': 'function' };
   const authenticationName = `${fn.name}-${broker}`;
+  const triggers = queueTriggers(fn, broker, options.queuePrefix, authenticationName);
+  const authentication = (name: string, spec: object) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', metadata: { name, labels }, spec });
+  const authentications = [authentication(authenticationName, triggerAuthenticationSpec(broker, options.secretName))];
+  if (triggers.some((t) => t.name === triggerNames.activation)) {
+    authentications.push(authentication(amqpAuthenticationName(authenticationName), amqpTriggerAuthenticationSpec(options.secretName)));
+  }
+  const annotations = pauseAnnotations(fn);
   return [
-    {
-      apiVersion: 'keda.sh/v1alpha1',
-      kind: 'TriggerAuthentication',
-      metadata: { name: authenticationName, labels },
-      spec: triggerAuthenticationSpec(broker, options.secretName),
-    },
+    ...authentications,
     {
       apiVersion: 'keda.sh/v1alpha1',
       kind: 'ScaledObject',
-      metadata: { name: fn.name, labels },
-      spec: {
-        scaleTargetRef: { name: fn.name },
-        ...scalingSpec(fn),
-        triggers: [queueTrigger(fn, broker, options.queuePrefix, authenticationName)],
-      },
+      metadata: { name: fn.name, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+      spec: { scaleTargetRef: { name: fn.name }, ...scalingSpec(fn), triggers },
     },
   ];
 }

@@ -125,9 +125,10 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
           const scaling = values.functions[fn].scaling;
           if (trigger.type === 'rabbitmq') {
             expect(values.broker.type).toBe('rabbitmq');
+            expect(trigger.name).toBe(trigger.metadata.protocol === 'amqp' ? 'activation' : 'queue');
             expect(trigger.metadata).toMatchObject({
-              protocol: 'http',
-              mode: 'QueueLength',
+              protocol: trigger.name === 'activation' ? 'amqp' : 'http',
+              mode: trigger.name === 'activation' ? 'QueueLength' : scaling.rabbitmq.mode,
               value: String(scaling.targetQueueLength),
               activationValue: String(scaling.activationQueueLength),
               queueName: topologyNames(prefix).queue(fn),
@@ -138,7 +139,8 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
             expect(trigger.metadata).toMatchObject({
               queueLength: String(scaling.targetQueueLength),
               activationQueueLength: String(scaling.activationQueueLength),
-              scaleOnInFlight: 'true',
+              scaleOnInFlight: String(scaling.sqs.scaleOnInFlight),
+              scaleOnDelayed: String(scaling.sqs.scaleOnDelayed),
               awsRegion: values.broker.sqs.region,
             });
             expect(trigger.metadata.queueURL.split('/').pop()).toBe(sqsQueueNames(prefix).queue(fn));

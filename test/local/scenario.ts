@@ -169,7 +169,8 @@ export function itScalesZeroToNToZero(label: string, scenario: ScaleScenario): v
     );
 
     expect(result.decisions[0]).toMatchObject({ from: 0, to: 1, by: 'keda' });
-    expect(result.decisions[0]!.reason).toMatch(/ 0→1: depth \d+ > activation 0$/);
+    // On RabbitMQ the AMQP activation trigger usually sees the burst first (the management API's figures lag).
+    expect(result.decisions[0]!.reason).toMatch(/ 0→1: (activation trigger's )?depth \d+ > activation 0$/);
     expect(Math.max(...result.decisions.map((d) => d.to))).toBeGreaterThanOrEqual(2);
     expect(result.decisions.at(-1)).toMatchObject({ to: 0, by: 'keda' });
     expect(result.decisions.at(-1)!.reason).toMatch(/→0: depth 0 ≤ activation 0, inactive for [\d.]+ s > cooldownPeriod 3 s$/);

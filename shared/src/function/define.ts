@@ -2,21 +2,88 @@ import { z } from 'zod';
 import type { Database } from '../db/client';
 import type { Logger } from '../log/index';
 
-/** KEDA ScaledObject fields (same names, same defaults) plus the HPA scale-down window. */
+/** autoscaling/v2 `HPAScalingPolicy`: change by `value` pods, or `value` percent, within `periodSeconds`. */
+export interface HpaScalingPolicy {
+  type: 'Pods' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+
+/** autoscaling/v2 `HPAScalingRules`; what is left out takes Kubernetes' default for its direction. */
+export interface HpaScalingRules {
+  stabilizationWindowSeconds?: number;
+  selectPolicy?: 'Max' | 'Min' | 'Disabled';
+  policies?: HpaScalingPolicy[];
+}
+
+/** autoscaling/v2 `HorizontalPodAutoscalerBehavior` (KEDA `advanced.horizontalPodAutoscalerConfig.behavior`). */
+export interface HpaBehavior {
+  scaleUp?: HpaScalingRules;
+  /** Its stabilisation window is `scaleDownStabilizationWindowSeconds`. */
+  scaleDown?: Omit<HpaScalingRules, 'stabilizationWindowSeconds'>;
+}
+
+/** KEDA `spec.fallback`: replicas to run once the scaler has failed more than `failureThreshold` times in a row. */
+export interface FallbackPolicy {
+  failureThreshold: number;
+  replicas: number;
+  /** KEDA's default: `static`. */
+  behavior: 'static' | 'currentReplicas' | 'currentReplicasIfHigher' | 'currentReplicasIfLower';
+}
+
+/** KEDA ScaledObject fields (same names, same defaults), its pause annotations, the HPA behaviour and the scalers' options. */
 export interface ScalingPolicy {
   minReplicaCount: number;
   maxReplicaCount: number;
-  /** Queue length one replica is expected to handle (KEDA `queueLength` / `value`). */
+  /** Queue length one replica is expected to handle (KEDA `queueLength` / `value`); a publish rate per replica in RabbitMQ `MessageRate` mode. */
   targetQueueLength: number;
   /** The function is active while the queue length is strictly greater than this. */
   activationQueueLength: number;
   /** Seconds between two looks at the queue. */
   pollingInterval: number;
-  /** Seconds without activity before scaling back to zero. */
+  /** Seconds without activity before scaling back to zero (or to idleReplicaCount). */
   cooldownPeriod: number;
+  /** Seconds after the ScaledObject is created before the first scale to zero (KEDA default 0). */
+  initialCooldownPeriod: number;
+  /** Replicas while inactive, below minReplicaCount (KEDA: only 0 works with the HPA); unset: minReplicaCount. */
+  idleReplicaCount: number | undefined;
   /** HPA `behavior.scaleDown.stabilizationWindowSeconds`. */
   scaleDownStabilizationWindowSeconds: number;
+  /** The rest of the HPA `behavior`; empty: Kubernetes' defaults. */
+  behavior: HpaBehavior;
+  fallback: FallbackPolicy | undefined;
+  /** `autoscaling.keda.sh/paused`: KEDA and the HPA leave the replica count alone. */
+  paused: boolean;
+  /** `autoscaling.keda.sh/paused-replicas`: held at this count (wins over `paused`). */
+  pausedReplicas: number | undefined;
+  /** `autoscaling.keda.sh/paused-scale-in`: never fewer replicas. */
+  pausedScaleIn: boolean;
+  /** `autoscaling.keda.sh/paused-scale-out`: never more replicas. */
+  pausedScaleOut: boolean;
+  rabbitmq: {
+    /** KEDA rabbitmq `mode`: queue length, or publish rate (messages/s) per replica. */
+    mode: 'QueueLength' | 'MessageRate';
+    /** KEDA rabbitmq `excludeUnacknowledged`: count ready messages only (busy replicas may then be scaled away). */
+    excludeUnacknowledged: boolean;
+    /** A second trigger over AMQP for activation: a passive queue declare sees ready messages at once, not after a statistics refresh. */
+    activationOverAmqp: boolean;
+  };
+  sqs: {
+    /** KEDA aws-sqs-queue `scaleOnInFlight`: count received, not yet deleted messages. */
+    scaleOnInFlight: boolean;
+    /** KEDA aws-sqs-queue `scaleOnDelayed`: count delayed messages. */
+    scaleOnDelayed: boolean;
+  };
 }
+
+/** What a declaration may say about scaling: any part of the policy. */
+export type ScalingOptions = Partial<Omit<ScalingPolicy, 'behavior' | 'fallback' | 'rabbitmq' | 'sqs'>> & {
+  /** `scaleDown.stabilizationWindowSeconds` here is the same setting as `scaleDownStabilizationWindowSeconds`. */
+  behavior?: { scaleUp?: HpaScalingRules; scaleDown?: HpaScalingRules };
+  fallback?: Omit<FallbackPolicy, 'behavior'> & Partial<Pick<FallbackPolicy, 'behavior'>>;
+  rabbitmq?: Partial<ScalingPolicy['rabbitmq']>;
+  sqs?: Partial<ScalingPolicy['sqs']>;
+};
 
 export interface RetryPolicy {
   /** Deliveries in all, the first included, before the message is dead-lettered. */
@@ -82,12 +149,11 @@ export interface BatchHandlerDeclaration<S extends z.ZodType> extends CommonDecl
 export type FunctionDeclaration<S extends z.ZodType = z.ZodType> = SingleHandlerDeclaration<S> | BatchHandlerDeclaration<S>;
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
-type Defaulted = 'concurrency' | 'batchSize' | 'shutdownGracePeriodSeconds' | 'visibilityTimeoutSeconds' | 'poolSize' | 'retry' | 'scaling';
-export type FunctionOptions<S extends z.ZodType> =
-  | (Omit<SingleHandlerDeclaration<S>, Defaulted> & DeepPartial<Pick<SingleHandlerDeclaration<S>, Defaulted>>)
-  | (Omit<BatchHandlerDeclaration<S>, Defaulted> & DeepPartial<Pick<BatchHandlerDeclaration<S>, Defaulted>>);
+type Defaulted = 'concurrency' | 'batchSize' | 'shutdownGracePeriodSeconds' | 'visibilityTimeoutSeconds' | 'poolSize' | 'retry';
+type Options<D> = Omit<D, Defaulted | 'scaling'> & DeepPartial<Pick<D, Defaulted & keyof D>> & { scaling?: ScalingOptions };
+export type FunctionOptions<S extends z.ZodType> = Options<SingleHandlerDeclaration<S>> | Options<BatchHandlerDeclaration<S>>;
 
-/** KEDA's ScaledObject defaults, and the HPA's default scale-down window. */
+/** KEDA's ScaledObject and scaler defaults, and the HPA's default scale-down window. */
 export const kedaDefaults: ScalingPolicy = {
   minReplicaCount: 0,
   maxReplicaCount: 100,
@@ -95,13 +161,98 @@ export const kedaDefaults: ScalingPolicy = {
   activationQueueLength: 0,
   pollingInterval: 30,
   cooldownPeriod: 300,
+  initialCooldownPeriod: 0,
+  idleReplicaCount: undefined,
   scaleDownStabilizationWindowSeconds: 300,
+  behavior: {},
+  fallback: undefined,
+  paused: false,
+  pausedReplicas: undefined,
+  pausedScaleIn: false,
+  pausedScaleOut: false,
+  rabbitmq: { mode: 'QueueLength', excludeUnacknowledged: false, activationOverAmqp: true },
+  sqs: { scaleOnInFlight: true, scaleOnDelayed: false },
 };
 
 export const retryDefaults: RetryPolicy = { maxAttempts: 5, initialDelayMs: 1_000, multiplier: 2, maxDelayMs: 60_000 };
 
 const dnsLabel = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
 const topicPattern = /^(\*|#|[A-Za-z0-9_-]+)(\.(\*|#|[A-Za-z0-9_-]+))*$/;
+
+const whole = (min: number, max?: number) => (max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max));
+
+/** Kubernetes' validation of autoscaling/v2 HPAScalingRules (ValidateHPAScalingRules). */
+const scalingRulesShape = z
+  .object({
+    stabilizationWindowSeconds: whole(0, 3600).optional(),
+    selectPolicy: z.enum(['Max', 'Min', 'Disabled']).optional(),
+    policies: z
+      .array(z.object({ type: z.enum(['Pods', 'Percent']), value: whole(1), periodSeconds: whole(1, 1800) }).strict())
+      .min(1, 'must hold at least one policy')
+      .optional(),
+  })
+  .strict();
+
+/** KEDA's ScaledObject validation (CheckReplicaCountBoundsAreValid, CheckFallbackValid) and its CRD enums. */
+const scalingShape = z
+  .object({
+    minReplicaCount: whole(0),
+    maxReplicaCount: whole(1),
+    targetQueueLength: z.number().positive(),
+    activationQueueLength: z.number().min(0),
+    pollingInterval: z.number().positive(),
+    cooldownPeriod: z.number().min(0),
+    initialCooldownPeriod: whole(0),
+    idleReplicaCount: whole(0).optional(),
+    scaleDownStabilizationWindowSeconds: whole(0, 3600),
+    behavior: z.object({ scaleUp: scalingRulesShape.optional(), scaleDown: scalingRulesShape.omit({ stabilizationWindowSeconds: true }).optional() }).strict(),
+    fallback: z
+      .object({
+        failureThreshold: whole(0),
+        replicas: whole(0),
+        behavior: z.enum(['static', 'currentReplicas', 'currentReplicasIfHigher', 'currentReplicasIfLower']),
+      })
+      .strict()
+      .optional(),
+    paused: z.boolean(),
+    pausedReplicas: whole(0).optional(),
+    pausedScaleIn: z.boolean(),
+    pausedScaleOut: z.boolean(),
+    rabbitmq: z.object({ mode: z.enum(['QueueLength', 'MessageRate']), excludeUnacknowledged: z.boolean(), activationOverAmqp: z.boolean() }).strict(),
+    sqs: z.object({ scaleOnInFlight: z.boolean(), scaleOnDelayed: z.boolean() }).strict(),
+  })
+  .strict()
+  .refine((s) => s.minReplicaCount <= s.maxReplicaCount, 'minReplicaCount must not exceed maxReplicaCount')
+  .refine((s) => s.idleReplicaCount === undefined || s.idleReplicaCount < s.minReplicaCount, {
+    message: 'must be less than minReplicaCount (KEDA)',
+    path: ['idleReplicaCount'],
+  })
+  .refine((s) => s.pausedReplicas === undefined || s.pausedReplicas <= s.maxReplicaCount, {
+    message: 'must not exceed maxReplicaCount',
+    path: ['pausedReplicas'],
+  });
+
+/** The declared scaling options over KEDA's defaults, nested objects merged, the scale-down window in one place. */
+function mergeScaling(name: string, options: ScalingOptions | undefined): ScalingPolicy {
+  const declared = options ?? {};
+  const { stabilizationWindowSeconds: windowInBehavior, ...scaleDown } = declared.behavior?.scaleDown ?? {};
+  if (windowInBehavior !== undefined && declared.scaleDownStabilizationWindowSeconds !== undefined && windowInBehavior !== declared.scaleDownStabilizationWindowSeconds) {
+    throw new Error(`function ${name}: scaling.behavior.scaleDown.stabilizationWindowSeconds and scaling.scaleDownStabilizationWindowSeconds differ; declare one`);
+  }
+  const behavior: HpaBehavior = {};
+  if (declared.behavior?.scaleUp) behavior.scaleUp = declared.behavior.scaleUp;
+  if (declared.behavior?.scaleDown) behavior.scaleDown = scaleDown;
+  const scaling: ScalingPolicy = {
+    ...kedaDefaults,
+    ...declared,
+    behavior,
+    fallback: declared.fallback ? { behavior: 'static', ...declared.fallback } : undefined,
+    rabbitmq: { ...kedaDefaults.rabbitmq, ...declared.rabbitmq },
+    sqs: { ...kedaDefaults.sqs, ...declared.sqs },
+  };
+  if (windowInBehavior !== undefined) scaling.scaleDownStabilizationWindowSeconds = windowInBehavior;
+  return scaling;
+}
 
 const declarationShape = z
   .object({
@@ -118,17 +269,7 @@ const declarationShape = z
       multiplier: z.number().min(1),
       maxDelayMs: z.number().int().min(0),
     }),
-    scaling: z
-      .object({
-        minReplicaCount: z.number().int().min(0),
-        maxReplicaCount: z.number().int().min(1),
-        targetQueueLength: z.number().positive(),
-        activationQueueLength: z.number().min(0),
-        pollingInterval: z.number().positive(),
-        cooldownPeriod: z.number().min(0),
-        scaleDownStabilizationWindowSeconds: z.number().int().min(0).max(3600),
-      })
-      .refine((s) => s.minReplicaCount <= s.maxReplicaCount, 'minReplicaCount must not exceed maxReplicaCount'),
+    scaling: scalingShape,
   })
   .loose();
 
@@ -154,7 +295,7 @@ export function defineFunction<S extends z.ZodType>(options: FunctionOptions<S>)
     poolSize: 5,
     ...options,
     retry: { ...retryDefaults, ...options.retry },
-    scaling: { ...kedaDefaults, ...options.scaling },
+    scaling: mergeScaling(options.name, options.scaling),
   } as FunctionDeclaration<S>;
   if (!declaration.handler === !declaration.handleBatch) {
     throw new Error(`function ${options.name}: declare exactly one of handler or handleBatch`);

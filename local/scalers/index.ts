@@ -1,0 +1,48 @@
+import type { CommonConfig } from '@qfn/shared';
+import { managementUrlFor } from '@qfn/shared/queue/rabbitmq/management';
+import { readTrigger, type TriggerReading } from '../autoscaler/scalers';
+import type { QueueTrigger } from '../autoscaler/scaled-object';
+import { AmqpQueueScaler } from './rabbitmq-amqp';
+import { rabbitmqHttpLook } from './rabbitmq-http';
+import { SqsQueueScaler } from './sqs';
+
+/**
+ * The local runner's KEDA scalers: one look per trigger of a ScaledObject, read the way KEDA's scaler for
+ * that trigger reads it (management API, AMQP passive declare, SQS GetQueueAttributes), sharing one
+ * connection per broker across functions.
+ *
+ * @example
+ * const scalers = createQueueScalers(infrastructure.config);
+ * const read = scalers.reader(triggers);
+ * const readings = await read(); // [{ trigger: 'queue', value: 37, active: true, ... }, ...]
+ * await scalers.close();
+ */
+export function createQueueScalers(config: CommonConfig) {
+  let amqpScaler: AmqpQueueScaler | undefined;
+  let sqsScaler: SqsQueueScaler | undefined;
+  const vhost = config.BROKER === 'rabbitmq' ? decodeURIComponent(new URL(config.AMQP_URL).pathname.slice(1)) || '/' : '/';
+  const lookFor = (trigger: QueueTrigger) => {
+    if (trigger.type === 'aws-sqs-queue') {
+      sqsScaler ??= new SqsQueueScaler({ region: config.AWS_REGION ?? 'us-east-1', ...(config.SQS_ENDPOINT ? { endpoint: config.SQS_ENDPOINT } : {}) });
+      return sqsScaler.look(trigger);
+    }
+    if (trigger.protocol === 'amqp') {
+      amqpScaler ??= new AmqpQueueScaler(config.AMQP_URL);
+      return amqpScaler.look(trigger);
+    }
+    return rabbitmqHttpLook(config.RABBITMQ_MANAGEMENT_URL ?? managementUrlFor(config.AMQP_URL), vhost, trigger);
+  };
+  return {
+    /** Every trigger's reading, looked at in parallel as KEDA's scale loop does. */
+    reader(triggers: readonly QueueTrigger[]): () => Promise<TriggerReading[]> {
+      const looks = triggers.map((trigger) => ({ trigger, look: lookFor(trigger) }));
+      return () => Promise.all(looks.map(({ trigger, look }) => readTrigger(trigger, look)));
+    },
+    async close(): Promise<void> {
+      sqsScaler?.close();
+      await amqpScaler?.close();
+    },
+  };
+}
+
+export type QueueScalers = ReturnType<typeof createQueueScalers>;
