@@ -60,7 +60,7 @@ started=$SECONDS
 fetch_npm_package() { # name version → path of the .tgz in the cache
   local tgz="$cache/$1-$2.tgz"
   if [[ ! -s "$tgz" ]] || ! gzip -t "$tgz" 2>/dev/null; then
-    log "npm pack $1@$2"
+    log "npm pack $1@$2" >&2
     local partial="$cache/pack.partial"
     rm -rf "$partial" && mkdir -p "$partial"
     (cd "$partial" && npm pack --silent "$1@$2" >/dev/null)
