@@ -26,6 +26,8 @@ export interface ClusterReading {
   coldStarts: ColdStart[];
 }
 
+/** The chart labels each function's objects with its name. */
+const functionLabel = 'qfn.dev/function';
 const componentLabel = 'app.kubernetes.io/component';
 const time = (value: string | null | undefined) => (value ? Date.parse(value) : Number.NaN);
 const eventTime = (event: KubernetesEvent) => [event.lastTimestamp, event.eventTime, event.firstTimestamp, event.metadata.creationTimestamp].map(time).find((t) => !Number.isNaN(t)) ?? Number.NaN;
@@ -79,8 +81,8 @@ function parseKedaScale(message: string): { from: number | null; to: number | nu
  * function its desired and ready replicas, a marker per scale decision (KEDA's activations and
  * deactivations, the HPA's rescales, with the reason the controller gave) and per hold with a reason
  * (the HPA's ScalingLimited condition, scaler and metric failures), and a cold start per container
- * started. Functions are the Deployments carrying `app.kubernetes.io/component` (the chart's label)
- * that a ScaledObject targets. Pure: recorded API answers in, the console's shapes out.
+ * started. Functions are the Deployments a ScaledObject targets, named by the chart's `qfn.dev/function`
+ * (or `app.kubernetes.io/component`) label. Pure: recorded API answers in, the console's shapes out.
  *
  * @example
  * const reading = readClusterScaling(await fetchClusterObjects(api, namespace, release));
@@ -93,8 +95,8 @@ export function readClusterScaling(objects: ClusterObjects): ClusterReading {
   const deploymentOf = new Map<string, string>(); // function → Deployment name (pod names start with it)
 
   for (const deployment of objects.deployments.items) {
-    const name = deployment.metadata.labels?.[componentLabel];
     const scaledObject = scaledByTarget.get(deployment.metadata.name);
+    const name = scaledObject?.metadata.labels?.[functionLabel] ?? deployment.metadata.labels?.[functionLabel] ?? deployment.metadata.labels?.[componentLabel];
     if (!name || !scaledObject) continue;
     const hpa = hpaByTarget.get(deployment.metadata.name);
     const metric = hpa?.status?.currentMetrics?.find((m) => m.type === 'External')?.external?.current;

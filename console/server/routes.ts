@@ -57,7 +57,9 @@ export function consoleRoutes(options: ConsoleRoutesOptions) {
     const { consoleAssets } = await loadAssets();
     const asset = consoleAssets[c.req.param('file')];
     if (!asset) return c.json({ error: 'not_found', message: 'no such console asset' }, 404);
-    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, { etag: asset.etag });
+    // Compression turns the ETag weak (W/"…"): the same asset either way.
+    const presented = (c.req.header('if-none-match') ?? '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+    if (presented.includes(asset.etag)) return c.body(null, 304, { etag: asset.etag });
     const type = contentTypes[/\.[a-z]+$/.exec(c.req.param('file'))?.[0] ?? ''] ?? 'application/octet-stream';
     return c.body(asset.text, 200, { ...pageSecurityHeaders, 'content-type': type, etag: asset.etag, 'cache-control': 'no-cache' });
   });
