@@ -14,6 +14,8 @@ export interface PrivateRabbitNode {
   /** `rabbitmqctl stop_app`: connections drop, the port closes, queues stay on disk. */
   stopApp(): Promise<void>;
   startApp(): Promise<void>;
+  /** Any `rabbitmqctl` command on this node, e.g. `set_vm_memory_high_watermark 0.0001` (a memory alarm). */
+  rabbitmqctl(...args: string[]): Promise<string>;
   /** Stops the node and removes its files. */
   destroy(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export async function startPrivateRabbitNode(label: string): Promise<PrivateRabb
     managementUrl,
     stopApp: async () => void (await ctl('stop_app')),
     startApp: async () => void (await ctl('start_app')),
+    rabbitmqctl: async (...args) => (await ctl(...args)).stdout,
     destroy: async () => {
       await ctl('stop').catch(() => {});
       rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,13 @@ export interface PublishRouteOptions {
 /** `POST /message/publish`: validates, publishes, answers 202 only after the broker confirmed. */
 export function publishRoute(options: PublishRouteOptions) {
   const { broker, idempotency } = options;
+  // Under a RabbitMQ memory or disk alarm a publish would wait for as long as the alarm lasts:
+  // answer at once instead, and let the client come back.
+  let blockedReason: string | undefined;
+  broker.on((event) => {
+    if (event.type === 'blocked') blockedReason = event.reason;
+    else if (event.type === 'unblocked' || event.type === 'disconnected') blockedReason = undefined;
+  });
 
   const publish = async (id: string, request: PublishRequest) => {
     const { type = defaultEventType, ...data } = request;
@@ -42,6 +49,7 @@ export function publishRoute(options: PublishRouteOptions) {
         { path: 'header.Idempotency-Key', message: key.error.issues[0]!.message },
       ]);
     }
+    if (blockedReason !== undefined) return blocked(c, blockedReason);
     if (!broker.isReady()) return unavailable(c);
 
     let id = uuidv7();
@@ -78,6 +86,14 @@ function unavailable(c: Parameters<typeof errorResponse>[0]) {
   c.header('retry-after', '1');
   return errorResponse(c, 503, 'broker_unavailable', 'the broker is not reachable or did not confirm the message; retry later (with an Idempotency-Key the retry cannot publish it twice)');
 }
+
+function blocked(c: Parameters<typeof errorResponse>[0], reason: string) {
+  c.header('retry-after', String(blockedRetryAfterSeconds));
+  return errorResponse(c, 503, 'broker_blocked', `the broker refuses publishes for now (${reason}); nothing was published: retry later`);
+}
+
+/** A resource alarm clears when consumers have drained queues or disk is freed: seconds, not milliseconds. */
+const blockedRetryAfterSeconds = 5;
 
 function publishFailed(c: Parameters<typeof errorResponse>[0], error: unknown) {
   if (error instanceof UnroutableError) {

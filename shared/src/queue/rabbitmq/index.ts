@@ -14,6 +14,7 @@ import {
   UnroutableError,
 } from '../types';
 import { AckBatcher } from './ack-batcher';
+import { PrefetchLender } from './prefetch-lender';
 import { ReconnectingConnection } from './connection';
 import { depthFromQueueInfo, fetchQueueInfo, managementUrlFor } from './management';
 import { declareExchanges, declareFunctionQueues, retryQueueFor, topologyNames } from './topology';
@@ -202,24 +203,39 @@ class RabbitMqBroker implements Broker {
     let stopped = false;
     const queue = this.#names.queue(spec.name);
 
+    let lender: PrefetchLender | undefined;
     const subscribe = async (connection: ChannelModel): Promise<void> => {
       const ch = await connection.createChannel();
       ch.on('error', () => {});
       const acks = new AckBatcher((deliveryTag, allUpTo) => safely(() => ch.ack({ fields: { deliveryTag } } as ConsumeMessage, allUpTo)));
       this.#ackBatchers.add(acks);
       ch.on('close', () => this.#ackBatchers.delete(acks));
-      await ch.prefetch(options.prefetch);
       channel = ch;
-      const reply = await ch.consume(queue, (message) => {
+      const onMessage = (main: boolean) => (message: ConsumeMessage | null) => {
         if (message === null) {
+          if (!main) return;
           // The broker cancelled us (queue deleted or moved): subscribe again once it is back.
           consumerTag = undefined;
           if (!stopped) setTimeout(() => subscribe(connection).catch(() => {}), 1_000).unref();
           return;
         }
         acks.track(message.fields.deliveryTag);
-        listener(this.#toDelivery(spec, ch, acks, message));
-      });
+        listener(this.#toDelivery(spec, ch, acks, message, channelLender));
+      };
+      const channelLender = new PrefetchLender(
+        Math.max(1, Math.ceil(options.prefetch / 4)),
+        options.prefetch * 10,
+        async (prefetch) => {
+          if (stopped) throw new Error('subscription stopped');
+          // basic.qos applies to the consumers started after it, one limit each.
+          await ch.prefetch(prefetch);
+          return (await ch.consume(queue, onMessage(false))).consumerTag;
+        },
+        async (tag) => void (await ch.cancel(tag)),
+      );
+      lender = channelLender;
+      await ch.prefetch(options.prefetch);
+      const reply = await ch.consume(queue, onMessage(true));
       consumerTag = reply.consumerTag;
     };
     await this.#consuming.addSetup(subscribe);
@@ -229,13 +245,14 @@ class RabbitMqBroker implements Broker {
       stop: async () => {
         stopped = true;
         this.#consuming.removeSetup(subscribe);
+        lender?.cancelAll();
         if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
         for (const acks of this.#ackBatchers) acks.flush();
       },
     };
   }
 
-  #toDelivery(spec: QueueSpec, channel: Channel, acks: AckBatcher, message: ConsumeMessage): Delivery {
+  #toDelivery(spec: QueueSpec, channel: Channel, acks: AckBatcher, message: ConsumeMessage, lender: PrefetchLender): Delivery {
     const { deliveryTag } = message.fields;
     const raw = message.properties.headers ?? {};
     const headers: Record<string, string> = {};
@@ -252,12 +269,20 @@ class RabbitMqBroker implements Broker {
       if (settled) throw new Error('delivery already settled');
       settled = true;
     };
-    const forward = (exchange: string, routingKey: string, extra: Record<string, unknown>) =>
-      this.#confirmedPublish(exchange, routingKey, message.content, {
-        messageId: message.properties.messageId,
-        type: message.properties.type,
-        headers: { ...withoutBrokerHeaders(raw), ...extra },
-      });
+    const forward = async (exchange: string, routingKey: string, extra: Record<string, unknown>) => {
+      // While publishes are blocked this delivery keeps its prefetch slot: lend the channel another.
+      const held = this.#connection.blockedReason !== undefined;
+      if (held) lender.hold();
+      try {
+        await this.#confirmedPublish(exchange, routingKey, message.content, {
+          messageId: message.properties.messageId,
+          type: message.properties.type,
+          headers: { ...withoutBrokerHeaders(raw), ...extra },
+        });
+      } finally {
+        if (held) lender.release();
+      }
+    };
 
     return {
       body: message.content,
