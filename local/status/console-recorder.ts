@@ -10,8 +10,8 @@ export interface LocalConsoleRecorderOptions {
   intervalMs?: number;
 }
 
-/** Holds worth a marker: the HPA held back by a rule, or KEDA counting down its cooldown. */
-const notableHold = /limited to|held at|capped at|cooling down/;
+/** Holds worth a marker: the HPA held back by a rule, KEDA counting down its cooldown, a pause, or a queue that cannot be read. */
+const notableHold = /limited to|held at|capped at|cooling down|paused|unavailable|fallback/;
 /** "…, 0 in 4.3 s" changes every tick: compare reasons without their numbers. */
 const shapeOf = (reason: string) => reason.replace(/[\d.]+/g, '#');
 

@@ -38,7 +38,7 @@ describe('the console routes', () => {
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterAll(async () => {
-    server.closeAllConnections?.();
+    (server as unknown as { closeAllConnections(): void }).closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
 
@@ -122,7 +122,7 @@ describe('the publish function’s console route', () => {
 
 describe('local decisions as console markers', () => {
   const decision = (from: number, to: number, reason: string, by: ScaleDecision['by'] = 'hpa'): ScaleDecision => ({
-    function: 'fn', at: Date.now(), from, to, by, depth: 10, active: true, reason, inputs: {} as ScaleDecision['inputs'],
+    function: 'fn', at: Date.now(), from, to, by, depth: 10, active: true, fallback: [], errors: [], reason, inputs: {} as ScaleDecision['inputs'],
   });
 
   it('marks every change, and a hold with a reason once until its reason changes', () => {
