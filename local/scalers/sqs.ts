@@ -13,8 +13,13 @@ export class SqsQueueScaler {
   readonly #client: SQSClient;
   readonly #urls = new Map<string, string>();
 
-  constructor(options: { endpoint?: string; region: string }) {
-    this.#client = new SQSClient({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}), maxAttempts: 1 });
+  constructor(options: { endpoint?: string; region: string; credentials?: { accessKeyId: string; secretAccessKey: string } }) {
+    this.#client = new SQSClient({
+      region: options.region,
+      maxAttempts: 1,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
   }
 
   look(trigger: { queueName: string; scaleOnInFlight: boolean; scaleOnDelayed: boolean; activation: number }) {

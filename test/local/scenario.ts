@@ -173,7 +173,7 @@ export function itScalesZeroToNToZero(label: string, scenario: ScaleScenario): v
     expect(result.decisions[0]!.reason).toMatch(/ 0→1: (activation trigger's )?depth \d+ > activation 0$/);
     expect(Math.max(...result.decisions.map((d) => d.to))).toBeGreaterThanOrEqual(2);
     expect(result.decisions.at(-1)).toMatchObject({ to: 0, by: 'keda' });
-    expect(result.decisions.at(-1)!.reason).toMatch(/→0: depth 0 ≤ activation 0, inactive for [\d.]+ s > cooldownPeriod 3 s$/);
+    expect(result.decisions.at(-1)!.reason).toMatch(/→0: depth 0 ≤ activation 0(, activation trigger's depth 0 ≤ activation 0)?, inactive for [\d.]+ s > cooldownPeriod 3 s$/);
 
     expect(result.interrupted.map((i) => i.signal)).toEqual(scenario.killOne ? ['SIGTERM', 'SIGKILL'] : ['SIGTERM']);
     expect(result.accepted).toHaveLength(scenario.messages);
