@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Broker, Database, Logger, QueueSpec } from '@qfn/shared';
+import { type Broker, type Database, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared';
 import { errorResponse } from './errors';
 import { IdempotencyStore } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';
@@ -63,6 +63,11 @@ export function createPublishApp(options: PublishAppOptions) {
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.res ? error.getResponse() : errorResponse(c, error.status as 400, 'http_error', error.message);
+    if (isDatabaseUnavailable(error)) {
+      options.log.warn({ err: error.message, path: c.req.path }, 'database unavailable');
+      c.header('retry-after', '2');
+      return errorResponse(c, 503, 'database_unavailable', 'the database is not reachable; nothing was published: retry later');
+    }
     options.log.error({ err: error.message, path: c.req.path }, 'request failed');
     return errorResponse(c, 500, 'internal_error', 'the request failed; nothing is known to be published');
   });

@@ -65,11 +65,14 @@ export function publishRoute(options: PublishRouteOptions) {
       try {
         await publish(id, parsed.data);
       } catch (error) {
-        if (error instanceof UnroutableError) await idempotency.release(key.data, id);
-        else await idempotency.markUnconfirmed(key.data);
+        // Best effort: a claim left pending is taken over by a retry once its lease expires.
+        const settleKey = error instanceof UnroutableError ? idempotency.release(key.data, id) : idempotency.markUnconfirmed(key.data);
+        await settleKey.catch(() => {});
         return publishFailed(c, error);
       }
-      await idempotency.markPublished(key.data);
+      // The broker has it: 202 even if the database cannot record that now (a retry after the
+      // claim's lease republishes the same event id, which consumers apply once).
+      await idempotency.markPublished(key.data).catch(() => {});
       return c.json({ id }, 202);
     }
 
