@@ -15,6 +15,17 @@ function fakeFunction(behaviour: { onTerm: 'drain' | 'ignore'; crashAfterMs?: nu
   return { command: process.execPath, args: ['-e', code], env: process.env };
 }
 
+/** A stand-in that reports, over the IPC channel the runner opens, that it holds `inFlight` messages. */
+function busyFunction(inFlight: number) {
+  const code = `
+    console.log(JSON.stringify({ level: 'info', msg: 'consuming' }));
+    process.send({ type: 'qfn.in-flight', inFlight: ${inFlight} });
+    process.on('SIGTERM', () => process.exit(0));
+    setInterval(() => {}, 1000);
+  `;
+  return { command: process.execPath, args: ['-e', code], env: process.env, watchParent: true };
+}
+
 const sets: ReplicaSet[] = [];
 function replicaSet(options: ConstructorParameters<typeof ReplicaSet>[0]): ReplicaSet {
   const set = new ReplicaSet(options);
@@ -107,5 +118,21 @@ describe('ReplicaSet', () => {
     expect(set.status().replicas).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(started).toHaveLength(1);
+  });
+
+  it('scales in the replica with the least in-flight work first (the pod-deletion-cost rule), not the newest', async () => {
+    const inFlight: Record<number, number> = { 1: 5, 2: 0, 3: 2 };
+    const set = replicaSet({ name: 'fake', launch: (index) => busyFunction(inFlight[index] ?? 0), shutdownGracePeriodSeconds: 5 });
+    const stopped = collect(set, 'replica_stopped');
+    set.scale(3);
+    await until(() => set.status().replicas.every((r) => r.phase === 'ready' && r.inFlight !== undefined) && set.status().replicas.length === 3);
+    expect(set.status().replicas.map((r) => [r.index, r.inFlight])).toEqual([[1, 5], [2, 0], [3, 2]]);
+    set.scale(2);
+    await until(() => stopped.length === 1);
+    expect(stopped[0]!.index).toBe(2);
+    set.scale(1);
+    await until(() => stopped.length === 2);
+    expect(stopped[1]!.index).toBe(3);
+    expect(set.status().replicas.map((r) => r.index)).toEqual([1]);
   });
 });

@@ -35,6 +35,8 @@ export interface ReplicaStatus {
   phase: ReplicaPhase | 'backoff';
   restarts: number;
   coldStartMs: number | undefined;
+  /** Messages it last reported working on; undefined before its first report. */
+  inFlight: number | undefined;
   /** Epoch ms of the next restart while in back-off. */
   restartAt: number | undefined;
 }
@@ -102,11 +104,12 @@ export class ReplicaSet extends EventEmitter<ReplicaSetEvents> {
         phase: slot.replica ? slot.replica.phase : 'backoff',
         restarts: slot.restarts,
         coldStartMs: slot.replica?.coldStartMs,
+        inFlight: slot.replica?.inFlight,
         restartAt: slot.restartAt,
       });
     }
     for (const [index, replica] of this.#terminating) {
-      replicas.push({ index, pid: replica.pid, phase: 'terminating', restarts: 0, coldStartMs: replica.coldStartMs, restartAt: undefined });
+      replicas.push({ index, pid: replica.pid, phase: 'terminating', restarts: 0, coldStartMs: replica.coldStartMs, inFlight: replica.inFlight, restartAt: undefined });
     }
     replicas.sort((a, b) => a.index - b.index);
     const count = (phase: ReplicaStatus['phase']) => replicas.filter((r) => r.phase === phase).length;
@@ -132,10 +135,15 @@ export class ReplicaSet extends EventEmitter<ReplicaSetEvents> {
     return index;
   }
 
-  /** Like the ReplicaSet controller: not running before starting before ready, then the newest. */
+  /**
+   * Like the ReplicaSet controller's ranking (ActivePodsWithRanks): not running before starting before
+   * ready, then the lowest pod-deletion-cost (here the in-flight count the replica reports: idle ones
+   * go first, busy ones finish), then the newest.
+   */
   #victim(): Slot {
     const rank = (slot: Slot) => (!slot.replica ? 0 : slot.replica.phase === 'starting' ? 1 : 2);
-    return [...this.#slots.values()].sort((a, b) => rank(a) - rank(b) || b.index - a.index)[0]!;
+    const cost = (slot: Slot) => slot.replica?.inFlight ?? 0;
+    return [...this.#slots.values()].sort((a, b) => rank(a) - rank(b) || cost(a) - cost(b) || b.index - a.index)[0]!;
   }
 
   #startSlot(index: number): void {

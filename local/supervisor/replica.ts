@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
+import { inFlightMessageType } from '@qfn/shared/runtime/in-flight-report';
 
 /** How to start one process of a function: the same entry point its container runs. */
 export interface LaunchSpec {
@@ -29,6 +30,8 @@ export interface ReplicaEvents {
   /** The process logged its "ready" line ("consuming" / "listening"). */
   ready: [{ coldStartMs: number; reportedColdStartMs: number | undefined }];
   exit: [ReplicaExit];
+  /** The process reported how many messages it is working on (shared/src/runtime/in-flight-report.ts). */
+  in_flight: [number];
 }
 
 export type ReplicaPhase = 'starting' | 'ready' | 'terminating' | 'exited';
@@ -63,6 +66,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   #killed = false;
   readonly #exited: Promise<ReplicaExit>;
   coldStartMs: number | undefined;
+  /** Messages the process last said it holds; undefined until it reports. */
+  inFlight: number | undefined;
 
   constructor(launch: LaunchSpec) {
     super();
@@ -92,6 +97,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       });
     });
     this.#child.once('error', (error) => this.emit('line', { stream: 'stderr', line: `could not start: ${error.message}` }));
+    this.#child.on('message', (message: { type?: unknown; inFlight?: unknown }) => {
+      if (message?.type !== inFlightMessageType || typeof message.inFlight !== 'number') return;
+      this.inFlight = message.inFlight;
+      this.emit('in_flight', message.inFlight);
+    });
     this.#follow('stdout');
     this.#follow('stderr');
   }

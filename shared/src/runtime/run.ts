@@ -11,6 +11,7 @@ import { brokerHealthSettings, startHealthServer, watchBrokerConnection } from '
 import { onShutdownSignal } from './shutdown';
 import { watchForStalls } from './stall';
 import { FunctionWorker } from './worker';
+import { reportInFlight } from './in-flight-report';
 
 export const functionConfig = commonConfig.extend({
   /** Port of /healthz and /readyz; 0 turns them off. */
@@ -89,6 +90,8 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
   });
   logWorkerEvents(worker, broker, log);
   telemetry.observeWorker(worker, declaration.name);
+  // Scale-in takes idle replicas first: the local runner and the pod-deletion-cost annotation see this count.
+  reportInFlight(worker, { env: process.env, log });
 
   const stallWatch =
     config.STALL_TIMEOUT_SECONDS > 0
