@@ -3,6 +3,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import type { Manifest } from './helm';
 
@@ -20,6 +21,8 @@ const models: Record<string, (data: any) => Validating> = {
   'networking.k8s.io/v1/NetworkPolicy': (data) => new NetworkPolicy(data),
   'networking.k8s.io/v1/Ingress': (data) => new Ingress(data),
   'policy/v1/PodDisruptionBudget': (data) => new PodDisruptionBudget(data),
+  'rbac.authorization.k8s.io/v1/Role': (data) => new Role(data),
+  'rbac.authorization.k8s.io/v1/RoleBinding': (data) => new RoleBinding(data),
   'keda.sh/v1alpha1/ScaledObject': (data) => new ScaledObject(data),
   'keda.sh/v1alpha1/TriggerAuthentication': (data) => new TriggerAuthentication(data),
 };
