@@ -39,4 +39,13 @@ describe('local configuration', () => {
     expect(() => localScalingPolicy(declaration, { fn: { minReplicaCount: 11 } })).toThrow(/minReplicaCount must not exceed maxReplicaCount/);
     expect(() => localScalingPolicy(declaration, { '*': { pollingInterval: 0 } })).toThrow(/pollingInterval/);
   });
+
+  it('takes nested scaling overrides (broker options, fallback), merged into the declaration’s', () => {
+    const overrides = parseConfig(localConfig, { LOCAL_SCALING: '{"fn":{"rabbitmq":{"activationOverAmqp":false},"fallback":{"failureThreshold":2,"replicas":3}}}' }).LOCAL_SCALING;
+    expect(localScalingPolicy(declaration, overrides)).toMatchObject({
+      rabbitmq: { mode: 'QueueLength', excludeUnacknowledged: false, activationOverAmqp: false },
+      fallback: { failureThreshold: 2, replicas: 3, behavior: 'static' },
+    });
+    expect(() => localScalingPolicy(declaration, { fn: { rabbitmq: { mode: 'Sometimes' as never } } })).toThrow(/rabbitmq.mode/);
+  });
 });

@@ -1,17 +1,19 @@
 import { z } from 'zod';
-import { commonConfig, kedaDefaults, logLevel, port, url, type ScalingPolicy } from '@qfn/shared';
+import { commonConfig, kedaDefaults, logLevel, port, url, type ScalingOptions, type ScalingPolicy } from '@qfn/shared';
 
-type NumericScalingField = { [K in keyof ScalingPolicy]: ScalingPolicy[K] extends number ? K : never }[keyof ScalingPolicy];
-const numericScalingFields = Object.keys(kedaDefaults).filter((key) => typeof kedaDefaults[key as keyof ScalingPolicy] === 'number') as NumericScalingField[];
+const scalingFields = Object.keys(kedaDefaults) as (keyof ScalingPolicy)[];
 
-/** Any subset of a declaration's numeric scaling fields; the merged policy is checked by defineFunction's own rules. */
+/**
+ * Any subset of a declaration's scaling fields (nested ones too: {"rabbitmq":{"activationOverAmqp":false}});
+ * numbers are checked here, the merged policy by defineFunction's own rules.
+ */
 const scalingOverride = z
-  .object(Object.fromEntries(numericScalingFields.map((key) => [key, z.number()])) as Record<NumericScalingField, z.ZodNumber>)
+  .object(Object.fromEntries(scalingFields.map((key) => [key, typeof kedaDefaults[key] === 'number' ? z.number() : z.unknown()])))
   .partial()
   .strict();
 
 /** Per-function scaling overrides for local runs, `*` for every function: {"*": {"cooldownPeriod": 10}}. */
-export type ScalingOverrides = Record<string, z.output<typeof scalingOverride>>;
+export type ScalingOverrides = Record<string, ScalingOptions>;
 
 const jsonScalingOverrides = z.string().transform((text, ctx): ScalingOverrides => {
   let value: unknown;
@@ -27,7 +29,7 @@ const jsonScalingOverrides = z.string().transform((text, ctx): ScalingOverrides 
     ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
     return z.NEVER;
   }
-  return parsed.data;
+  return parsed.data as ScalingOverrides;
 });
 
 const commaList = z.string().transform((text) => text.split(',').map((s) => s.trim()).filter(Boolean));

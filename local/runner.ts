@@ -13,6 +13,7 @@ import {
   type DatabaseHandle,
   type FunctionDeclaration,
   type QueueSpec,
+  type ScalingOptions,
   type ScalingPolicy,
 } from '@qfn/shared';
 import { loadCredentials } from '@qfn/publish/credentials';
@@ -151,7 +152,17 @@ async function assertPortFree(port: number, setting: string): Promise<void> {
 export function localScalingPolicy(declaration: FunctionDeclaration, overrides: ScalingOverrides | undefined): ScalingPolicy {
   const name = declaration.name;
   if (!overrides?.['*'] && !overrides?.[name]) return declaration.scaling;
-  return defineFunction({ ...declaration, scaling: { ...declaration.scaling, ...overrides['*'], ...overrides[name] } }).scaling;
+  const merged = [overrides['*'], overrides[name]].reduce<ScalingOptions>(
+    (scaling, override) => ({
+      ...scaling,
+      ...override,
+      rabbitmq: { ...scaling.rabbitmq, ...override?.rabbitmq },
+      sqs: { ...scaling.sqs, ...override?.sqs },
+      behavior: { ...scaling.behavior, ...override?.behavior },
+    }),
+    declaration.scaling,
+  );
+  return defineFunction({ ...declaration, scaling: merged }).scaling;
 }
 
 /**
