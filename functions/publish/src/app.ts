@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { type Broker, type Database, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared';
 import { errorResponse } from './errors';
-import { IdempotencyStore } from './idempotency';
+import { IdempotencyStore, type IdempotencyOptions } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';
 import { openApiRoutes } from './openapi';
 import { protect, type ProtectionOptions } from './protection';
@@ -19,6 +19,8 @@ export interface PublishAppOptions {
   log: Logger;
   maxBodyBytes: number;
   isStopping?: () => boolean;
+  /** Lease and TTL of Idempotency-Key claims. */
+  idempotency?: IdempotencyOptions;
   /** Liveness: false once the broker connection has been down too long (see watchBrokerConnection). */
   isAlive?: () => boolean;
   /** Install the tracing and request-metrics middleware (only when telemetry is on). */
@@ -43,7 +45,7 @@ export function createPublishApp(options: PublishAppOptions) {
     '/',
     publishRoute({
       broker: options.broker,
-      idempotency: new IdempotencyStore(options.db),
+      idempotency: new IdempotencyStore(options.db, options.idempotency),
       maxBodyBytes: options.maxBodyBytes,
     }),
   );

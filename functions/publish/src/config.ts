@@ -21,5 +21,16 @@ export const publishConfig = commonConfig.extend({
   /** Seconds to finish open requests after SIGTERM. */
   SHUTDOWN_GRACE_PERIOD_SECONDS: z.coerce.number().positive().max(3600).default(10),
   ...brokerHealthSettings,
+  /** A pending Idempotency-Key claim whose request did not finish within this (its publisher died) is taken over by a retry. */
+  IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** Idempotency-Keys are forgotten after this long: the same key then publishes a new event. */
+  IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().min(2).max(30 * 86_400).default(86_400),
+}).superRefine((config, ctx) => {
+  if (config.IDEMPOTENCY_LEASE_SECONDS * 1000 <= config.REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['IDEMPOTENCY_LEASE_SECONDS'], message: 'must be longer than REQUEST_TIMEOUT_MS, or a request still publishing could lose its claim' });
+  }
+  if (config.IDEMPOTENCY_KEY_TTL_SECONDS <= config.IDEMPOTENCY_LEASE_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['IDEMPOTENCY_KEY_TTL_SECONDS'], message: 'must be longer than IDEMPOTENCY_LEASE_SECONDS' });
+  }
 });
 export type PublishConfig = z.output<typeof publishConfig>;

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, logBrokerEvents, onShutdownSignal, startProcessTelemetry, watchBrokerConnection } from '@qfn/shared';
 import { createPublishApp } from './app';
+import { IdempotencyStore } from './idempotency';
 import { publishConfig } from './config';
 import { loadCredentials } from './credentials';
 import { answerClientErrorsWithJson } from './protection';
@@ -46,6 +47,7 @@ const app = createPublishApp({
   maxBodyBytes: config.MAX_BODY_BYTES,
   isStopping: () => stopping,
   isAlive: connectionWatch.isAlive,
+  idempotency: { leaseSeconds: config.IDEMPOTENCY_LEASE_SECONDS, ttlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS },
   telemetry: telemetry.enabled,
   protection: {
     publishTokens: credentials.publishTokens,
@@ -56,6 +58,11 @@ const app = createPublishApp({
   },
   admin: { queues: functionQueues, tokens: credentials.adminTokens },
 });
+// Expired Idempotency-Keys are ignored by claims already; this keeps the table from growing.
+const expiredKeys = new IdempotencyStore(database.db, { ttlSeconds: config.IDEMPOTENCY_KEY_TTL_SECONDS });
+setInterval(() => {
+  expiredKeys.deleteExpired().catch((error: Error) => log.debug({ err: error.message }, 'could not delete expired idempotency keys'));
+}, 60_000).unref();
 const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
   log.info({ port: info.port, telemetry: telemetry.enabled, coldStartMs: Math.round(performance.now()) }, 'listening');
 });

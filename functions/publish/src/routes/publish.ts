@@ -9,6 +9,7 @@ import {
 } from '@qfn/shared';
 import { errorResponse, validationIssues } from '../errors';
 import { IdempotencyStore, requestHash } from '../idempotency';
+import type { TokenAuthVariables } from '../middleware/auth/index';
 import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
 import { requestHeader } from '../node-request';
 import { idempotencyKey, publishRequest, type PublishRequest } from '../schemas';
@@ -36,7 +37,7 @@ export function publishRoute(options: PublishRouteOptions) {
     await broker.publish({ id, type, body: encodeEnvelope(envelope) });
   };
 
-  return new Hono<{ Variables: JsonBodyVariables }>().post('/message/publish', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
+  return new Hono<{ Variables: JsonBodyVariables & Partial<TokenAuthVariables> }>().post('/message/publish', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
     // c.get, not c.var: c.var copies every variable into a new object on each access.
     const parsed = publishRequest.safeParse(c.get('jsonBody'));
     if (!parsed.success) {
@@ -54,7 +55,9 @@ export function publishRoute(options: PublishRouteOptions) {
 
     let id = uuidv7();
     if (key && idempotency) {
-      const claim = await idempotency.claim(key.data, id, requestHash(parsed.data));
+      // Keys belong to the client that sent them (its token): another client's same key is another event.
+      const clientId = c.get('clientId') ?? '';
+      const claim = await idempotency.claim(clientId, key.data, id, requestHash(parsed.data));
       if (claim.kind === 'republish') id = claim.eventId;
       if (claim.kind === 'replay') {
         c.header('idempotent-replayed', 'true');
@@ -66,13 +69,13 @@ export function publishRoute(options: PublishRouteOptions) {
         await publish(id, parsed.data);
       } catch (error) {
         // Best effort: a claim left pending is taken over by a retry once its lease expires.
-        const settleKey = error instanceof UnroutableError ? idempotency.release(key.data, id) : idempotency.markUnconfirmed(key.data);
+        const settleKey = error instanceof UnroutableError ? idempotency.release(clientId, key.data, id) : idempotency.markUnconfirmed(clientId, key.data);
         await settleKey.catch(() => {});
         return publishFailed(c, error);
       }
       // The broker has it: 202 even if the database cannot record that now (a retry after the
       // claim's lease republishes the same event id, which consumers apply once).
-      await idempotency.markPublished(key.data).catch(() => {});
+      await idempotency.markPublished(clientId, key.data).catch(() => {});
       return c.json({ id }, 202);
     }
 
