@@ -347,6 +347,7 @@
     tip.hidden = false;
   }
 
+  const clock = (seconds) => new Date(seconds * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   const compact = (value) => (Math.abs(value) >= 1000 ? `${Number((value / 1000).toFixed(1))}k` : String(Number(value.toFixed(2))));
 
   const chartDefs = {
@@ -392,7 +393,7 @@
           y: { range: (u, min, max) => [0, Math.max(key === 'replicas' ? 2 : 1, Math.ceil((max || 0) * 1.15))] },
         },
         axes: [
-          { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') } },
+          { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') }, space: 70, values: (u, ticks) => ticks.map(clock) },
           { stroke: css('--muted'), grid: { stroke: css('--grid') }, ticks: { stroke: css('--grid') }, size: 50, values: (u, ticks) => ticks.map(compact) },
         ],
         series: [

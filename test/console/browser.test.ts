@@ -97,13 +97,17 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       void request.sizes().then((sizes) => transferred.push({ url: request.url(), bytes: sizes.responseBodySize + sizes.responseHeadersSize }));
     });
     try {
+      // A first visit: nothing from the earlier pages' cache (they fetched the same assets).
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
       await page.goto(consoleUrl());
       await page.locator('.uplot').nth(3).waitFor();
       // Milliseconds from navigation start to the first chart drawn, as the page records it (performance.now()).
       const firstChartMs = await page.evaluate<number>('Number(document.documentElement.dataset.firstChartMs)');
       expect(page.url()).not.toContain('token='); // the fragment is dropped from the address bar
       expect(await page.locator('.uplot').count()).toBe(4);
-      await page.locator('#window-select').selectOption('120');
+      await page.locator('#window-select').selectOption('60');
 
       const report = await sendLoad({ url: `http://127.0.0.1:${runner.port}`, count: 1_500, rate: 0, concurrency: 20 });
       expect(report.statuses).toEqual({ 202: 1_500 });
@@ -136,6 +140,9 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       await page.waitForTimeout(1_500);
       await shot(page, 'scaling-0-N-0');
       if (process.env['CONSOLE_UPDATE_SCREENSHOT']) copyFileSync(join(artifactsDir, 'scaling-0-N-0.png'), join(repoRoot, 'console', 'screenshot.png'));
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.waitForTimeout(500);
+      await shot(page, 'scaling-0-N-0-dark');
 
       const pageBytes = transferred.filter((t) => !t.url.includes('/api/')).reduce((sum, t) => sum + t.bytes, 0);
       console.log(`console figures: page weight ${(pageBytes / 1024).toFixed(1)} KB transferred (${transferred.filter((t) => !t.url.includes('/api/')).length} requests), first chart ${Math.round(firstChartMs)} ms after navigation, peak ${peak} replicas`);
