@@ -1,15 +1,18 @@
 /**
- * `npm run new:function -- <name> [--subscribes message.published] [--description "…"] [--skip-install]`:
- * scaffolds functions/<name>/ (package.json, src/function.ts with its declaration, src/main.ts, a test),
- * links the workspace and regenerates what derives from declarations (KEDA manifests, chart values, the
- * publish function's queue list). `npm start` picks the function up with no other step.
+ * `npm run new:function -- <name> [--subscribes a.b,c.*] [--description "…"] [--no-table] [--skip-install]`:
+ * scaffolds functions/<name>/ (package.json, src/function.ts with its declaration, src/schema.ts with its
+ * table, src/main.ts, a test against the real Postgres), generates the table's SQL migration, links the
+ * workspace and regenerates what derives from declarations (KEDA manifests, chart values, the publish
+ * function's queue list). Its poolSize and maxReplicaCount fit the chart's default Postgres connection
+ * budget with the other functions at their most replicas. `npm start` picks the function up with no other step.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { functionsDir, repoRoot } from './lib/functions';
+import { commandLine, usageError } from './lib/args';
+import { connectionBudget, fittingScaling } from './lib/connection-budget';
+import { functionsDir, loadFunctions, repoRoot } from './lib/functions';
 
 const templateDir = fileURLToPath(new URL('./templates/new-function', import.meta.url));
 
@@ -22,6 +25,11 @@ export interface NewFunctionOptions {
   name: string;
   subscribes: string[];
   description: string;
+  /** Scaffold src/schema.ts with a table the handler writes (default true). */
+  table?: boolean;
+  /** Postgres connections per replica and most replicas; 2 and 5 when absent. */
+  poolSize?: number;
+  maxReplicaCount?: number;
 }
 
 /** Why a scaffold request cannot be honoured, or undefined. */
@@ -37,22 +45,34 @@ export function invalidRequest(options: NewFunctionOptions, targetDir: string): 
 
 const camelCase = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** The package's files, relative path → content, from the templates. */
+/** `{{#key}}…{{/key}}` keeps its lines when the flag is on, `{{^key}}…{{/key}}` when it is off. */
+function renderSections(template: string, flags: Record<string, boolean>): string {
+  return template.replace(/^\{\{([#^])(\w+)\}\}\n([\s\S]*?)^\{\{\/\2\}\}\n/gm, (_, kind: string, key: string, body: string) =>
+    (kind === '#') === Boolean(flags[key]) ? body : '',
+  );
+}
+
+/** The package's files, relative path → content, from the templates (files that render empty are left out). */
 export function renderFunctionFiles(options: NewFunctionOptions): Map<string, string> {
   const values: Record<string, string> = {
     name: options.name,
     camelName: camelCase(options.name),
+    snakeName: options.name.replaceAll('-', '_'),
     description: options.description.replace(/\*\//g, '* /').replace(/[\\']/g, (c) => `\\${c}`),
     subscribes: JSON.stringify(options.subscribes).replace(/"/g, "'"),
+    firstSubscription: options.subscribes[0]!.replace(/[*#]/g, 'example'),
+    poolSize: String(options.poolSize ?? 2),
+    maxReplicaCount: String(options.maxReplicaCount ?? 5),
   };
+  const flags = { table: options.table ?? true };
   const files = new Map<string, string>();
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
       if (statSync(path).isDirectory()) walk(path);
       else if (entry.endsWith('.tmpl')) {
-        const content = readFileSync(path, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? `{{${key}}}`);
-        files.set(relative(templateDir, path).slice(0, -'.tmpl'.length), content);
+        const content = renderSections(readFileSync(path, 'utf8'), flags).replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? `{{${key}}}`);
+        if (content.trim()) files.set(relative(templateDir, path).slice(0, -'.tmpl'.length), content);
       }
     }
   };
@@ -72,45 +92,80 @@ function run(command: string, args: string[]): boolean {
   return spawnSync(command, args, { cwd: repoRoot, stdio: 'inherit' }).status === 0;
 }
 
+const usage = `Usage: npm run new:function -- <name> [options]
+
+Scaffolds functions/<name>/: its declaration (src/function.ts), a table it writes (src/schema.ts) and its SQL
+migration (migrations/sql/), the container entry (src/main.ts) and a test; then links the workspace and
+regenerates the KEDA manifests, the chart's values and the publish function's queue list.
+
+  --subscribes <a.b,c.*>   event types (RabbitMQ topic patterns) it receives (default message.published)
+  --description <text>     one line saying what it does
+  --no-table               no src/schema.ts and no migration: the handler only logs
+  --skip-install           do not run npm install (the workspace link) afterwards
+
+Example: npm run new:function -- word-count --subscribes text.submitted`;
+
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = commandLine(
+    usage,
+    {
       subscribes: { type: 'string', default: 'message.published' },
       description: { type: 'string' },
-      'skip-install': { type: 'boolean' },
+      'no-table': { type: 'boolean', default: false },
+      'skip-install': { type: 'boolean', default: false },
     },
-  });
-  const name = positionals[0] ?? '';
+    { positionals: true },
+  );
+  if (positionals.length !== 1) usageError(usage, positionals.length === 0 ? 'name the function' : `one name only, got ${positionals.join(' ')}`);
+  const name = positionals[0]!;
+  const table = !values['no-table'];
+
+  const budget = connectionBudget((await loadFunctions()).map((fn) => fn.declaration));
+  const scaling = fittingScaling(budget.left);
   const options: NewFunctionOptions = {
     name,
     subscribes: values.subscribes.split(',').map((s) => s.trim()).filter(Boolean),
     description: values.description ?? `Handles ${values.subscribes} events`,
+    table,
+    ...scaling,
   };
   const targetDir = join(functionsDir, name);
-  const problem = name ? invalidRequest(options, targetDir) : 'usage: npm run new:function -- <name> [--subscribes a.b,c.*] [--description "…"]';
-  if (problem) {
-    console.error(problem);
-    process.exit(64);
-  }
+  const problem =
+    invalidRequest(options, targetDir) ??
+    (scaling
+      ? undefined
+      : `the chart's default Postgres connection budget is spent (${budget.used} of ${budget.budget}: ${budget.parts.join('; ')}): ` +
+        'lower another function\'s maxReplicaCount or poolSize, or raise database.maxConnections in helm/values.yaml');
+  if (problem) usageError(usage, `new:function: ${problem}`);
 
   const files = renderFunctionFiles(options);
   writeFunctionPackage(targetDir, files);
   for (const path of files.keys()) console.log(`created ${relative(repoRoot, join(targetDir, path))}`);
+  console.log(
+    `Postgres: poolSize ${scaling!.poolSize} x maxReplicaCount ${scaling!.maxReplicaCount} = ${scaling!.poolSize * scaling!.maxReplicaCount} connections ` +
+      `(the chart's default budget had ${budget.left} of ${budget.budget} left)`,
+  );
 
-  const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const steps: [string, string[]][] = [
     ...(values['skip-install'] ? [] : [['npm', ['install', '--prefer-offline', '--no-audit', '--no-fund']] as [string, string[]]]),
-    ...['manifests', 'generate:queues'].filter((script) => scripts[script]).map((script): [string, string[]] => ['npm', ['run', '--silent', script]]),
+    ...(table ? [['npm', ['run', '--silent', 'db:generate', '--', '--name', `create_${name.replaceAll('-', '_')}`]] as [string, string[]]] : []),
+    ['npm', ['run', '--silent', 'generate']],
   ];
-  const failed = steps.filter(([command, args]) => !run(command, args));
+  const failed: string[] = [];
+  for (const [command, args] of steps) {
+    if (!run(command, args)) {
+      failed.push(`${command} ${args.join(' ')}`);
+      break; // the later steps read what the earlier ones write
+    }
+  }
 
   const declaration = (await import(pathToFileURL(join(targetDir, 'src', 'function.ts')).href)) as { default: { name: string } };
   console.log(`\n${declaration.default.name}: declared, subscribed to ${options.subscribes.join(', ')}.`);
-  console.log(`Next: edit functions/${name}/src/function.ts, run its test (npx vitest run functions/${name}),`);
-  console.log(`then \`npm start\` runs it and scales it from zero; publish with --type matching its subscription.`);
+  console.log(`Next: edit functions/${name}/src/function.ts${table ? ` (and its table in src/schema.ts, then npm run db:generate)` : ''},`);
+  console.log(`run its test (npx vitest run functions/${name}), then \`npm start\` runs it and scales it from zero:`);
+  console.log(`  npm run publish:load -- --type ${options.subscribes[0]!.replace(/[*#]/g, 'example')} --count 100`);
   if (failed.length > 0) {
-    console.error(`\nthese steps failed; run them yourself: ${failed.map(([c, a]) => `${c} ${a.join(' ')}`).join('; ')}`);
+    console.error(`\nthis step failed; fix what it says and run it again: ${failed.join('; ')}`);
     process.exit(1);
   }
 }

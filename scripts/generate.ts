@@ -1,0 +1,114 @@
+/**
+ * `npm run generate`: brings everything derived from the functions up to date — the KEDA manifests, the
+ * chart's `functions:` values and queue specs (`npm run manifests`), the publish function's queue list
+ * (`npm run generate:queues`) — and the SQL migrations when they are behind the tables (`npm run db:generate`).
+ * `--check` changes nothing and exits 1 naming what is stale and the command to run (`npm test` runs it first).
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { commandLine } from './lib/args';
+import { loadFunctions, repoRoot, type FunctionPackage } from './lib/functions';
+import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';
+import { currentFunctionQueues, functionQueuesFile } from './function-queues';
+
+export interface Staleness {
+  /** Generated files that differ from what the declarations give (repository-relative). */
+  derived: string[];
+  /** Tables whose SQL migration has not been generated yet (drizzle-kit's summary), empty when up to date. */
+  migrations: string | undefined;
+}
+
+async function expectedDerivedFiles(packages: readonly FunctionPackage[]): Promise<Map<string, string>> {
+  const files = generatedFiles(packages);
+  files.set(functionQueuesFile, await currentFunctionQueues());
+  return files;
+}
+
+/** Rewrites every derived file that is stale; returns the ones it changed or removed. */
+export async function writeDerivedFiles(packages?: readonly FunctionPackage[]): Promise<string[]> {
+  const files = await expectedDerivedFiles(packages ?? (await loadFunctions()));
+  const changed: string[] = [];
+  for (const path of staleFiles(files)) {
+    rmSync(path);
+    changed.push(relative(repoRoot, path));
+  }
+  for (const [path, content] of files) {
+    if (existsSync(path) && readFileSync(path, 'utf8') === content) continue;
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+    changed.push(relative(repoRoot, path));
+  }
+  return changed;
+}
+
+/**
+ * Whether `drizzle-kit generate` would write a migration: runs it against a copy of migrations/sql
+ * (~1.5 s) and reports what the new file would do, or undefined when the SQL matches the schema files.
+ */
+export function migrationsBehindSchema(): string | undefined {
+  const scratch = join(repoRoot, 'node_modules', '.cache', `qfn-migration-check-${process.pid}`);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  try {
+    const out = join(scratch, 'sql');
+    cpSync(join(repoRoot, 'migrations', 'sql'), out, { recursive: true });
+    const config = join(scratch, 'drizzle.config.mjs');
+    // The schema globs of drizzle.config.ts, output to the copy.
+    writeFileSync(config, `export default ${JSON.stringify({ dialect: 'postgresql', schema: ['./shared/src/db/schema.ts', './functions/*/src/schema.ts'], out: `./${relative(repoRoot, out)}` })};\n`);
+    const before = new Set(readdirSync(out));
+    const drizzleKit = join(repoRoot, 'node_modules', '.bin', 'drizzle-kit');
+    const result = spawnSync(drizzleKit, ['generate', '--config', config], { cwd: repoRoot, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`drizzle-kit generate failed: ${(result.stderr || result.stdout).trim()}`);
+    const added = readdirSync(out).filter((file) => file.endsWith('.sql') && !before.has(file));
+    if (added.length === 0) return undefined;
+    const statements = readFileSync(join(out, added[0]!), 'utf8')
+      .split('--> statement-breakpoint')
+      .map((statement) => statement.trim().split('\n')[0]!.replace(/\s*\($/, ''))
+      .filter(Boolean);
+    return statements.join('; ');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function staleness(): Promise<Staleness> {
+  return { derived: driftedFiles(await expectedDerivedFiles(await loadFunctions())), migrations: migrationsBehindSchema() };
+}
+
+/** The lines telling the user what is stale and what to run, empty when nothing is. */
+export function stalenessReport(state: Staleness): string[] {
+  const lines: string[] = [];
+  if (state.derived.length > 0) lines.push(`out of date with the function declarations: ${state.derived.join(', ')}\n  run: npm run generate`);
+  if (state.migrations) lines.push(`the SQL migrations are behind the tables in */src/schema.ts (would ${state.migrations})\n  run: npm run db:generate`);
+  return lines;
+}
+
+const usage = `Usage: npm run generate [-- --check]
+
+Regenerates what derives from the functions' declarations (keda/, helm/values.yaml's functions: block,
+helm/files/queue-specs.json, functions/publish/src/function-queues.generated.ts), and the SQL migrations
+(npm run db:generate) when they are behind the tables in */src/schema.ts.
+  --check   change nothing; exit 1 naming what is stale and the command to run`;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = commandLine(usage, { check: { type: 'boolean', default: false } });
+  if (values.check) {
+    const report = stalenessReport(await staleness());
+    if (report.length > 0) {
+      console.error(`generated files are stale:\n${report.join('\n')}`);
+      process.exit(1);
+    }
+    console.log('generate: everything derived from the functions is up to date');
+  } else {
+    const changed = await writeDerivedFiles();
+    console.log(changed.length > 0 ? `generate: wrote ${changed.join(', ')}` : 'generate: derived files already up to date');
+    const migrations = migrationsBehindSchema();
+    if (migrations) {
+      console.log(`generate: the SQL migrations are behind the tables (${migrations})\n$ npm run db:generate`);
+      const result = spawnSync('npm', ['run', '--silent', 'db:generate'], { cwd: repoRoot, stdio: 'inherit' });
+      if (result.status !== 0) process.exit(result.status ?? 1);
+    }
+  }
+}
