@@ -302,7 +302,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     }
 
     const hpa: HpaSettings = { ...hpaDefaults, syncPeriodSeconds: config.LOCAL_HPA_SYNC_PERIOD_SECONDS };
-    const scalers = (this.#scalers = createQueueScalers(this.#infrastructure.config));
+    const scalers = (this.#scalers = createQueueScalers(this.#infrastructure.config, { ...process.env, ...infraEnv }));
     for (const fn of functions) {
       const name = fn.declaration.name;
       const spec = queueSpecOf(fn.declaration);

@@ -17,13 +17,21 @@ import { SqsQueueScaler } from './sqs';
  * const readings = await read(); // [{ trigger: 'queue', value: 37, active: true, ... }, ...]
  * await scalers.close();
  */
-export function createQueueScalers(config: CommonConfig) {
+export function createQueueScalers(config: CommonConfig, env: Readonly<Record<string, string | undefined>> = process.env) {
+  // Static keys are taken now: the SDK would otherwise look for them at the first call, in whatever environment is left then.
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
   let amqpScaler: AmqpQueueScaler | undefined;
   let sqsScaler: SqsQueueScaler | undefined;
   const vhost = config.BROKER === 'rabbitmq' ? decodeURIComponent(new URL(config.AMQP_URL).pathname.slice(1)) || '/' : '/';
   const lookFor = (trigger: QueueTrigger) => {
     if (trigger.type === 'aws-sqs-queue') {
-      sqsScaler ??= new SqsQueueScaler({ region: config.AWS_REGION ?? 'us-east-1', ...(config.SQS_ENDPOINT ? { endpoint: config.SQS_ENDPOINT } : {}) });
+      sqsScaler ??= new SqsQueueScaler({
+        region: config.AWS_REGION ?? 'us-east-1',
+        ...(config.SQS_ENDPOINT ? { endpoint: config.SQS_ENDPOINT } : {}),
+        ...(credentials ? { credentials } : {}),
+      });
       return sqsScaler.look(trigger);
     }
     if (trigger.protocol === 'amqp') {
