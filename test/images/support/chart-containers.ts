@@ -47,7 +47,8 @@ export function quantityBytes(quantity: string): number {
 /**
  * `docker run` flags that give a container what the chart's pod spec gives it: the security context (read-only root,
  * uid/gid, dropped capabilities, no privilege escalation), emptyDir mounts as tmpfs of their size limit, the memory
- * limit. Anything the spec asks for that has no translation here fails, so a chart change cannot go unnoticed.
+ * limit. A service-account token volume is left out (no API server here); anything else the spec asks for that has no
+ * translation here fails, so a chart change cannot go unnoticed.
  */
 export function dockerRunFlags({ pod, container }: ChartContainer): string[] {
   const security = { ...pod.securityContext, ...container.securityContext };
@@ -60,6 +61,9 @@ export function dockerRunFlags({ pod, container }: ChartContainer): string[] {
   if (security.privileged) throw new Error('privileged containers have no translation');
   for (const mount of container.volumeMounts ?? []) {
     const volume = (pod.volumes ?? []).find((v: any) => v.name === mount.name);
+    // A service-account token for the Kubernetes API: outside a cluster there is no API server (and no
+    // KUBERNETES_SERVICE_HOST), as for a pod without a token.
+    if (isServiceAccountToken(volume)) continue;
     if (!volume?.emptyDir) throw new Error(`volume ${mount.name} is not an emptyDir: no translation`);
     const size = volume.emptyDir.sizeLimit ? `,size=${quantityBytes(volume.emptyDir.sizeLimit)}` : '';
     flags.push('--tmpfs', `${mount.mountPath}:rw,nosuid,nodev,mode=1777${size}`);
@@ -67,6 +71,11 @@ export function dockerRunFlags({ pod, container }: ChartContainer): string[] {
   const memory = container.resources?.limits?.memory;
   if (memory) flags.push('--memory', String(quantityBytes(memory)), '--memory-swap', String(quantityBytes(memory)));
   return flags;
+}
+
+function isServiceAccountToken(volume: any): boolean {
+  const sources: any[] = volume?.projected?.sources ?? [];
+  return sources.some((source) => source.serviceAccountToken) && sources.every((source) => source.serviceAccountToken || source.configMap?.name === 'kube-root-ca.crt' || source.downwardAPI);
 }
 
 /** `-e NAME=value` for each variable. */
