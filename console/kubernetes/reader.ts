@@ -49,13 +49,14 @@ const numberOr = (value: string | number | undefined, fallback: number) => {
 /** The function's scaling as its ScaledObject declares it (KEDA's defaults where absent). */
 function infoOf(name: string, scaledObject: ScaledObject | undefined): FunctionInfo {
   const spec = scaledObject?.spec;
-  const queueTrigger = spec?.triggers?.find((t) => t.type !== 'cpu' && t.type !== 'memory');
+  const meta = spec?.triggers?.find((t) => t.type !== 'cpu' && t.type !== 'memory')?.metadata ?? {};
   return {
     name,
     minReplicaCount: spec?.minReplicaCount ?? 0,
     maxReplicaCount: spec?.maxReplicaCount ?? 100,
-    targetQueueLength: numberOr(queueTrigger?.metadata?.['value'] ?? queueTrigger?.metadata?.['queueLength'], 5),
-    activationQueueLength: numberOr(queueTrigger?.metadata?.['activationValue'] ?? queueTrigger?.metadata?.['activationQueueLength'], 0),
+    // rabbitmq: value / activationValue; aws-sqs-queue: queueLength / activationQueueLength; metrics-api and others: targetValue / activationTargetValue.
+    targetQueueLength: numberOr(meta['value'] ?? meta['queueLength'] ?? meta['targetValue'], 5),
+    activationQueueLength: numberOr(meta['activationValue'] ?? meta['activationQueueLength'] ?? meta['activationTargetValue'], 0),
     pollingInterval: spec?.pollingInterval ?? 30,
     cooldownPeriod: spec?.cooldownPeriod ?? 300,
   };
