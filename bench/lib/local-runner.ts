@@ -20,8 +20,8 @@ export interface BenchRunnerOptions {
   /** `rabbitmq-postgres`: this machine's services; `embedded`: the runner's SQS emulator and PGlite. */
   backend: 'rabbitmq-postgres' | 'embedded';
   functions: string[];
-  /** LOCAL_SCALING per function. */
-  scaling: Record<string, Record<string, number>>;
+  /** LOCAL_SCALING per function (any declaration scaling field). */
+  scaling: Record<string, Record<string, unknown>>;
   /** Environment of the function replicas. */
   replicaEnv?: Record<string, string>;
 }
