@@ -16,8 +16,8 @@ import {
 import { AckBatcher } from './ack-batcher';
 import { PrefetchLender } from './prefetch-lender';
 import { ReconnectingConnection } from './connection';
-import { depthFromQueueInfo, fetchQueueInfo, managementUrlFor } from './management';
-import { declareExchanges, declareFunctionQueues, retryQueueFor, topologyNames } from './topology';
+import { depthFromQueueInfo, fetchQueueInfo, ManagementApi, managementUrlFor } from './management';
+import { declareExchanges, declareFunctionQueues, functionQueuePolicy, legacyArguments, removeStaleTopology, retryQueueFor, topologyNames } from './topology';
 import { retryDelays } from '../../function/define';
 
 export interface RabbitMqBrokerOptions {
@@ -66,6 +66,8 @@ class RabbitMqBroker implements Broker {
   readonly #up = new Map<ReconnectingConnection, boolean>();
   readonly #managementUrl: string;
   readonly #provisioned = new Map<string, QueueSpec>();
+  /** Arguments kept from a queue an older release declared, per function. */
+  readonly #adopted = new Map<string, Record<string, unknown>>();
   #publisher: ConfirmChannel | undefined;
   /** message id → set when the broker returned it as unroutable; checked when its confirm arrives. */
   readonly #returned = new Set<string>();
@@ -146,14 +148,30 @@ class RabbitMqBroker implements Broker {
       if (current === connection) this.#setUpPublisher(connection).catch(() => {});
     });
     await declareExchanges(channel, this.#names);
-    for (const spec of this.#provisioned.values()) await declareFunctionQueues(channel, this.#names, spec);
+    for (const spec of this.#provisioned.values()) await declareFunctionQueues(channel, this.#names, spec, this.#adopted.get(spec.name));
     this.#publisher = channel;
   }
 
+  /**
+   * Declares the function's queues so that any declaration change deploys: what may change (the
+   * delivery limit) goes in a policy, and bindings and delay queues the declaration no longer has are
+   * removed. Needs the management API, as queue depth (and KEDA) do.
+   */
   async provision(spec: QueueSpec): Promise<void> {
     const channel = this.#requirePublisher();
-    await declareFunctionQueues(channel, this.#names, spec);
+    const api = new ManagementApi(this.#managementUrl, this.#vhost());
+    const existing = await api.queue(this.#names.queue(spec.name));
+    const adopted = legacyArguments(existing?.arguments);
+    const { name, policy } = functionQueuePolicy(this.#names, spec);
+    await api.putPolicy(name, policy);
+    await declareFunctionQueues(channel, this.#names, spec, adopted);
+    await removeStaleTopology(channel, this.#names, spec, api);
+    this.#adopted.set(spec.name, adopted);
     this.#provisioned.set(spec.name, spec);
+  }
+
+  #vhost(): string {
+    return decodeURIComponent(new URL(this.options.url).pathname.slice(1)) || '/';
   }
 
   publish(message: OutgoingMessage): Promise<void> {
@@ -317,7 +335,7 @@ class RabbitMqBroker implements Broker {
   }
 
   async queueDepth(spec: QueueSpec): Promise<QueueDepth> {
-    const vhost = decodeURIComponent(new URL(this.options.url).pathname.slice(1)) || '/';
+    const vhost = this.#vhost();
     const main = await fetchQueueInfo(this.#managementUrl, vhost, this.#names.queue(spec.name));
     let delayed = 0;
     for (const delayMs of retryDelays(spec.retry)) {
