@@ -60,7 +60,8 @@ try {
 for (const command of plan) {
   console.log(values['dry-run'] ? shellLine(command) : `$ ${shellLine(command)}`);
   if (values['dry-run']) continue;
-  const result = spawnSync(command.program, command.args, { cwd: repoRoot, stdio: 'inherit' });
+  // The Dockerfiles use BuildKit's RUN --mount; Docker 20.10–22 build with the legacy builder unless asked.
+  const result = spawnSync(command.program, command.args, { cwd: repoRoot, stdio: 'inherit', env: { DOCKER_BUILDKIT: '1', ...process.env } });
   if (result.error) fail(`could not run ${command.program}: ${result.error.message}`);
   if (result.status !== 0) {
     console.error(`deploy: ${command.program} exited ${result.status}; stopping`);
