@@ -7,7 +7,7 @@ import { consoleRoute } from '@qfn/publish/routes/console';
 import { tokenAuth } from '@qfn/publish/middleware/auth/index';
 import { generatedPath, renderAssetsModule } from '../../console/build-assets';
 import { ConsoleHub } from '../../console/server/hub';
-import { InboxProbe } from '../../console/server/inbox-probe';
+import { InboxProbe, uuidv7Floor } from '../../console/server/inbox-probe';
 import type { SeriesPoint } from '../../console/server/model';
 import { consoleRoutes } from '../../console/server/routes';
 import type { ScaleDecision } from '../../local/autoscaler/decide';
@@ -145,6 +145,12 @@ describe('the inbox probe', () => {
   });
   afterAll(async () => {
     await database?.drop();
+  });
+
+  it('bounds its scan by acceptance time: uuidv7 ids sort as text in time order', () => {
+    const t = Date.now();
+    expect(uuidv7(t) >= uuidv7Floor(t)).toBe(true);
+    expect(uuidv7(t - 1) < uuidv7Floor(t)).toBe(true);
   });
 
   it('counts what was processed since the last reading and the lag from the ids’ acceptance time', async () => {
