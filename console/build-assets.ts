@@ -38,6 +38,10 @@ export async function renderAssetsModule(): Promise<string> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    console.log('usage: npx tsx console/build-assets.ts [--check]   (writes console/assets.generated.ts; --check: exit 1 when it is stale)');
+    process.exit(0);
+  }
   const text = await renderAssetsModule();
   if (process.argv.includes('--check')) {
     const current = (() => {
