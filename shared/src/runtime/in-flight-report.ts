@@ -9,6 +9,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { z } from 'zod';
+
+/** The settings, validated with the rest of a function's configuration. */
+export const inFlightReportSettings = {
+  /** Keep this pod's controller.kubernetes.io/pod-deletion-cost at its in-flight count (the chart sets it, with POD_NAME/POD_NAMESPACE). */
+  POD_DELETION_COST: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
+  /** Seconds between two patches at most (only when the count changed). */
+  POD_DELETION_COST_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+};
+
+export interface InFlightReportConfig {
+  POD_DELETION_COST: 'true' | 'false';
+  POD_DELETION_COST_INTERVAL_SECONDS: number;
+}
 
 export interface InFlightSource {
   readonly inFlight: number;
@@ -29,13 +43,16 @@ interface Logger {
 
 /**
  * @example
- * const report = reportInFlight(worker, { env: process.env, log });
+ * const report = reportInFlight(worker, { config, env: process.env, log });
  * // on shutdown:
  * report.stop();
  */
-export function reportInFlight(source: InFlightSource, options: { env: NodeJS.ProcessEnv; log: Logger; intervalMs?: number }): InFlightReport {
+export function reportInFlight(
+  source: InFlightSource,
+  options: { config: InFlightReportConfig; env: NodeJS.ProcessEnv; log: Logger; intervalMs?: number },
+): InFlightReport {
   const timers: NodeJS.Timeout[] = [];
-  const { env, log } = options;
+  const { config, env, log } = options;
 
   if (typeof process.send === 'function' && process.channel) {
     let last = -1;
@@ -49,9 +66,13 @@ export function reportInFlight(source: InFlightSource, options: { env: NodeJS.Pr
     timers.push(timer);
   }
 
-  if (env['POD_DELETION_COST'] === 'true' && env['POD_NAME'] && env['POD_NAMESPACE'] && env['KUBERNETES_SERVICE_HOST']) {
+  if (config.POD_DELETION_COST === 'true') {
+    if (!env['POD_NAME'] || !env['POD_NAMESPACE'] || !env['KUBERNETES_SERVICE_HOST']) {
+      log.warn({}, 'POD_DELETION_COST=true needs POD_NAME, POD_NAMESPACE and KUBERNETES_SERVICE_HOST; not reporting');
+      return { stop: () => timers.forEach(clearInterval) };
+    }
     const patch = podPatcher(env, log);
-    const intervalSeconds = Number(env['POD_DELETION_COST_INTERVAL_SECONDS'] ?? 5) || 5;
+    const intervalSeconds = config.POD_DELETION_COST_INTERVAL_SECONDS;
     let last = -1;
     let busy = false;
     const timer = setInterval(() => {

@@ -11,7 +11,7 @@ import { brokerHealthSettings, startHealthServer, watchBrokerConnection } from '
 import { onShutdownSignal } from './shutdown';
 import { watchForStalls } from './stall';
 import { FunctionWorker } from './worker';
-import { reportInFlight } from './in-flight-report';
+import { inFlightReportSettings, reportInFlight } from './in-flight-report';
 
 export const functionConfig = commonConfig.extend({
   /** Port of /healthz and /readyz; 0 turns them off. */
@@ -23,6 +23,7 @@ export const functionConfig = commonConfig.extend({
   /** Exit (to be replaced) when in-flight messages settle nothing for this long: a wedged handler or driver; 0 turns it off. */
   STALL_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   ...brokerHealthSettings,
+  ...inFlightReportSettings,
 });
 
 /** Subscribes the process log to the broker's connection events; `whileLost` says what the process does meanwhile. */
@@ -91,7 +92,7 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
   logWorkerEvents(worker, broker, log);
   telemetry.observeWorker(worker, declaration.name);
   // Scale-in takes idle replicas first: the local runner and the pod-deletion-cost annotation see this count.
-  reportInFlight(worker, { env: process.env, log });
+  reportInFlight(worker, { config, env: process.env, log });
 
   const stallWatch =
     config.STALL_TIMEOUT_SECONDS > 0
