@@ -10,10 +10,23 @@ export interface Envelope<T = unknown> {
   data: T;
 }
 
+/** No control characters (U+0000 cannot even be stored in Postgres text): ids and types are names. */
+const name = z
+  .string()
+  .min(1)
+  .max(128)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+
+/**
+ * Checked in full before anything runs: an envelope that fails here can never succeed, so it is
+ * dead-lettered at once instead of failing in Postgres attempt after attempt.
+ */
 export const envelopeSchema = z.object({
-  id: z.string().min(1).max(128),
-  type: z.string().min(1).max(128),
-  time: z.string(),
+  id: name,
+  type: name,
+  /** An ISO 8601 date-time with a zone, as the publish function writes it. */
+  time: z.iso.datetime({ offset: true }),
   data: z.unknown(),
 });
 

@@ -60,3 +60,22 @@ describe('uuidv7 ids', () => {
     expect(ids.size).toBe(5_000);
   });
 });
+
+describe('decodeEnvelope', () => {
+  const envelope = { id: uuidv7(), type: 'message.published', time: new Date().toISOString(), data: {} };
+
+  it('accepts what the publish function writes', () => {
+    expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+    expect(decodeEnvelope(encodeEnvelope({ ...envelope, time: '2024-02-29T10:00:00+02:00' })).time).toBe('2024-02-29T10:00:00+02:00');
+  });
+
+  it.each([
+    ['a time that is not a date-time', { time: 'yesterday' }],
+    ['a bare date', { time: '2024-02-29' }],
+    ['an impossible date', { time: '2023-02-30T00:00:00Z' }],
+    ['U+0000 in the id', { id: 'abc\u0000def' }],
+    ['a control character in the type', { type: 'message\npublished' }],
+  ])('rejects %s', (_what, change) => {
+    expect(() => decodeEnvelope(encodeEnvelope({ ...envelope, ...change }))).toThrow(/not an event envelope/);
+  });
+});
