@@ -11,10 +11,12 @@ const ofKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => 
 const podSpec = (m: Manifest) => m.spec.template.spec;
 
 describe.each(binaries)('the chart’s console access (Helm $version)', (binary) => {
-  it('is off by default: no Role, no token in any pod', () => {
+  it('is off by default: no console Role, no API token in the publish pods', () => {
     const manifests = render(binary, { valueFiles: [valueFile] });
-    expect(ofKind(manifests, 'Role').concat(ofKind(manifests, 'RoleBinding'), ofKind(manifests, 'ClusterRole'))).toEqual([]);
-    expect(ofKind(manifests, 'Deployment').map((d) => podSpec(d).automountServiceAccountToken)).not.toContain(true);
+    expect(manifests.filter((m) => m.metadata.name.endsWith('-console'))).toEqual([]);
+    const publish = ofKind(manifests, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'publish')!;
+    expect(podSpec(publish).automountServiceAccountToken).toBe(false);
+    expect(JSON.stringify(podSpec(publish).volumes ?? [])).not.toContain('serviceAccountToken');
   });
 
   it('with console.enabled: a read-only Role on the release namespace for Deployments, HPAs, ScaledObjects and Events, bound to the publish pods only', () => {
