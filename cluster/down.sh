@@ -40,10 +40,10 @@ fi
 stop_process containerd
 for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
   # Only the sandboxes' namespaces (containerd names them cni-<uuid>) holding an address of the pod network.
-  [[ "$ns" == cni-* ]] && ip netns exec "$ns" ip -4 -o addr show 2>/dev/null | grep -qF " ${gateway%.*}." && ip netns delete "$ns" || true
+  [[ "$ns" == cni-* ]] && ip netns exec "$ns" ip -4 -o addr show 2>/dev/null | grep -F " ${gateway%.*}." >/dev/null && ip netns delete "$ns" || true
 done
 for mount_root in "$state/kubelet" "$run_dir"; do
-  grep -F " $mount_root/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -E " $mount_root(/| )" /proc/mounts || true; } | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
 done
 
 stop_process kube-scheduler
@@ -58,7 +58,15 @@ if iptables -L "$forward_chain" -n >/dev/null 2>&1; then
   iptables -D FORWARD -j "$forward_chain" 2>/dev/null || true
   iptables -F "$forward_chain" && iptables -X "$forward_chain"
 fi
-ip link show "$bridge" >/dev/null 2>&1 && ip link delete "$bridge"
+# The kubelet's own chain (kube-proxy --cleanup leaves it).
+for ipt in iptables ip6tables; do
+  if "$ipt" -S KUBE-FIREWALL >/dev/null 2>&1; then
+    "$ipt" -D INPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -F KUBE-FIREWALL && "$ipt" -X KUBE-FIREWALL
+  fi
+done
+if ip link show "$bridge" >/dev/null 2>&1; then ip link delete "$bridge"; fi
 
 teardown_rabbitmq
 teardown_postgres

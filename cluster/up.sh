@@ -48,7 +48,7 @@ mkdir -p "$state" "$logs" "$pids" "$run_dir"
 if ! ip link show "$bridge" >/dev/null 2>&1; then
   ip link add "$bridge" type bridge
 fi
-ip addr show dev "$bridge" | grep -q "inet $gateway/" || ip addr add "$gateway/${pod_cidr#*/}" dev "$bridge"
+ip addr show dev "$bridge" | grep -F "inet $gateway/" >/dev/null || ip addr add "$gateway/${pod_cidr#*/}" dev "$bridge"
 ip link set "$bridge" up
 # This host reaches Services (kube-proxy's DNAT) from the gateway address, never through eth0.
 ip route replace "$service_cidr" dev "$bridge" src "$gateway"
@@ -118,6 +118,7 @@ wait_for "node $node_name Ready" 120 bash -c "'$K8S_BIN/kubectl' --kubeconfig '$
 
 # --- KEDA -----------------------------------------------------------------------------------------------------------------
 kubectl_admin apply --server-side -f "$KEDA_CRDS" >/dev/null
+kubectl_admin wait --for condition=established --timeout 60s -f "$KEDA_CRDS" >/dev/null
 sed -e "s/@GATEWAY@/$gateway/g" -e "s/@ADAPTER_PORT@/$keda_adapter_port/g" -e "s#@CA_BUNDLE@#$(base64 -w0 "$pki/ca.crt")#g" \
   "$cluster_dir/manifests/keda.yaml" | kubectl_admin apply --server-side -f - >/dev/null
 keda_env=(env WATCH_NAMESPACE= POD_NAMESPACE=keda KEDA_CLUSTER_OBJECT_NAMESPACE=keda KUBECONFIG="$state/keda.kubeconfig")
@@ -128,7 +129,7 @@ start_process keda-operator "${keda_env[@]}" "$KEDA_BIN/keda-operator" --leader-
 start_process keda-adapter "${keda_env[@]}" "$KEDA_BIN/keda-adapter" \
   --secure-port "$keda_adapter_port" --bind-address "$gateway" --port 18082 \
   --cert-dir "$state/keda-certs" --tls-cert-file "$state/keda-certs/tls.crt" --tls-private-key-file "$state/keda-certs/tls.key" \
-  --client-ca-file "$pki/ca.crt" --kubeconfig "$state/keda.kubeconfig" \
+  --client-ca-file "$pki/ca.crt" --kubeconfig "$state/keda.kubeconfig" --lister-kubeconfig "$state/keda.kubeconfig" \
   --authentication-kubeconfig "$state/keda.kubeconfig" --authorization-kubeconfig "$state/keda.kubeconfig" \
   --metrics-service-address "127.0.0.1:$keda_grpc_port" --metrics-service-grpc-authority keda-operator.keda.svc \
   --zap-log-level=info

@@ -1,10 +1,17 @@
 # Configuration files of the node's processes (sourced by up.sh; rewritten on every start, so a changed setting applies).
 
+# write_file FILE < content: replaces FILE only when the content differs (kube-proxy exits when its file changes).
+write_file() {
+  local tmp="$1.new"
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv "$tmp" "$1"; fi
+}
+
 write_configs() {
   mkdir -p "$state/cni/net.d" "$state/cni/ipam" "$state/containerd" "$run_dir/containerd" "$state/kubelet"
 
   # A containerd of the cluster's own (root, state, socket): Docker's containerd is left alone.
-  cat >"$state/containerd.toml" <<EOF
+  write_file "$state/containerd.toml" <<EOF
 version = 2
 root = "$state/containerd"
 state = "$run_dir/containerd/state"
@@ -40,7 +47,7 @@ state = "$run_dir/containerd/state"
 EOF
 
   # One bridge, host-local addresses, no masquerading: pods talk to each other and to the gateway (this host), nothing else.
-  cat >"$state/cni/net.d/10-qfn.conflist" <<EOF
+  write_file "$state/cni/net.d/10-qfn.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
   "name": "qfn",
@@ -64,9 +71,9 @@ EOF
 EOF
 
   # Pods resolve through CoreDNS on the gateway; names outside the cluster do not resolve (nothing is forwarded).
-  echo "nameserver $gateway" >"$state/resolv.conf"
+  echo "nameserver $gateway" | write_file "$state/resolv.conf"
 
-  cat >"$state/kubelet.yaml" <<EOF
+  write_file "$state/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $gateway
@@ -101,7 +108,7 @@ makeIPTablesUtilChains: false
 localStorageCapacityIsolation: true
 EOF
 
-  cat >"$state/kube-proxy.yaml" <<EOF
+  write_file "$state/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
@@ -116,7 +123,7 @@ iptables: { localhostNodePorts: false }
 nodePortAddresses: [$gateway/32]
 EOF
 
-  cat >"$state/Corefile" <<EOF
+  write_file "$state/Corefile" <<EOF
 $cluster_domain:53 in-addr.arpa:53 ip6.arpa:53 {
     bind $gateway
     errors

@@ -4,7 +4,8 @@
 #             goes away with the bridge and Postgres keeps serving loopback), pg_hba admits the cluster's role from the
 #             pod network only, role + database qfn_cluster (dropped by down.sh)
 #   RabbitMQ  already listens on every interface; guest is loopback-only, so a user and vhost qfn-cluster (management
-#             tag: KEDA's scaler reads the management API) — deleted by down.sh, queues included
+#             and policymaker tags: KEDA reads the management API, provisioning sets queue policies) — deleted by
+#             down.sh, queues included
 #   fauxqs    the npm package's emulator, started here (it binds every interface; its queue URLs follow the Host header)
 
 credentials_file() { echo "$state/credentials.env"; }
@@ -20,7 +21,7 @@ make_credentials() {
   } >"$file"
 }
 
-psql_admin() { psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
+psql_admin() { PGOPTIONS='--client-min-messages=warning' psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
 
 postgres_version() { ls /etc/postgresql | sort -V | tail -n1; }
 
@@ -51,7 +52,7 @@ do \$\$ begin
   end if;
 end \$\$;
 EOF
-  psql_admin -c "select 1 from pg_database where datname = '$postgres_db'" | grep -q 1 ||
+  psql_admin -c "select 1 from pg_database where datname = '$postgres_db'" | grep 1 >/dev/null ||
     psql_admin -c "create database $postgres_db owner $postgres_user"
 }
 
@@ -76,7 +77,7 @@ setup_rabbitmq() {
   source "$(credentials_file)"
   rabbitmq_api GET /overview >/dev/null || die "RabbitMQ's management API does not answer on 127.0.0.1:15672 (bash scripts/machine/services.sh rabbitmq)"
   rabbitmq_api PUT "/vhosts/$rabbitmq_vhost" '{}' >/dev/null
-  rabbitmq_api PUT "/users/$rabbitmq_user" "{\"password\":\"$RABBITMQ_PASSWORD\",\"tags\":\"management\"}" >/dev/null
+  rabbitmq_api PUT "/users/$rabbitmq_user" "{\"password\":\"$RABBITMQ_PASSWORD\",\"tags\":\"management,policymaker\"}" >/dev/null
   rabbitmq_api PUT "/permissions/$rabbitmq_vhost/$rabbitmq_user" '{"configure":".*","write":".*","read":".*"}' >/dev/null
 }
 

@@ -10,7 +10,7 @@ import_image() {
   local name="$1" id marker
   id="$(docker image inspect -f '{{.Id}}' "$name")" || die "no Docker image $name"
   marker="$state/images/$(echo "$name" | tr '/:' '__')"
-  [[ -s "$marker" && "$(cat "$marker")" == "$id" ]] && ctr_k8s images ls -q | grep -qxF -e "docker.io/$name" -e "$name" && return 0
+  [[ -s "$marker" && "$(cat "$marker")" == "$id" ]] && ctr_k8s images ls -q | grep -xF -e "docker.io/$name" -e "$name" >/dev/null && return 0
   docker save "$name" | ctr_k8s images import - >/dev/null
   mkdir -p "$state/images" && echo "$id" >"$marker"
 }

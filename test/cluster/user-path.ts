@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { helm, kubectl, run, type LocalCluster } from './support/cluster';
 import {
   conditionsLine,
@@ -12,6 +12,7 @@ import {
   isReady,
   pods,
   publishUrl,
+  releaseNamespace,
   scaledObject,
   type Broker,
   type Release,
@@ -43,14 +44,25 @@ export function userPath(options: {
   extra?: (context: { release: () => Release; db: () => Database }) => void;
 }) {
   let release: Release;
-  let db: Database;
+  let db!: Database;
+  let cleanedUp = false;
+  const namespace = releaseNamespace(options.broker);
   const cluster = options.cluster;
   const figures = options.figures;
+
+  // Whatever step failed: the namespace, the schema and the pool go (the last step does it on success).
+  afterAll(async () => {
+    if (cleanedUp) return;
+    await deleteNamespace(cluster(), namespace).catch(() => {});
+    if (!db) return;
+    await db.unsafe(`drop schema if exists "${namespace}" cascade`).catch(() => {});
+    await db.end();
+  });
 
   it('helm install: the hooks migrate and provision in order, every pod is admitted, functions sit at zero', async () => {
     db = openDatabase();
     const [setting] = await db<{ max_connections: string }[]>`show max_connections`;
-    release = await installRelease(cluster(), options.broker, Number(setting?.max_connections));
+    release = await installRelease(cluster(), namespace, options.broker, Number(setting?.max_connections));
     figures.installSeconds = release.installSeconds;
     const ns = release.namespace;
 
@@ -81,7 +93,12 @@ export function userPath(options: {
     }
     for (const fn of functionsAtZero) {
       await waitUntil(`${fn} at 0 replicas`, async () => (await deployment(cluster(), ns, fn))?.spec?.['replicas'] === 0, 60_000);
-      expect(await options.queueDepth(release, fn)).toBe(0);
+      // A new RabbitMQ queue has no counts until the broker's next statistics round: wait for them, as KEDA's scaler does.
+      const depth = await waitUntil(`${fn}'s queue length`, async () => {
+        const value = await options.queueDepth(release, fn);
+        return Number.isNaN(value) ? undefined : { value };
+      }, 30_000, 500);
+      expect(depth.value).toBe(0);
     }
     console.log(`[${options.broker}] helm install (hooks, --wait) took ${release.installSeconds.toFixed(1)} s`);
   });
@@ -162,6 +179,7 @@ export function userPath(options: {
     await deleteNamespace(cluster(), ns);
     await db.unsafe(`drop schema if exists "${ns}" cascade`);
     await db.end();
+    cleanedUp = true;
   });
 }
 

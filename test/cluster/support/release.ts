@@ -43,9 +43,11 @@ export function installArgs(release: Pick<Release, 'namespace' | 'broker'>, clus
   return args;
 }
 
+/** A namespace name of this run's own (also its queue prefix and database schema). */
+export const releaseNamespace = (broker: Broker) => uniqueName(`c${broker}`);
+
 /** A namespace under Pod Security "restricted", the README's Secret, then helm install. */
-export async function installRelease(cluster: LocalCluster, broker: Broker, maxConnections: number): Promise<Release> {
-  const namespace = uniqueName(`c${broker}`);
+export async function installRelease(cluster: LocalCluster, namespace: string, broker: Broker, maxConnections: number): Promise<Release> {
   await kubectl(cluster, ['create', 'namespace', namespace]);
   await kubectl(cluster, ['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest', 'pod-security.kubernetes.io/warn=restricted']);
   const publishToken = randomBytes(24).toString('hex');
