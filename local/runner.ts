@@ -221,6 +221,11 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     return this.#statusServer ? `http://127.0.0.1:${this.#statusServer.port}/console/#token=${encodeURIComponent(this.#adminTokens[0] ?? '')}` : null;
   }
 
+  /** The admin token of the console and the dead-letter API (made for this run unless ADMIN_API_TOKEN is set). */
+  get adminToken(): string | undefined {
+    return this.#adminTokens[0];
+  }
+
   /** Broker and database settings every process gets (DATABASE_URL of the embedded database, …); empty before start. */
   get env(): Readonly<Record<string, string>> {
     return { ...this.#infrastructure?.env };

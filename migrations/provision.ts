@@ -8,6 +8,16 @@
  */
 import { z } from 'zod';
 import { commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared';
+import { commandLine } from '../scripts/lib/args';
+
+commandLine(
+  `Usage: npm run provision
+
+Creates every function's queues, retry queues, dead-letter queue and routes, idempotently.
+Environment: the broker settings the functions read (BROKER, AMQP_URL, SQS_ENDPOINT, AWS_REGION, QUEUE_PREFIX);
+QUEUE_SPECS (JSON) instead of the declarations in this checkout.`,
+  {},
+);
 
 const queueSpecs = z.array(
   z.object({

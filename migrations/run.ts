@@ -5,6 +5,15 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadConfig, migrateDatabase, redactUrl, url } from '@qfn/shared';
+import { commandLine } from '../scripts/lib/args';
+
+commandLine(
+  `Usage: npm run migrate
+
+Waits for the database, applies the pending SQL migrations (migrations/sql), exits 1 with the reason on failure.
+Environment: DATABASE_URL, DATABASE_SCHEMA (public), MIGRATE_WAIT_SECONDS (60), MIGRATIONS_DIR.`,
+  {},
+);
 
 const config = loadConfig(
   z.object({

@@ -8,12 +8,22 @@
  *   npm run dlq -- purge  <function> [--yes]                 delete them for good (asks first)
  */
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { type Broker, commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared';
 import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/publish/routes/admin';
+import { brokerConfigured, findLocalRunner } from '../local/endpoints';
+import { commandLine } from './lib/args';
 import { loadFunctions } from './lib/functions';
 
-const usage = `usage: npm run dlq -- list|show|replay|purge <function> [eventId] [--limit N] [--yes] [--json]`;
+const usage = `Usage: npm run dlq -- <command> <function> [options]
+
+  list   <function> [--limit N] [--json]   dead letters, oldest first, with reason and attempts
+  show   <function> [eventId] [--json]     one message in full (the oldest without an id)
+  replay <function> [--limit N]            back to the function's queue, ids kept
+  purge  <function> [--yes]                delete them for good (asks first)
+
+Talks to the broker the environment names (BROKER, AMQP_URL, SQS_ENDPOINT + AWS_REGION, QUEUE_PREFIX, as the
+functions read them); with none of BROKER, AMQP_URL, SQS_ENDPOINT set, to the running \`npm start\` (its
+embedded emulator or its broker), found through node_modules/.cache/qfn-local/endpoints-<port>.json.`;
 
 class UsageError extends Error {}
 
@@ -27,11 +37,11 @@ interface Command {
 }
 
 async function parseCommand(argv: string[]): Promise<Command> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { limit: { type: 'string' }, yes: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
-  });
+  const { values, positionals } = commandLine(
+    usage,
+    { limit: { type: 'string' }, yes: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    { positionals: true, args: argv },
+  );
   const [action, name, eventId, ...rest] = positionals;
   if (action !== 'list' && action !== 'show' && action !== 'replay' && action !== 'purge') throw new UsageError(`unknown command ${JSON.stringify(action ?? '')}`);
   if (rest.length > 0 || (eventId !== undefined && action !== 'show')) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0] ?? eventId)}`);
@@ -134,7 +144,19 @@ try {
   console.error(`${error instanceof UsageError ? error.message : describeError(error)}\n${usage}`);
   process.exit(2);
 }
+if (!brokerConfigured()) {
+  const runner = findLocalRunner();
+  if (runner) {
+    for (const [key, value] of Object.entries(runner.env)) process.env[key] ??= value;
+    console.error(`dlq: using the running npm start (pid ${runner.pid}): ${runner.env['BROKER'] ?? 'rabbitmq'} at ${runner.env['SQS_ENDPOINT'] ?? runner.env['AMQP_URL'] ?? '?'}`);
+  }
+}
 const config = loadConfig(commonConfig);
+// The AWS SDK would look for a region for ~30 s (instance metadata) before saying it is missing.
+if (config.BROKER === 'sqs' && !process.env['AWS_REGION'] && !process.env['AWS_DEFAULT_REGION']) {
+  console.error('configuration error: AWS_REGION: required with BROKER=sqs (e.g. eu-west-1)');
+  process.exit(78);
+}
 const broker = await createBroker(config, 'qfn-dlq');
 let code = 1;
 try {

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { queueSpecOf, type QueueSpec } from '@qfn/shared';
+import { commandLine } from './lib/args';
 import { loadFunctions, repoRoot } from './lib/functions';
 
 export const functionQueuesFile = join(repoRoot, 'functions/publish/src/function-queues.generated.ts');
@@ -28,9 +29,11 @@ export async function currentFunctionQueues(): Promise<string> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const usage = 'Usage: npm run generate:queues [-- --check]\n\nWrites functions/publish/src/function-queues.generated.ts from the declarations.\n  --check   change nothing; exit 1 when it is out of date';
+  const { check } = commandLine(usage, { check: { type: 'boolean', default: false } }).values;
   const wanted = await currentFunctionQueues();
   const committed = readFileSync(functionQueuesFile, { encoding: 'utf8', flag: 'a+' });
-  if (process.argv.includes('--check')) {
+  if (check) {
     if (committed !== wanted) {
       console.error('function-queues.generated.ts is out of date: run `npm run generate:queues` and commit it');
       process.exit(1);

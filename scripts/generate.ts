@@ -5,30 +5,39 @@
  * `--check` changes nothing and exits 1 naming what is stale and the command to run (`npm test` runs it first).
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { commandLine } from './lib/args';
-import { loadFunctions, repoRoot, type FunctionPackage } from './lib/functions';
+import { functionsDir, loadFunctions, repoRoot, type FunctionPackage } from './lib/functions';
 import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';
 import { currentFunctionQueues, functionQueuesFile } from './function-queues';
+import { breakingChanges, declaredCatalog, eventCatalogFile, eventDefinitionsFile, renderCatalog, renderEventDefinitions } from './event-catalog';
 
 export interface Staleness {
   /** Generated files that differ from what the declarations give (repository-relative). */
   derived: string[];
   /** Tables whose SQL migration has not been generated yet (drizzle-kit's summary), empty when up to date. */
   migrations: string | undefined;
+  /** Event schema changes that would break a subscriber (events/catalog.json against the definitions). */
+  breakingEvents: string[];
 }
 
 async function expectedDerivedFiles(packages: readonly FunctionPackage[]): Promise<Map<string, string>> {
   const files = generatedFiles(packages);
   files.set(functionQueuesFile, await currentFunctionQueues());
+  files.set(eventDefinitionsFile, renderEventDefinitions());
+  files.set(eventCatalogFile, renderCatalog(await declaredCatalog(packages)));
   return files;
 }
 
 /** Rewrites every derived file that is stale; returns the ones it changed or removed. */
 export async function writeDerivedFiles(packages?: readonly FunctionPackage[]): Promise<string[]> {
-  const files = await expectedDerivedFiles(packages ?? (await loadFunctions()));
+  const loaded = packages ?? (await loadFunctions());
+  const breaking = breakingChanges(await declaredCatalog(loaded));
+  if (breaking.length > 0) throw new BreakingEventChange(breaking);
+  const files = await expectedDerivedFiles(loaded);
   const changed: string[] = [];
   for (const path of staleFiles(files)) {
     rmSync(path);
@@ -48,7 +57,29 @@ export async function writeDerivedFiles(packages?: readonly FunctionPackage[]): 
  * (~1.5 s) and reports what the new file would do, or undefined when the SQL matches the schema files.
  */
 export function migrationsBehindSchema(): string | undefined {
-  const scratch = join(repoRoot, 'node_modules', '.cache', `qfn-migration-check-${process.pid}`);
+  // An answer of "up to date" is remembered for exactly these schema files and migrations.
+  const inputs = createHash('sha256');
+  for (const dir of readdirSync(functionsDir).sort()) {
+    const file = join(functionsDir, dir, 'src', 'schema.ts');
+    if (existsSync(file)) inputs.update(`${file}\0${readFileSync(file, 'utf8')}\0`);
+  }
+  const sqlDir = join(repoRoot, 'migrations', 'sql');
+  for (const file of [join(repoRoot, 'shared', 'src', 'db', 'schema.ts'), ...readdirSync(join(sqlDir, 'meta')).sort().map((f) => join(sqlDir, 'meta', f))]) {
+    inputs.update(`${file}\0${readFileSync(file, 'utf8')}\0`);
+  }
+  const upToDateMark = join(repoRoot, 'node_modules', '.cache', 'qfn-migration-check', inputs.digest('hex'));
+  if (existsSync(upToDateMark)) return undefined;
+  const behind = runDrizzleKitOnCopy();
+  if (!behind) {
+    rmSync(dirname(upToDateMark), { recursive: true, force: true });
+    mkdirSync(dirname(upToDateMark), { recursive: true });
+    writeFileSync(upToDateMark, '');
+  }
+  return behind;
+}
+
+function runDrizzleKitOnCopy(): string | undefined {
+  const scratch = join(repoRoot, 'node_modules', '.cache', `qfn-migration-copy-${process.pid}`);
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
   try {
@@ -74,13 +105,31 @@ export function migrationsBehindSchema(): string | undefined {
 }
 
 export async function staleness(): Promise<Staleness> {
-  return { derived: driftedFiles(await expectedDerivedFiles(await loadFunctions())), migrations: migrationsBehindSchema() };
+  const packages = await loadFunctions();
+  return {
+    derived: driftedFiles(await expectedDerivedFiles(packages)),
+    migrations: migrationsBehindSchema(),
+    breakingEvents: breakingChanges(await declaredCatalog(packages)),
+  };
+}
+
+/** The declared events changed in a way that breaks a subscriber, without a raised version. */
+export class BreakingEventChange extends Error {
+  override name = 'BreakingEventChange';
+  constructor(readonly changes: string[]) {
+    super(breakingEventsReport(changes));
+  }
+}
+
+function breakingEventsReport(changes: string[]): string {
+  return `event schema changes that break subscribers (events/catalog.json):\n${changes.map((c) => `  ${c}`).join('\n')}\n  make the change compatible (an optional field, a default), or raise the event's version (defineEvent(type, schema, { version })) and regenerate`;
 }
 
 /** The lines telling the user what is stale and what to run, empty when nothing is. */
 export function stalenessReport(state: Staleness): string[] {
   const lines: string[] = [];
   if (state.derived.length > 0) lines.push(`out of date with the function declarations: ${state.derived.join(', ')}\n  run: npm run generate`);
+  if (state.breakingEvents.length > 0) lines.push(breakingEventsReport(state.breakingEvents));
   if (state.migrations) lines.push(`the SQL migrations are behind the tables in */src/schema.ts (would ${state.migrations})\n  run: npm run db:generate`);
   return lines;
 }
@@ -88,7 +137,8 @@ export function stalenessReport(state: Staleness): string[] {
 const usage = `Usage: npm run generate [-- --check]
 
 Regenerates what derives from the functions' declarations (keda/, helm/values.yaml's functions: block,
-helm/files/queue-specs.json, functions/publish/src/function-queues.generated.ts), and the SQL migrations
+helm/files/queue-specs.json, functions/publish/src/function-queues.generated.ts, the event catalog
+events/catalog.json and functions/publish/src/event-definitions.generated.ts), and the SQL migrations
 (npm run db:generate) when they are behind the tables in */src/schema.ts.
   --check   change nothing; exit 1 naming what is stale and the command to run`;
 
@@ -102,7 +152,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     }
     console.log('generate: everything derived from the functions is up to date');
   } else {
-    const changed = await writeDerivedFiles();
+    const changed = await writeDerivedFiles().catch((error: unknown) => {
+      if (!(error instanceof BreakingEventChange)) throw error;
+      console.error(error.message);
+      process.exit(1);
+    });
     console.log(changed.length > 0 ? `generate: wrote ${changed.join(', ')}` : 'generate: derived files already up to date');
     const migrations = migrationsBehindSchema();
     if (migrations) {

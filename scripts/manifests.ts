@@ -4,10 +4,16 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
+import { commandLine } from './lib/args';
 import { loadFunctions, repoRoot } from './lib/functions';
 import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';
 
-const check = process.argv.includes('--check');
+const usage = `Usage: npm run manifests [-- --check]
+
+Regenerates keda/<broker>/, the functions: block of helm/values.yaml and helm/files/queue-specs.json from the
+functions' declarations (npm run generate does this and the rest).
+  --check   change nothing; exit 1 when the committed files differ from the declarations`;
+const check = commandLine(usage, { check: { type: 'boolean', default: false } }).values.check;
 const files = generatedFiles(await loadFunctions());
 
 if (check) {

@@ -2,41 +2,34 @@
  * `npm run publish:load -- --count 2000 --rate 500`: real HTTP POSTs to the publish function, so you can
  * watch the consumers scale up in `npm start`'s view and back down after the cooldown.
  */
-import { parseArgs } from 'node:util';
+import { findLocalRunner } from '../local/endpoints';
 import { sendLoad } from '../local/load/index';
+import { commandLine, usageError } from './lib/args';
 
 const usage = `Usage: npm run publish:load -- [options]
 
   --count <n>           messages to send (default 1000)
   --rate <n>            messages per second (default 200; 0 = as fast as --concurrency allows)
   --concurrency <n>     requests open at once (default 50)
-  --url <url>           publish function (default http://127.0.0.1:$PORT or :3000)
+  --url <url>           publish function (default: the running npm start's, else http://127.0.0.1:$PORT or :3000)
   --type <type>         event type, e.g. job.count-primes (default message.published)
   --attribute k=v       a messageAttributes entry (repeatable), e.g. --attribute limit=2000000
   --sender <name>       sender field (default publish-load)`;
 
-const { values } = parseArgs({
-  options: {
-    count: { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '50' },
-    url: { type: 'string' },
-    type: { type: 'string' },
-    attribute: { type: 'string', multiple: true },
-    sender: { type: 'string', default: 'publish-load' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const { values } = commandLine(usage, {
+  count: { type: 'string', default: '1000' },
+  rate: { type: 'string', default: '200' },
+  concurrency: { type: 'string', default: '50' },
+  url: { type: 'string' },
+  type: { type: 'string' },
+  attribute: { type: 'string', multiple: true },
+  sender: { type: 'string', default: 'publish-load' },
 });
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
 
 function wholeNumber(flag: string, text: string, min: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
-    console.error(`--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
-    process.exit(64);
+    usageError(usage, `--${flag} must be a whole number ≥ ${min}, got ${JSON.stringify(text)}`);
   }
   return value;
 }
@@ -45,8 +38,7 @@ const attributes: Record<string, string> = {};
 for (const pair of values.attribute ?? []) {
   const at = pair.indexOf('=');
   if (at < 1) {
-    console.error(`--attribute must be key=value, got ${JSON.stringify(pair)}`);
-    process.exit(64);
+    usageError(usage, `--attribute must be key=value, got ${JSON.stringify(pair)}`);
   }
   attributes[pair.slice(0, at)] = pair.slice(at + 1);
 }
@@ -54,7 +46,7 @@ for (const pair of values.attribute ?? []) {
 const count = wholeNumber('count', values.count, 1);
 const rate = wholeNumber('rate', values.rate, 0);
 const concurrency = wholeNumber('concurrency', values.concurrency, 1);
-const url = values.url ?? `http://127.0.0.1:${process.env['PORT'] ?? 3000}`;
+const url = values.url ?? findLocalRunner()?.publishUrl ?? `http://127.0.0.1:${process.env['PORT'] ?? 3000}`;
 
 console.log(`sending ${count} messages to ${url}/message/publish at ${rate > 0 ? `${rate}/s` : 'full speed'}, ${concurrency} at once`);
 const report = await sendLoad({

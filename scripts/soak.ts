@@ -13,10 +13,10 @@
  * Exits 0 when everything adds up, 1 otherwise. Not part of `npm test`.
  */
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { type Broker, queueSpecOf } from '@qfn/shared';
+import { commandLine, usageError } from './lib/args';
 import storeMessage from '@qfn/store-message';
 import { effectsTable } from '../test/fixtures/effects';
 import { faultEnv, faultFunction } from '../test/faults/fixtures/fault-function';
@@ -26,15 +26,21 @@ import { createTestDatabase } from '../test/support/database';
 import { uniqueName } from '../test/support/names';
 import { type FunctionProcess, startFunctionProcess } from '../test/support/process';
 
-const { values } = parseArgs({
-  options: {
-    messages: { type: 'string', default: '100000' },
-    clients: { type: 'string', default: '32' },
-    consumers: { type: 'string', default: '2' },
-    kills: { type: 'string', default: '4' },
-    broker: { type: 'string', default: 'rabbitmq' },
-    keep: { type: 'boolean', default: false },
-  },
+const usage = `Usage: npm run soak -- [--messages N] [--clients N] [--consumers N] [--kills N] [--broker rabbitmq|sqs] [--keep]
+
+  --messages N    events to POST (default 100000)
+  --clients N     concurrent HTTP clients (32)
+  --consumers N   replicas of each consumer (2)
+  --kills N       SIGKILLs of consumers along the way (4)
+  --broker <b>    rabbitmq (default) or sqs
+  --keep          leave the schema and queues for inspection`;
+const { values } = commandLine(usage, {
+  messages: { type: 'string', default: '100000' },
+  clients: { type: 'string', default: '32' },
+  consumers: { type: 'string', default: '2' },
+  kills: { type: 'string', default: '4' },
+  broker: { type: 'string', default: 'rabbitmq' },
+  keep: { type: 'boolean', default: false },
 });
 const total = Number(values.messages);
 const clients = Number(values.clients);
@@ -42,8 +48,7 @@ const replicas = Number(values.consumers);
 const kills = Number(values.kills);
 const harness = brokerHarnesses.find((h) => h.kind === values.broker);
 if (!harness || ![total, clients, replicas, kills].every((n) => Number.isInteger(n) && n >= 0) || total < 1 || clients < 1 || replicas < 1) {
-  console.error('usage: npm run soak -- [--messages N] [--clients N] [--consumers N] [--kills N] [--broker rabbitmq|sqs] [--keep]');
-  process.exit(2);
+  usageError(usage, 'every number must be a whole number (messages, clients and consumers at least 1), --broker rabbitmq or sqs');
 }
 
 const entries = {

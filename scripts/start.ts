@@ -3,9 +3,12 @@
  * unless AMQP_URL / BROKER=sqs + SQS_ENDPOINT / DATABASE_URL say otherwise; functions scale 0 → N → 0
  * by KEDA's rules from their declarations. See `npm start -- --help`.
  */
-import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
 import { loadConfig } from '@qfn/shared';
 import { localConfig } from '../local/config';
+import { migrationsBehindSchema, writeDerivedFiles } from './generate';
+import { commandLine } from './lib/args';
+import { publishEndpoints, withdrawEndpoints } from '../local/endpoints';
 import { LocalRunner, StoppedWhileStartingError } from '../local/runner';
 import { attachTerminalView } from '../local/status/terminal';
 
@@ -22,21 +25,14 @@ Environment: AMQP_URL (use RabbitMQ), BROKER=sqs + SQS_ENDPOINT (use that SQS), 
 LOCAL_SCALING='{"*":{"cooldownPeriod":10}}' (override declarations' scaling locally), LOCAL_HPA_SYNC_PERIOD_SECONDS (15),
 ADMIN_API_TOKEN (the console's and the dead-letter API's token; one is made for each run when unset).`;
 
-const { values: flags } = parseArgs({
-  options: {
-    'data-dir': { type: 'string' },
-    port: { type: 'string' },
-    'status-port': { type: 'string' },
-    functions: { type: 'string' },
-    runtime: { type: 'string' },
-    plain: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
+const { values: flags } = commandLine(usage, {
+  'data-dir': { type: 'string' },
+  port: { type: 'string' },
+  'status-port': { type: 'string' },
+  functions: { type: 'string' },
+  runtime: { type: 'string' },
+  plain: { type: 'boolean' },
 });
-if (flags.help) {
-  console.log(usage);
-  process.exit(0);
-}
 const fromFlags: Record<string, string | undefined> = {
   DATA_DIR: flags['data-dir'],
   PORT: flags.port,
@@ -48,16 +44,37 @@ const fromFlags: Record<string, string | undefined> = {
 for (const [key, value] of Object.entries(fromFlags)) if (value !== undefined) process.env[key] = value;
 
 const config = loadConfig(localConfig);
+
+// What derives from the declarations is regenerated here, so a changed declaration is never run stale;
+// migrations are the user's to generate (they are committed SQL).
+const regenerated = await writeDerivedFiles();
+if (regenerated.length > 0) console.log(`[local] regenerated from the declarations: ${regenerated.join(', ')}`);
+const migrationsBehind = migrationsBehindSchema();
+if (migrationsBehind) {
+  console.error(`[local] the SQL migrations are behind the tables in */src/schema.ts (would ${migrationsBehind}).\nRun npm run db:generate, then npm start.`);
+  process.exit(1);
+}
 const runner = new LocalRunner({ config });
 const live = config.LOCAL_VIEW === 'live' || (config.LOCAL_VIEW === 'auto' && Boolean(process.stdout.isTTY));
 const view = attachTerminalView(runner, { mode: live ? 'live' : 'plain' });
 
-// Node's warnings (the AWS SDK's Node-version notice, …) as one line through the view, not raw stderr.
+// Node's and dependencies' warnings (the AWS SDK's Node-version notice, …) whole, once each, through the view.
+const warned = new Set<string>();
 process.removeAllListeners('warning');
-process.on('warning', (warning) => view.print(`[local] ${warning.name}: ${warning.message.split('\n')[0]}`));
+process.on('warning', (warning) => {
+  const text = `${warning.name}: ${warning.message.trim()}`;
+  if (warned.has(text)) return;
+  warned.add(text);
+  for (const line of text.split('\n')) view.print(`[local] ${line}`);
+});
 
 let signals = 0;
+let firstSignalAt = 0;
 const shutdown = (signal: NodeJS.Signals) => {
+  // One Ctrl+C reaches this process more than once: from the terminal's process group and again
+  // forwarded by npm and tsx. Copies within a second are the same press.
+  if (signals > 0 && Date.now() - firstSignalAt < 1000) return;
+  firstSignalAt ||= Date.now();
   if (++signals > 1) {
     view.print(`[local] ${signal} again: killing every process without waiting`);
     view.close();
@@ -83,6 +100,17 @@ try {
   console.error(`[local] could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
+const endpointsFile = publishEndpoints(config.PORT, {
+  pid: process.pid,
+  startedAt: new Date().toISOString(),
+  publishUrl: runner.publishUrl,
+  statusUrl: runner.statusUrl,
+  consoleUrl: runner.consoleUrl,
+  adminToken: runner.adminToken ?? '',
+  env: { ...runner.env, QUEUE_PREFIX: config.QUEUE_PREFIX, DATABASE_SCHEMA: config.DATABASE_SCHEMA },
+});
+process.on('exit', () => withdrawEndpoints(config.PORT));
 view.print(`[local] ready: POST ${runner.publishUrl}/message/publish · GET ${runner.statusUrl}`);
 view.print(`[local] console: ${runner.consoleUrl}`);
+view.print(`[local] npm run dlq, npm run publish:load and the admin API (Bearer token) find this runner through ${relative(process.cwd(), endpointsFile)}`);
 view.print('[local] try: npm run publish:load -- --count 2000 --rate 500');

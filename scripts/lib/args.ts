@@ -31,14 +31,17 @@ export function commandLine<const O extends Options>(usage: string, options: O, 
     allowPositionals: settings.positionals ?? false,
     strict: true as const,
   };
-  // --help wins over everything else on the line, even an unknown option.
-  if (config.args.includes('--help') || config.args.includes('-h')) {
+  // --help wins over everything else on the line (before a `--`), even an unknown option.
+  const end = config.args.indexOf('--');
+  const flags = end === -1 ? config.args : config.args.slice(0, end);
+  if (flags.includes('--help') || flags.includes('-h')) {
     console.log(usage);
     process.exit(0);
   }
   try {
     return parseArgs(config);
   } catch (error) {
-    return usageError(usage, (error as Error).message);
+    // Node's advice about `--` after an unknown option is noise here: every command's options are listed.
+    return usageError(usage, (error as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, ''));
   }
 }

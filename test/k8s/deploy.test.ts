@@ -36,12 +36,29 @@ describe('npm run deploy -- <function> --tag <tag> --dry-run', () => {
     expect(migrate.stdout).toContain('--set-string migrations.image.tag=v7');
   });
 
-  it('refuses an unknown function, a bad tag and a missing registry (exit 64)', () => {
+  it('ships the migration image with a function that owns tables, so the pre-upgrade hook creates them first', () => {
+    const result = deploy('run-job', '--tag', 'v2', '--registry', 'ghcr.io/acme', '--dry-run');
+    expect(result.stdout.trim().split('\n')).toEqual([
+      '/bin/false build --file docker/Dockerfile --build-arg FUNCTION=run-job --tag ghcr.io/acme/qfn-run-job:v2 .',
+      '/bin/false push ghcr.io/acme/qfn-run-job:v2',
+      '/bin/false build --file docker/migrate.Dockerfile --tag ghcr.io/acme/qfn-migrate:v2 .',
+      '/bin/false push ghcr.io/acme/qfn-migrate:v2',
+      '/bin/false upgrade qfn helm --reset-then-reuse-values --set-string functions.run-job.image.tag=v2 --set-string migrations.image.tag=v2 --wait --timeout 10m',
+    ]);
+    const without = deploy('run-job', '--tag', 'v2', '--registry', 'ghcr.io/acme', '--migrations', 'never', '--dry-run');
+    expect(without.stdout).not.toContain('qfn-migrate');
+  });
+
+  it('answers --help, and refuses an unknown option, an unknown function, a bad tag and a missing registry (exit 2)', () => {
+    const help = deploy('--help');
+    expect([help.status, help.stdout]).toEqual([0, expect.stringContaining('Usage: npm run deploy')]);
+    const unknownOption = deploy('store-message', '--tagg', 'v1');
+    expect([unknownOption.status, unknownOption.stderr]).toEqual([2, expect.stringMatching(/Unknown option '--tagg'[\s\S]*Usage: npm run deploy/)]);
     const unknown = deploy('store-mesage', '--tag', 'v1', '--registry', 'ghcr.io/acme', '--dry-run');
     expect(unknown.stderr).toMatch(/unknown function "store-mesage"; one of: .*\bstore-message, .*publish, migrate\n/);
     expect(deploy('store-message', '--tag', 'v1:latest', '--registry', 'ghcr.io/acme', '--dry-run').stderr).toMatch(/not a valid image tag/);
     expect(deploy('store-message', '--tag', 'v1', '--dry-run').stderr).toMatch(/--registry \(or QFN_IMAGE_REGISTRY\) is required/);
-    for (const result of [unknown, deploy('store-message', '--dry-run')]) expect(result.status).toBe(64);
+    for (const result of [unknown, deploy('store-message', '--dry-run')]) expect(result.status).toBe(2);
   });
 
   it('stops at the first failing command when not a dry run', () => {

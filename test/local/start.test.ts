@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sendLoad } from '../../local/load/index';
 import type { LocalStatus } from '../../local/runner';
+import { loadFunctions } from '../../scripts/lib/functions';
 import { freePort } from '../faults/support';
 import { uniqueName } from '../support/names';
 import { waitFor } from '../support/wait';
@@ -43,10 +44,9 @@ describe('npm start', () => {
       await waitFor('"[local] ready"', () => lines.some((line) => line.startsWith('[local] ready')), 60_000);
       const initial = await status();
       expect(initial.infrastructure).toMatchObject({ broker: { kind: 'sqs', embedded: true }, database: { embedded: true } });
-      expect(initial.functions.map((fn) => [fn.name, fn.replicas.desired])).toEqual([
-        ['run-job', 0],
-        ['store-message', 0],
-      ]);
+      // Every function under functions/, each at its declared minimum (0 unless declared otherwise).
+      const declared = (await loadFunctions()).map((fn) => [fn.declaration.name, fn.declaration.scaling.minReplicaCount]);
+      expect(initial.functions.map((fn) => [fn.name, fn.replicas.desired])).toEqual(declared);
       await waitFor('the publish function', async () => (await status()).publish?.ready === 1, 30_000);
 
       const report = await sendLoad({ url: `http://127.0.0.1:${port}`, count: 20, rate: 0, concurrency: 5 });
@@ -55,7 +55,8 @@ describe('npm start', () => {
         const current = await status();
         return current.functions.find((fn) => fn.name === 'store-message')!.processed === 20 ? current : undefined;
       }, 30_000);
-      expect(lines).toContain(`[autoscaler] store-message 0→1: depth ${busy.scaleEvents[0]!.depth} > activation 0`);
+      const activation = busy.scaleEvents.find((event) => event.function === 'store-message')!;
+      expect(lines).toContain(`[autoscaler] store-message 0→1: depth ${activation.depth} > activation 0`);
       const pids = busy.functions.flatMap((fn) => fn.replicas.replicas.map((r) => r.pid!)).concat(busy.publish!.replicas.map((r) => r.pid!));
       expect(pids.length).toBeGreaterThanOrEqual(2);
 
