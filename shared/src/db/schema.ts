@@ -7,6 +7,8 @@ export const inbox = pgTable(
     functionName: text('function_name').notNull(),
     eventId: text('event_id').notNull(),
     processedAt: timestamp('processed_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Digest of the event's type and data: the same id arriving with another payload is a conflict (the first wins). */
+    payloadDigest: text('payload_digest'),
   },
   (t) => [primaryKey({ columns: [t.functionName, t.eventId] }), index('inbox_event_id_idx').on(t.eventId)],
 );

@@ -50,6 +50,9 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
     log.error({ eventId: envelope?.id, attempt, reason }, 'message dead-lettered'),
   );
   worker.on('settle_failed', ({ error }) => log.warn({ err: describeError(error) }, 'could not settle a message; it will be redelivered'));
+  worker.on('message_conflict', ({ envelope, digest, firstDigest, total }) =>
+    log.warn({ eventId: envelope.id, digest, firstDigest, conflicts: total }, 'event id arrived again with a different payload; the first one stands'),
+  );
   worker.on('message_isolated', ({ envelope, starts }) => log.info({ eventId: envelope.id, starts }, 'redelivered message runs alone'));
   worker.on('database_unavailable', ({ error, retryInMs, messages }) =>
     log.warn({ err: describeError(error), retryInMs, messages }, 'database unavailable; messages wait, no attempt counted'),

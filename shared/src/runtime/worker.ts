@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { deliveryStarts, inbox } from '../db/schema';
 import { retryDelayMs, type FunctionDeclaration, type HandlerContext } from '../function/define';
 import type { Logger } from '../log/index';
 import { decodeEnvelope, type Envelope } from '../messages/envelope';
+import { schemaFor } from '../events/subscriptions';
 import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
 import { describeError, PermanentError } from './errors';
 
@@ -19,6 +21,8 @@ export interface WorkerEvents {
   message_released: [{ delivery: Delivery }];
   /** The broker could not take a settlement; the message will be redelivered. */
   settle_failed: [{ error: unknown }];
+  /** An event id arrived again with another payload: the first one's effect stands, this one is skipped. */
+  message_conflict: [{ envelope: Envelope; digest: string; firstDigest: string | null; total: number }];
   /** A redelivered message runs alone, in case it is what crashed the last consumer. */
   message_isolated: [{ envelope: Envelope; starts: number }];
   /** The database is unreachable or refuses connections: the messages wait (no attempt counted) and are tried again. */
@@ -69,6 +73,11 @@ interface Decoded {
  */
 export const defaultBatchLingerMs = 20;
 
+/** Digest of what an event says (type and data; not its time, which a republish under the same id renews). */
+export function payloadDigest(envelope: Envelope): string {
+  return createHash('sha256').update(envelope.type).update('\n').update(JSON.stringify(envelope.data)).digest('base64url').slice(0, 22);
+}
+
 /** Marks work handed back to the broker because the worker stopped while the database was away. */
 const released = Symbol('released');
 
@@ -103,6 +112,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   /** Wakes the waits for the database when the worker stops. */
   readonly #pauses = new Set<() => void>();
   #inFlight = 0;
+  #conflicts = 0;
   #flushScheduled = false;
   #activeBatches = 0;
   #oldestWaitingAt = 0;
@@ -334,7 +344,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
         () => this.#runInTransaction(decoded),
       );
       if (outcome === released) return;
-      const { failed, fresh } = outcome;
+      const { failed, ran } = outcome;
       const durationMs = performance.now() - started;
       for (const item of decoded) {
         const failure = failed.get(item.envelope.id);
@@ -347,7 +357,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
           envelope: item.envelope,
           attempt: item.delivery.attempt,
           durationMs,
-          duplicate: !fresh.has(item.envelope.id),
+          duplicate: !ran.has(item),
         });
       }
     } catch (error) {
@@ -370,7 +380,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       return undefined;
     }
     this.emit('message_received', { delivery, envelope });
-    const parsed = this.#declaration.schema.safeParse(envelope.data);
+    const parsed = schemaFor(this.#declaration, envelope.type).safeParse(envelope.data);
     if (!parsed.success) {
       await this.#deadLetter(delivery, envelope, `schema validation failed: ${z.prettifyError(parsed.error)}`);
       return undefined;
@@ -378,24 +388,53 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     return { delivery, envelope, event: parsed.data };
   }
 
-  /** The handler's writes and the inbox rows commit together; rows already in the inbox are skipped. */
-  async #runInTransaction(items: Decoded[]): Promise<{ failed: Map<string, unknown>; fresh: Set<string> }> {
+  /**
+   * The handler's writes and the inbox rows commit together; ids already in the inbox (or earlier in
+   * the batch) are skipped, and reported as conflicts when their payload differs from the first one's.
+   */
+  async #runInTransaction(items: Decoded[]): Promise<{ failed: Map<string, unknown>; ran: Set<Decoded> }> {
     const declaration = this.#declaration;
     const name = declaration.name;
     const failed = new Map<string, unknown>();
-    let fresh = new Set<string>();
+    const ran = new Set<Decoded>();
+    const conflicts: { item: Decoded; firstDigest: string | null }[] = [];
     await this.options.db.transaction(async (tx) => {
-      const ids = [...new Set(items.map((i) => i.envelope.id))];
+      // The first delivery of each id in the batch is the candidate; later ones are duplicates.
+      const first = new Map<string, { item: Decoded; digest: string }>();
+      const later: Decoded[] = [];
+      for (const item of items) {
+        if (first.has(item.envelope.id)) later.push(item);
+        else first.set(item.envelope.id, { item, digest: payloadDigest(item.envelope) });
+      }
       // One JSON parameter, whatever the batch size: a single prepared statement, several times
       // cheaper for Node and Postgres than a VALUES list with a parameter per id.
+      const rows = JSON.stringify(Array.from(first, ([id, { digest }]) => [id, digest]));
       const inserted = await tx.execute<{ event_id: string }>(
-        sql`insert into ${inbox} (function_name, event_id)
-            select ${name}::text, value from json_array_elements_text(${JSON.stringify(ids)}::json)
+        sql`insert into ${inbox} (function_name, event_id, payload_digest)
+            select ${name}::text, value->>0, value->>1 from json_array_elements(${rows}::json)
             on conflict do nothing returning event_id`,
       );
-      fresh = new Set(Array.from(inserted, (row) => row.event_id));
-      const seen = new Set<string>();
-      const work = items.filter((i) => fresh.has(i.envelope.id) && !seen.has(i.envelope.id) && seen.add(i.envelope.id));
+      const fresh = new Set(Array.from(inserted, (row) => row.event_id));
+      const work = [...first.values()].filter(({ item }) => fresh.has(item.envelope.id)).map(({ item }) => item);
+      // What each id's effect was made from: the stored digest when it committed before, else this batch's first copy.
+      const standing = new Map(Array.from(first, ([id, { digest }]) => [id, digest as string | null]));
+      const seenBefore = [...first.keys()].filter((id) => !fresh.has(id));
+      if (seenBefore.length > 0) {
+        const stored = await tx.execute<{ event_id: string; payload_digest: string | null }>(
+          sql`select event_id, payload_digest from ${inbox} where function_name = ${name} and event_id in (select json_array_elements_text(${JSON.stringify(seenBefore)}::json))`,
+        );
+        for (const row of stored) standing.set(row.event_id, row.payload_digest);
+        for (const id of seenBefore) {
+          const { item, digest } = first.get(id)!;
+          const firstDigest = standing.get(id) ?? null;
+          if (firstDigest !== null && firstDigest !== digest) conflicts.push({ item, firstDigest });
+        }
+      }
+      for (const item of later) {
+        const firstDigest = standing.get(item.envelope.id) ?? null;
+        if (firstDigest !== null && payloadDigest(item.envelope) !== firstDigest) conflicts.push({ item, firstDigest });
+      }
+      for (const item of work) ran.add(item);
       if (work.length === 0) return;
       const contexts = work.map((item) => ({ event: item.event, ctx: this.#context(item, tx as unknown as Database) }));
       if (declaration.handler) {
@@ -408,7 +447,11 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
         await tx.delete(inbox).where(and(eq(inbox.functionName, name), inArray(inbox.eventId, [...failed.keys()])));
       }
     });
-    return { failed, fresh };
+    for (const { item, firstDigest } of conflicts) {
+      this.#conflicts++;
+      this.emit('message_conflict', { envelope: item.envelope, digest: payloadDigest(item.envelope), firstDigest, total: this.#conflicts });
+    }
+    return { failed, ran };
   }
 
   #context(item: Decoded, db: Database): HandlerContext {
