@@ -15,19 +15,19 @@ import { rabbitmqAmqpMetric } from '../autoscaler/scalers';
  */
 export class AmqpQueueScaler {
   #connection: Promise<ChannelModel> | undefined;
-  #channel: Promise<Channel> | undefined;
+  readonly #channels = new Map<string, Promise<Channel>>();
   #closed = false;
 
   constructor(private readonly url: string) {}
 
   look(trigger: { queueName: string; activation: number }) {
     return async () => {
-      const channel = await this.#openChannel();
+      const channel = await this.#openChannel(trigger.queueName);
       try {
         const { messageCount } = await channel.checkQueue(trigger.queueName);
         return rabbitmqAmqpMetric(messageCount, trigger);
       } catch (error) {
-        this.#channel = undefined;
+        this.#channels.delete(trigger.queueName);
         throw error;
       }
     };
@@ -37,24 +37,27 @@ export class AmqpQueueScaler {
     this.#closed = true;
     const connection = this.#connection;
     this.#connection = undefined;
-    this.#channel = undefined;
+    this.#channels.clear();
     await connection?.then((c) => c.close()).catch(() => {});
   }
 
-  #openChannel(): Promise<Channel> {
+  #openChannel(queueName: string): Promise<Channel> {
     if (this.#closed) return Promise.reject(new Error('AMQP scaler closed'));
-    this.#channel ??= this.#openConnection()
-      .then((connection) => connection.createChannel())
-      .then((channel) => {
-        channel.on('error', () => {});
-        channel.on('close', () => (this.#channel = undefined));
-        return channel;
-      })
-      .catch((error: unknown) => {
-        this.#channel = undefined;
-        throw error;
-      });
-    return this.#channel;
+    let channel = this.#channels.get(queueName);
+    if (!channel) {
+      channel = this.#openConnection()
+        .then((connection) => connection.createChannel())
+        .then((opened) => {
+          opened.on('error', () => {});
+          opened.on('close', () => {
+            if (this.#channels.get(queueName) === channel) this.#channels.delete(queueName);
+          });
+          return opened;
+        });
+      channel.catch(() => this.#channels.delete(queueName));
+      this.#channels.set(queueName, channel);
+    }
+    return channel;
   }
 
   #openConnection(): Promise<ChannelModel> {
@@ -64,7 +67,7 @@ export class AmqpQueueScaler {
         connection.on('error', () => {});
         connection.on('close', () => {
           this.#connection = undefined;
-          this.#channel = undefined;
+          this.#channels.clear();
         });
         return connection;
       })

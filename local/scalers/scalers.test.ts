@@ -51,6 +51,12 @@ describe('RabbitMQ scalers', () => {
     expect(await amqp.look({ queueName, activation: 0 })()).toMatchObject({ value: 3 });
   });
 
+  it('over AMQP: a missing queue does not fail another queue looked at the same moment', async () => {
+    const [missing, present] = await Promise.allSettled([amqp.look({ queueName: `${queueName}-gone`, activation: 0 })(), amqp.look({ queueName, activation: 0 })()]);
+    expect(missing.status).toBe('rejected');
+    expect(present).toEqual({ status: 'fulfilled', value: { value: 3, active: true } });
+  });
+
   it('over HTTP reads messages (ready + unacknowledged) once the management API has them', async () => {
     const look = rabbitmqHttpLook(managementUrlFor(amqpUrl), '/', { queueName, mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 });
     const reading = await waitFor('the management API to count 3 messages', async () => {

@@ -4,12 +4,13 @@ import { ReplicaSet, type BackoffPolicy, type ReplicaSetEvents } from './replica
 
 /** A stand-in for a function process: logs "consuming", then behaves as told on SIGTERM. */
 function fakeFunction(behaviour: { onTerm: 'drain' | 'ignore'; crashAfterMs?: number; drainMs?: number }) {
+  // The SIGTERM handler is in place before "consuming": a loaded machine must not let a stop land before it.
   const code = `
-    console.log(JSON.stringify({ level: 'info', msg: 'consuming', coldStartMs: Math.round(performance.now()) }));
-    ${behaviour.crashAfterMs !== undefined ? `setTimeout(() => { console.error('boom'); process.exit(3); }, ${behaviour.crashAfterMs});` : ''}
     process.on('SIGTERM', () => {
       ${behaviour.onTerm === 'drain' ? `console.log('draining'); setTimeout(() => process.exit(0), ${behaviour.drainMs ?? 50});` : `console.log('ignoring SIGTERM');`}
     });
+    console.log(JSON.stringify({ level: 'info', msg: 'consuming', coldStartMs: Math.round(performance.now()) }));
+    ${behaviour.crashAfterMs !== undefined ? `setTimeout(() => { console.error('boom'); process.exit(3); }, ${behaviour.crashAfterMs});` : ''}
     setInterval(() => {}, 1000);
   `;
   return { command: process.execPath, args: ['-e', code], env: process.env };
@@ -18,9 +19,9 @@ function fakeFunction(behaviour: { onTerm: 'drain' | 'ignore'; crashAfterMs?: nu
 /** A stand-in that reports, over the IPC channel the runner opens, that it holds `inFlight` messages. */
 function busyFunction(inFlight: number) {
   const code = `
-    console.log(JSON.stringify({ level: 'info', msg: 'consuming' }));
-    process.send({ type: 'qfn.in-flight', inFlight: ${inFlight} });
     process.on('SIGTERM', () => process.exit(0));
+    process.send({ type: 'qfn.in-flight', inFlight: ${inFlight} });
+    console.log(JSON.stringify({ level: 'info', msg: 'consuming' }));
     setInterval(() => {}, 1000);
   `;
   return { command: process.execPath, args: ['-e', code], env: process.env, watchParent: true };
