@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { type Broker, type Database, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared';
+import { type Broker, type Database, type EventDefinition, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared';
 import { errorResponse } from './errors';
 import { IdempotencyStore, type IdempotencyOptions } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';
@@ -8,6 +8,9 @@ import { openApiRoutes } from './openapi';
 import { protect, type ProtectionOptions } from './protection';
 import { adminRoutes } from './routes/admin';
 import { consoleRoute } from './routes/console';
+import { eventRoutes } from './routes/events';
+import { eventDefinitions } from './event-definitions.generated';
+import { functionQueues } from './function-queues.generated';
 import { healthRoutes } from './routes/health';
 import { messageRoutes } from './routes/messages';
 import { publishRoute } from './routes/publish';
@@ -29,6 +32,8 @@ export interface PublishAppOptions {
   protection?: ProtectionOptions;
   /** The dead-letter admin API: the consumer functions' queues and the admin tokens (none: it answers 403). */
   admin?: { queues: readonly QueueSpec[]; tokens: readonly string[] };
+  /** Declared event types and who subscribes to them; default: the generated ones of this repository. */
+  events?: { definitions: ReadonlyMap<string, EventDefinition>; subscribers: readonly { name: string; subscribes: readonly string[] }[] };
 }
 
 /**
@@ -50,6 +55,8 @@ export function createPublishApp(options: PublishAppOptions) {
     }),
   );
   app.route('/', messageRoutes(options.db));
+  const events = options.events ?? { definitions: eventDefinitions, subscribers: functionQueues };
+  app.route('/', eventRoutes({ broker: options.broker, events: events.definitions, subscribers: events.subscribers, maxBodyBytes: options.maxBodyBytes }));
   app.route(
     '/',
     healthRoutes({
@@ -59,7 +66,7 @@ export function createPublishApp(options: PublishAppOptions) {
       ...(options.isAlive ? { isAlive: options.isAlive } : {}),
     }),
   );
-  app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes }));
+  app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes, events: events.definitions }));
   app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   app.route('/', consoleRoute({ broker: options.broker, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));

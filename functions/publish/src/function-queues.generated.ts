@@ -6,7 +6,10 @@ export const functionQueues: readonly QueueSpec[] = [
   {
     "name": "run-job",
     "subscribes": [
-      "job.*"
+      "job.derive-key",
+      "job.count-primes",
+      "job.word-count",
+      "job.checksum"
     ],
     "retry": {
       "maxAttempts": 3,

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { EventDefinition } from '@qfn/shared';
 import { errorBody, listQuery, messagePage, publishAccepted, publishRequest, storedMessage } from './schemas';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' });
@@ -7,7 +8,7 @@ const json = (s: z.ZodType, description: string) => ({ description, content: { '
 const error = (description: string) => json(errorBody, description);
 
 /** The OpenAPI 3.0 document of the HTTP API, derived from the same zod schemas that validate requests. */
-export function openApiDocument(options: { maxBodyBytes: number }) {
+export function openApiDocument(options: { maxBodyBytes: number; events?: ReadonlyMap<string, EventDefinition> }) {
   const queryParameters = Object.entries((schema(listQuery, 'input') as { properties: Record<string, object> }).properties).map(
     ([name, s]) => ({ name, in: 'query', required: false, schema: s }),
   );
@@ -54,6 +55,13 @@ export function openApiDocument(options: { maxBodyBytes: number }) {
           },
         },
       },
+      ...eventPaths(options.events ?? new Map(), options.maxBodyBytes),
+      '/events': {
+        get: {
+          summary: 'The event catalog: every declared event type as JSON Schema (draft 2020-12), its version and subscribers',
+          responses: { '200': { description: '{ format, revision, events: { <type>: { version, description, subscribers, schema } } } (ETag: the revision)' } },
+        },
+      },
       '/message/{id}': {
         get: {
           summary: 'A stored message and the functions that processed it',
@@ -84,6 +92,30 @@ export function openApiDocument(options: { maxBodyBytes: number }) {
   };
 }
 
+/** One path per declared event type, each with its own request body. */
+function eventPaths(events: ReadonlyMap<string, EventDefinition>, maxBodyBytes: number) {
+  const paths: Record<string, object> = {};
+  for (const definition of [...events.values()].sort((a, b) => a.type.localeCompare(b.type))) {
+    paths[`/events/${definition.type}`] = {
+      post: {
+        summary: `Publish ${definition.type}${definition.description ? `: ${definition.description}` : ''}`,
+        description: `The event's data is the body (version ${definition.version}). 202 once the broker confirmed it durably. Body at most ${maxBodyBytes} bytes.`,
+        requestBody: { required: true, content: { 'application/json': { schema: schema(definition.schema, 'input') } } },
+        responses: {
+          '202': json(publishAccepted, 'Published; the broker confirmed it'),
+          '400': error('Malformed JSON, or the data does not match the type (issues lists each field)'),
+          '413': error('Body too large'),
+          '415': error('Content-Type is not application/json'),
+          '401': error('Missing or invalid token (when PUBLISH_API_TOKENS is set)'),
+          '422': error('No function subscribes to this type (unknown types also answer 422)'),
+          '503': error('Broker unreachable or blocked: retry'),
+        },
+      },
+    };
+  }
+  return paths;
+}
+
 const docsPage = `<!doctype html>
 <html><head><meta charset="utf-8"><title>qfn publish API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
@@ -91,7 +123,7 @@ const docsPage = `<!doctype html>
 <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>`;
 
 /** `/openapi.json` and an interactive reference page at `/docs`. */
-export function openApiRoutes(options: { maxBodyBytes: number }) {
+export function openApiRoutes(options: { maxBodyBytes: number; events?: ReadonlyMap<string, EventDefinition> }) {
   const document = openApiDocument(options);
   return new Hono().get('/openapi.json', (c) => c.json(document)).get('/docs', (c) => c.html(docsPage));
 }

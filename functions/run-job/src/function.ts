@@ -1,23 +1,22 @@
-import { defineFunction, messageEvent } from '@qfn/shared';
-import { buildJob } from './jobs';
+import { defineFunction } from '@qfn/shared';
+import { jobRequested } from './events';
+import { jobKind, runJob } from './jobs';
 import { jobResults } from './schema';
 
-/** Builds a job from the event type (`job.<kind>`) and its attributes, runs it, stores the result. */
+/** Runs the job its event type names (`job.<kind>`) on the event's typed data, stores the result. */
 export default defineFunction({
   name: 'run-job',
   description: 'Runs CPU-bound jobs (job.derive-key, job.count-primes, job.word-count, job.checksum)',
-  subscribes: ['job.*'],
-  schema: messageEvent,
+  subscribes: [jobRequested.deriveKey, jobRequested.countPrimes, jobRequested.wordCount, jobRequested.checksum],
   concurrency: 2,
   poolSize: 2,
   retry: { maxAttempts: 3, initialDelayMs: 2_000 },
   scaling: { minReplicaCount: 0, maxReplicaCount: 8, targetQueueLength: 4, pollingInterval: 5, cooldownPeriod: 60 },
   shutdownGracePeriodSeconds: 60,
   handler: async (event, { db, eventId, eventType }) => {
-    const job = buildJob(eventType, event.messageAttributes);
     const started = performance.now();
-    const result = job.run();
+    const result = runJob(eventType as never, event as never);
     const durationMs = performance.now() - started;
-    await db.insert(jobResults).values({ eventId, kind: job.kind, result, durationMs }).onConflictDoNothing();
+    await db.insert(jobResults).values({ eventId, kind: jobKind(eventType), result, durationMs }).onConflictDoNothing();
   },
 });

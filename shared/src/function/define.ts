@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/client';
+import type { EventDefinition } from '../events/define';
+import { subscriptionsOf, undeclaredEventSchema, type Subscribable } from '../events/subscriptions';
 import type { Logger } from '../log/index';
 
 /** autoscaling/v2 `HPAScalingPolicy`: change by `value` pods, or `value` percent, within `periodSeconds`. */
@@ -119,6 +121,8 @@ interface CommonDeclaration<S extends z.ZodType> {
   description?: string;
   /** Event types (RabbitMQ topic patterns: `*` one word, `#` any words) this function receives. */
   subscribes: string[];
+  /** The event definitions among the subscriptions, by type: each validates the events of its type. */
+  events?: Readonly<Record<string, EventDefinition>>;
   /** Validates the event's `data` before the handler sees it; invalid events are dead-lettered. */
   schema: S;
   /** Messages processed at once by one replica (RabbitMQ prefetch, SQS receivers × 10). */
@@ -150,8 +154,15 @@ export type FunctionDeclaration<S extends z.ZodType = z.ZodType> = SingleHandler
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
 type Defaulted = 'concurrency' | 'batchSize' | 'shutdownGracePeriodSeconds' | 'visibilityTimeoutSeconds' | 'poolSize' | 'retry';
-type Options<D> = Omit<D, Defaulted | 'scaling'> & DeepPartial<Pick<D, Defaulted & keyof D>> & { scaling?: ScalingOptions };
+type Options<D> = Omit<D, Defaulted | 'scaling' | 'subscribes' | 'events'> &
+  DeepPartial<Pick<D, Defaulted & keyof D>> & { scaling?: ScalingOptions; subscribes: readonly Subscribable[] };
 export type FunctionOptions<S extends z.ZodType> = Options<SingleHandlerDeclaration<S>> | Options<BatchHandlerDeclaration<S>>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A function subscribed to event definitions only: its handler's input is their data (no `schema`). */
+export type EventFunctionOptions<E extends readonly EventDefinition[]> = DistributiveOmit<FunctionOptions<E[number]['schema']>, 'subscribes' | 'schema'> & {
+  subscribes: E;
+  schema?: never;
+};
 
 /** KEDA's ScaledObject and scaler defaults, and the HPA's default scale-down window. */
 export const kedaDefaults: ScalingPolicy = {
@@ -286,7 +297,14 @@ const declarationShape = z
  *   scaling: { maxReplicaCount: 10, targetQueueLength: 100 },
  * });
  */
-export function defineFunction<S extends z.ZodType>(options: FunctionOptions<S>): FunctionDeclaration<S> {
+export function defineFunction<const E extends readonly EventDefinition[]>(options: EventFunctionOptions<E>): FunctionDeclaration<E[number]['schema']>;
+export function defineFunction<S extends z.ZodType>(options: FunctionOptions<S>): FunctionDeclaration<S>;
+export function defineFunction(options: FunctionOptions<z.ZodType> | EventFunctionOptions<readonly EventDefinition[]>): FunctionDeclaration {
+  const { patterns, events } = subscriptionsOf(options.subscribes);
+  const hasEvents = Object.keys(events).length > 0;
+  if (!options.schema && patterns.some((pattern) => !events[pattern])) {
+    throw new Error(`function ${options.name}: declare a schema for the topic patterns, or subscribe to event definitions only`);
+  }
   const declaration = {
     concurrency: 10,
     batchSize: 1,
@@ -294,9 +312,12 @@ export function defineFunction<S extends z.ZodType>(options: FunctionOptions<S>)
     visibilityTimeoutSeconds: 30,
     poolSize: 5,
     ...options,
+    subscribes: patterns,
+    ...(hasEvents ? { events: Object.freeze(events) } : {}),
+    schema: options.schema ?? undeclaredEventSchema,
     retry: { ...retryDefaults, ...options.retry },
     scaling: mergeScaling(options.name, options.scaling),
-  } as FunctionDeclaration<S>;
+  } as FunctionDeclaration;
   if (!declaration.handler === !declaration.handleBatch) {
     throw new Error(`function ${options.name}: declare exactly one of handler or handleBatch`);
   }

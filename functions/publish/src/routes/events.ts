@@ -1,0 +1,73 @@
+import { Hono } from 'hono';
+import { type Broker, BrokerUnavailableError, buildCatalog, encodeEnvelope, type EventDefinition, UnroutableError, uuidv7 } from '@qfn/shared';
+import { errorResponse, validationIssues } from '../errors';
+import type { TokenAuthVariables } from '../middleware/auth/index';
+import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
+
+export interface EventRoutesOptions {
+  broker: Broker;
+  /** Every declared event type (functions/publish/src/event-definitions.generated.ts). */
+  events: ReadonlyMap<string, EventDefinition>;
+  /** The consumer functions' subscriptions, for the catalog's `subscribers`. */
+  subscribers: readonly { name: string; subscribes: readonly string[] }[];
+  maxBodyBytes: number;
+}
+
+/**
+ * `POST /events/{type}` publishes an event of any declared type, its data as the body (validated by the
+ * type's schema); `GET /events` serves the catalog as JSON Schema, `GET /events/{type}` one entry.
+ */
+export function eventRoutes(options: EventRoutesOptions) {
+  const { broker, events } = options;
+  const catalog = buildCatalog(events.values(), options.subscribers);
+  const etag = `"${catalog.revision}"`;
+  let blockedReason: string | undefined;
+  broker.on((event) => {
+    if (event.type === 'blocked') blockedReason = event.reason;
+    else if (event.type === 'unblocked' || event.type === 'disconnected') blockedReason = undefined;
+  });
+
+  return new Hono<{ Variables: JsonBodyVariables & Partial<TokenAuthVariables> }>()
+    .get('/events', (c) => {
+      c.header('etag', etag);
+      if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+      return c.json(catalog);
+    })
+    .get('/events/:type', (c) => {
+      const entry = catalog.events[c.req.param('type')];
+      if (!entry) return errorResponse(c, 404, 'unknown_event_type', `no event type ${c.req.param('type')} is declared`);
+      return c.json({ type: c.req.param('type'), revision: catalog.revision, ...entry });
+    })
+    .post('/events/:type', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
+      const type = c.req.param('type');
+      const definition = events.get(type);
+      if (!definition) {
+        return errorResponse(c, 422, 'unknown_event_type', `no event type ${type} is declared; GET /events lists them`, [{ path: 'type', message: 'not declared' }]);
+      }
+      const parsed = definition.schema.safeParse(c.get('jsonBody'));
+      if (!parsed.success) {
+        return errorResponse(c, 400, 'validation_failed', `the data does not match the schema of ${type}`, validationIssues(parsed.error));
+      }
+      if (blockedReason !== undefined) {
+        c.header('retry-after', '5');
+        return errorResponse(c, 503, 'broker_blocked', `the broker refuses publishes for now (${blockedReason}); nothing was published: retry later`);
+      }
+      if (!broker.isReady()) return unavailable(c);
+      const id = uuidv7();
+      try {
+        await broker.publish({ id, type, body: encodeEnvelope({ id, type, time: new Date().toISOString(), data: parsed.data }) });
+      } catch (error) {
+        if (error instanceof UnroutableError) {
+          return errorResponse(c, 422, 'unroutable', `${error.message}; nothing was published`, [{ path: 'type', message: 'no subscriber' }]);
+        }
+        if (error instanceof BrokerUnavailableError) return unavailable(c);
+        throw error;
+      }
+      return c.json({ id }, 202);
+    });
+}
+
+function unavailable(c: Parameters<typeof errorResponse>[0]) {
+  c.header('retry-after', '1');
+  return errorResponse(c, 503, 'broker_unavailable', 'the broker is not reachable or did not confirm the event; retry later');
+}
