@@ -398,7 +398,8 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
         name: fn.spec.name,
         scaling: fn.policy,
         depth: depth ? { ...depth, scalerValue: depth.ready + depth.inFlight } : null,
-        depthError: metrics?.depthError ?? null,
+        // The autoscaler's own reads are strict (a missing count is an error); the sampler's may not be.
+        depthError: metrics?.depthError ?? (fn.autoscaler.lastDecision?.errors.join('; ') || null),
         replicas: fn.replicas.status(),
         inFlight: depth ? depth.inFlight : null,
         processed: metrics?.processed ?? 0,
