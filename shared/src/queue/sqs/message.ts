@@ -81,13 +81,28 @@ export function fromSqsMessage(message: Message) {
   };
 }
 
-/** The message as it goes to the dead-letter queue: unchanged, plus why, after how many attempts, when and where. */
+/**
+ * The message as it goes to the dead-letter queue: unchanged, plus why, after how many attempts, when
+ * and where. SQS takes at most 10 attributes: when the message had more than 6 (another producer's),
+ * propagation headers are dropped to make room, and the reason names them.
+ */
 export function toDeadLetterMessage(message: Message, details: { reason: string; attempts: number; fn: string; at?: Date }): OutgoingSqsMessage {
+  const kept = withoutDeadLetterAttributes(message.MessageAttributes ?? {});
+  const dropped: string[] = [];
+  const room = maxAttributes - deadLetterAttributeCount;
+  for (const name of Object.keys(kept).reverse()) {
+    if (Object.keys(kept).length <= room) break;
+    if (name.startsWith('qfn-')) continue;
+    delete kept[name];
+    dropped.unshift(name);
+  }
+  const note = dropped.length > 0 ? ` [attributes dropped to fit SQS's limit of ${maxAttributes}: ${dropped.join(', ')}]` : '';
+  const reason = details.reason.slice(0, maxReasonLength - note.length) + note;
   return {
     body: message.Body ?? '',
     attributes: {
-      ...withoutDeadLetterAttributes(message.MessageAttributes ?? {}),
-      [attributeNames.reason]: text(details.reason.slice(0, maxReasonLength) || 'unknown'),
+      ...kept,
+      [attributeNames.reason]: text(reason || 'unknown'),
       [attributeNames.attempts]: { DataType: 'Number', StringValue: String(details.attempts) },
       [attributeNames.deadLetteredAt]: text((details.at ?? new Date()).toISOString()),
       [attributeNames.function]: text(details.fn),
