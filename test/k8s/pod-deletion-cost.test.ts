@@ -12,14 +12,17 @@ import { podSecurityViolations } from './support/pod-security';
 const [binary] = helmBinaries();
 const valueFiles = [join(valueSetsDir, 'rabbitmq-values.yaml')];
 const functionDeployments = (manifests: Manifest[]) => manifests.filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['qfn.dev/function']);
+/** The chart's pod-deletion-cost RBAC (other features may bring Roles of their own). */
+const deletionCostRbac = (manifests: Manifest[]) =>
+  manifests.filter((m) => (m.kind === 'Role' || m.kind === 'RoleBinding') && m.metadata.labels?.['app.kubernetes.io/component'] === 'pod-deletion-cost');
 const envOf = (deployment: Manifest, name: string) => deployment.spec.template.spec.containers[0].env.find((e: any) => e.name === name);
 
 describe('pod-deletion-cost in the chart', () => {
   it('is on by default: a Role that may only patch pods, bound to the pods’ ServiceAccount, a token in function pods only', () => {
     const manifests = render(binary!, { valueFiles });
-    const role = manifests.find((m) => m.kind === 'Role')!;
+    const role = deletionCostRbac(manifests).find((m) => m.kind === 'Role')!;
     expect(role.rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['patch'] }]);
-    const binding = manifests.find((m) => m.kind === 'RoleBinding')!;
+    const binding = deletionCostRbac(manifests).find((m) => m.kind === 'RoleBinding')!;
     const serviceAccount = manifests.find((m) => m.kind === 'ServiceAccount')!;
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: serviceAccount.metadata.name, namespace: 'events' }]);
@@ -44,7 +47,7 @@ describe('pod-deletion-cost in the chart', () => {
 
   it('is off with functionDefaults.podDeletionCost.enabled=false: no Role, no token, no API egress', () => {
     const manifests = render(binary!, { valueFiles, set: { 'functionDefaults.podDeletionCost.enabled': false } });
-    expect(manifests.filter((m) => m.kind === 'Role' || m.kind === 'RoleBinding')).toEqual([]);
+    expect(deletionCostRbac(manifests)).toEqual([]);
     for (const deployment of functionDeployments(manifests)) {
       expect(envOf(deployment, 'POD_DELETION_COST')).toBeUndefined();
       expect(deployment.spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('kube-api-access');
