@@ -93,6 +93,12 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
   it('draws a burst scaling store-message 0 → N → 0, with each decision and its reason as a marker', async () => {
     const page = await browser.context.newPage();
     const transferred: { url: string; bytes: number }[] = [];
+    // Script errors and Content-Security-Policy violations show up here.
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (entry) => {
+      if (entry.type() === 'error') pageErrors.push(entry.text());
+    });
     page.on('requestfinished', (request) => {
       void request.sizes().then((sizes) => transferred.push({ url: request.url(), bytes: sizes.responseBodySize + sizes.responseHeadersSize }));
     });
@@ -144,6 +150,7 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       await page.waitForTimeout(500);
       await shot(page, 'scaling-0-N-0-dark');
 
+      expect(pageErrors).toEqual([]);
       const pageBytes = transferred.filter((t) => !t.url.includes('/api/')).reduce((sum, t) => sum + t.bytes, 0);
       console.log(`console figures: page weight ${(pageBytes / 1024).toFixed(1)} KB transferred (${transferred.filter((t) => !t.url.includes('/api/')).length} requests), first chart ${Math.round(firstChartMs)} ms after navigation, peak ${peak} replicas`);
     } finally {
