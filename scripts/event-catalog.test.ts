@@ -6,7 +6,7 @@ describe('the committed event catalog', () => {
   it('is what the event definitions give (npm run generate writes it)', async () => {
     const declared = await declaredCatalog(await loadFunctions());
     expect(renderCatalog(committedCatalog()!)).toBe(renderCatalog(declared));
-    expect(Object.keys(declared.events)).toEqual(['job.checksum', 'job.count-primes', 'job.derive-key', 'job.word-count', 'message.published']);
+    expect(Object.keys(declared.events)).toEqual(['job.checksum', 'job.completed', 'job.count-primes', 'job.derive-key', 'job.word-count', 'message.published']);
   });
 
   it('names a change that would break a subscriber', async () => {

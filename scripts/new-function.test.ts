@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { generateDrizzleJson, generateMigration } from 'drizzle-kit/api';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { FunctionDeclaration, HandlerContext } from '@qfn/shared';
+import { handlerContext, type FunctionDeclaration, type HandlerContext } from '@qfn/shared';
 import { createTestDatabase } from '../test/support/database';
 import { uniqueName } from '../test/support/names';
 import { connectionBudget, fittingScaling } from './lib/connection-budget';
@@ -45,7 +45,7 @@ describe('new:function', () => {
       for (const statement of statements) await database.db.execute(sql.raw(statement));
       const { logged, log } = recordingLog();
       const event = declaration.schema.parse(seed);
-      await database.db.transaction((db) => declaration.handler!(event, { db, eventId: 'e1', eventType: 'text.submitted', eventTime: '', attempt: 1, log }));
+      await database.db.transaction((db) => declaration.handler!(event, handlerContext({ db, eventId: 'e1', eventType: 'text.submitted', eventTime: '', attempt: 1, log })));
       const rows = await database.db.execute(sql`select event_id, sender, priority from count_words`);
       expect([...rows]).toEqual([{ event_id: 'e1', sender: 'bob', priority: 2 }]);
       expect(logged).toEqual([[{ eventId: 'e1', sender: 'bob', priority: 2 }, 'handled']]);
@@ -62,7 +62,7 @@ describe('new:function', () => {
     writeFunctionPackage(dir, files);
     const { default: declaration } = (await import(pathToFileURL(join(dir, 'src', 'function.ts')).href)) as { default: FunctionDeclaration };
     const { logged, log } = recordingLog();
-    await declaration.handler!(declaration.schema.parse(seed), { db: undefined as never, eventId: 'e2', eventType: 'a.b', eventTime: '', attempt: 1, log });
+    await declaration.handler!(declaration.schema.parse(seed), handlerContext({ db: undefined as never, eventId: 'e2', eventType: 'a.b', eventTime: '', attempt: 1, log }));
     expect(logged).toEqual([[{ eventId: 'e2', sender: 'bob', priority: 2 }, 'handled']]);
   });
 

@@ -4,6 +4,8 @@ export * from './function/index';
 export * from './log/index';
 export * from './events/index';
 export * from './messages/index';
+export * from './outbox/index';
+export * from './schedule/index';
 export * from './queue/index';
 export * from './runtime/index';
 export * from './telemetry/index';

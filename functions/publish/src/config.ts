@@ -25,6 +25,10 @@ export const publishConfig = commonConfig.extend({
   IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** Idempotency-Keys are forgotten after this long: the same key then publishes a new event. */
   IDEMPOTENCY_KEY_TTL_SECONDS: z.coerce.number().int().min(2).max(30 * 86_400).default(86_400),
+  /** Outbox rows of any function still unsent this long after their commit are sent by the publish function (their replica died). */
+  OUTBOX_ADOPT_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(10),
+  /** How often the publish function looks for due delayed events and abandoned outbox rows. */
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
 }).superRefine((config, ctx) => {
   if (config.IDEMPOTENCY_LEASE_SECONDS * 1000 <= config.REQUEST_TIMEOUT_MS) {
     ctx.addIssue({ code: 'custom', path: ['IDEMPOTENCY_LEASE_SECONDS'], message: 'must be longer than REQUEST_TIMEOUT_MS, or a request still publishing could lose its claim' });

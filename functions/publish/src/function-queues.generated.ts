@@ -4,6 +4,19 @@ import type { QueueSpec } from '@qfn/shared';
 /** Every consumer function's queue, for the dead-letter admin routes. */
 export const functionQueues: readonly QueueSpec[] = [
   {
+    "name": "record-completion",
+    "subscribes": [
+      "job.completed"
+    ],
+    "retry": {
+      "maxAttempts": 5,
+      "initialDelayMs": 1000,
+      "multiplier": 2,
+      "maxDelayMs": 60000
+    },
+    "visibilityTimeoutSeconds": 30
+  },
+  {
     "name": "run-job",
     "subscribes": [
       "job.derive-key",

@@ -6,6 +6,7 @@ import { publishConfig } from './config';
 import { loadCredentials } from './credentials';
 import { answerClientErrorsWithJson } from './protection';
 import { functionQueues } from './function-queues.generated';
+import { startPublishRelay } from './outbox-relay';
 
 const config = loadConfig(publishConfig);
 const log = createLogger({ name: 'publish', level: config.LOG_LEVEL, base: { function: 'publish' } });
@@ -63,6 +64,8 @@ const expiredKeys = new IdempotencyStore(database.db, { ttlSeconds: config.IDEMP
 setInterval(() => {
   expiredKeys.deleteExpired().catch((error: Error) => log.debug({ err: error.message }, 'could not delete expired idempotency keys'));
 }, 60_000).unref();
+// Delayed events (POST /events/{type}?delaySeconds=) and rows a dead replica never sent.
+const relay = startPublishRelay({ db: database.db, broker, log, adoptAfterSeconds: config.OUTBOX_ADOPT_AFTER_SECONDS, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, telemetry: telemetry.enabled });
 const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
   log.info({ port: info.port, telemetry: telemetry.enabled, coldStartMs: Math.round(performance.now()) }, 'listening');
 });
@@ -80,6 +83,7 @@ onShutdownSignal(async (signal) => {
       resolve();
     });
   });
+  await relay.stop();
   await broker.close();
   await database.close();
   await telemetry.shutdown();

@@ -23,3 +23,10 @@ export const jobRequested = {
 } as const;
 
 export type JobRequest = (typeof jobRequested)[keyof typeof jobRequested];
+
+/** Published by run-job (ctx.publish, through the outbox) once a job's result is stored. */
+export const jobCompleted = defineEvent(
+  'job.completed',
+  z.strictObject({ jobId: z.string().min(1).describe('The job.* event id'), kind: z.string().min(1), durationMs: z.number().min(0) }),
+  { description: 'A job ran and its result is stored (emitted by run-job)' },
+);

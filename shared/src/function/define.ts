@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Database } from '../db/client';
 import type { EventDefinition } from '../events/define';
 import { subscriptionsOf, undeclaredEventSchema, type Subscribable } from '../events/subscriptions';
+import type { PublishEvent } from '../outbox/publisher';
 import type { Logger } from '../log/index';
 
 /** autoscaling/v2 `HPAScalingPolicy`: change by `value` pods, or `value` percent, within `periodSeconds`. */
@@ -105,6 +106,11 @@ export interface HandlerContext {
   eventTime: string;
   attempt: number;
   log: Logger;
+  /**
+   * Publishes an event from the handler: written to the outbox in this transaction (nothing is sent unless
+   * it commits), sent by the replica's relay; its id follows from this event's id and the call's position.
+   */
+  publish: PublishEvent;
 }
 
 export interface BatchItem<T> {

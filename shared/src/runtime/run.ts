@@ -11,6 +11,7 @@ import { brokerHealthSettings, startHealthServer, watchBrokerConnection } from '
 import { onShutdownSignal } from './shutdown';
 import { watchForStalls } from './stall';
 import { FunctionWorker } from './worker';
+import { startFunctionRelay } from '../outbox/replica';
 import { inFlightReportSettings, reportInFlight } from './in-flight-report';
 
 export const functionConfig = commonConfig.extend({
@@ -91,7 +92,10 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
     log,
     tracer: telemetry.tracer(declaration.name, broker),
     ...(config.FUNCTION_CONCURRENCY ? { concurrency: config.FUNCTION_CONCURRENCY } : {}),
+    onOutboxWrite: () => relay.written(),
   });
+  // Sends what handlers published (ctx.publish) once their transactions committed.
+  const relay = startFunctionRelay({ worker, db: database.db, broker, source: declaration.name, log });
   logWorkerEvents(worker, broker, log);
   telemetry.observeWorker(worker, declaration.name);
   // Scale-in takes idle replicas first: the local runner and the pod-deletion-cost annotation see this count.
@@ -121,6 +125,7 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
     const timeoutMs = (config.SHUTDOWN_GRACE_PERIOD_SECONDS ?? declaration.shutdownGracePeriodSeconds) * 1000;
     log.info({ signal, inFlight: worker.inFlight }, 'draining');
     const { drained } = await worker.stop({ timeoutMs });
+    await relay.stop();
     stallWatch?.stop();
     await broker.close();
     // Handlers still running hold open transactions: a graceful end() would wait for them past the

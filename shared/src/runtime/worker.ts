@@ -9,6 +9,7 @@ import { retryDelayMs, type FunctionDeclaration, type HandlerContext } from '../
 import type { Logger } from '../log/index';
 import { decodeEnvelope, type Envelope } from '../messages/envelope';
 import { schemaFor } from '../events/subscriptions';
+import { outboxPublisher } from '../outbox/publisher';
 import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
 import { describeError, PermanentError } from './errors';
 
@@ -53,6 +54,8 @@ export interface WorkerOptions {
    * node lost, a kill), two in a row while it ran alone are the message.
    */
   crashLimit?: number;
+  /** Called when a handler wrote an outbox row (ctx.publish): the relay looks once the transaction committed. */
+  onOutboxWrite?: () => void;
 }
 
 export interface StopOptions {
@@ -463,6 +466,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       eventType: item.envelope.type,
       eventTime: item.envelope.time,
       attempt: item.delivery.attempt,
+      publish: outboxPublisher(db, item.envelope.id, this.#declaration.name, this.options.onOutboxWrite),
       // A child logger costs more than storing the row; most handlers never log.
       get log() {
         return (log ??= parentLog.child({ eventId: item.envelope.id }));

@@ -1,0 +1,4 @@
+import { runFunction } from '@qfn/shared';
+import recordCompletion from './function';
+
+await runFunction(recordCompletion);
