@@ -6,7 +6,7 @@
 #   RabbitMQ  already listens on every interface; guest is loopback-only, so a user and vhost qfn-cluster (management
 #             and policymaker tags: KEDA reads the management API, provisioning sets queue policies) — deleted by
 #             down.sh, queues included
-#   fauxqs    the npm package's emulator, started here (it binds every interface; its queue URLs follow the Host header)
+#   fauxqs    the npm package's emulator, started here (it binds every interface)
 
 credentials_file() { echo "$state/credentials.env"; }
 
@@ -88,7 +88,9 @@ teardown_rabbitmq() {
 }
 
 start_fauxqs() {
-  start_process fauxqs env FAUXQS_PORT="$fauxqs_port" FAUXQS_LOGGER=false node "$repo_dir/node_modules/fauxqs/dist/cli.js"
+  # FAUXQS_HOST names its queue URLs (http://sqs.<region>.localhost:<port>/<account>/<name>): identifiers only, the
+  # clients send every request to SQS_ENDPOINT / awsEndpoint.
+  start_process fauxqs env FAUXQS_PORT="$fauxqs_port" FAUXQS_HOST=localhost FAUXQS_LOGGER=false node "$repo_dir/node_modules/fauxqs/dist/cli.js"
   wait_for "fauxqs on $gateway:$fauxqs_port" 30 curl -s -o /dev/null "http://$gateway:$fauxqs_port/"
 }
 
@@ -100,7 +102,7 @@ print_cluster_credentials() {
   echo "AMQP_URL=amqp://$rabbitmq_user:$RABBITMQ_PASSWORD@$gateway:5672/$rabbitmq_vhost"
   echo "RABBITMQ_MANAGEMENT_URL=http://$rabbitmq_user:$RABBITMQ_PASSWORD@$gateway:15672"
   echo "SQS_ENDPOINT=http://$gateway:$fauxqs_port"
-  echo "SQS_QUEUE_URL_BASE=http://$gateway:$fauxqs_port/000000000000"
+  echo "SQS_QUEUE_URL_BASE=http://sqs.us-east-1.localhost:$fauxqs_port/000000000000"
   echo "AWS_ACCESS_KEY_ID=qfn-cluster"
   echo "AWS_SECRET_ACCESS_KEY=qfn-cluster"
   echo "AWS_REGION=us-east-1"
