@@ -130,7 +130,11 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
     }
 
     const ids = await publishing;
-    await waitFor('every message committed', async () => (await committed()) >= ids.length, 45_000, 200);
+    await waitFor('every message committed', async () => (await committed()) >= ids.length, 45_000, 200).catch(async (error: Error) => {
+      // Say where it stood: how many committed, and what the autoscaler did meanwhile.
+      const scaleEvents = decisions.map((d) => `${d.from}→${d.to} (${d.reason})`).join('; ');
+      throw new Error(`${error.message}; committed ${await committed()} of ${ids.length}; replicas ${JSON.stringify(replicas.status().replicas.map((r) => [r.index, r.phase, r.inFlight]))}; scale events: ${scaleEvents}`);
+    });
     await waitFor('the scale back to zero', () => decisions.at(-1)?.to === 0 && replicas.status().replicas.length === 0, 30_000, 100);
 
     const [effects] = await sql`select count(*)::int as rows, count(distinct event_id)::int as distinct, (extract(epoch from min(at)) * 1000)::float8 as first from effects`;
