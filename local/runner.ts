@@ -25,7 +25,7 @@ import { functionsDir, loadFunctions, repoRoot, type FunctionPackage } from '../
 import { hpaDefaults, type HpaSettings } from './autoscaler/hpa';
 import { readScaledObject, type LocalScaledObject } from './autoscaler/scaled-object';
 import type { ScaleDecision } from './autoscaler/decide';
-import { FunctionAutoscaler } from './autoscaler/loop';
+import { FunctionAutoscaler, type FunctionAutoscalerOptions } from './autoscaler/loop';
 import type { LocalConfig, ScalingOverrides } from './config';
 import { startInfrastructure, type Infrastructure, type InfrastructureDescription } from './infrastructure';
 import { createQueueScalers, type QueueScalers } from './scalers/index';
@@ -99,6 +99,10 @@ interface RunningFunction {
   policy: ScalingPolicy;
   replicas: ReplicaSet;
   autoscaler: FunctionAutoscaler;
+  /** The replicas' environment, kept for a rollout onto new code. */
+  env: NodeJS.ProcessEnv;
+  /** The autoscaler's options, edited in place when the declaration changes (as an edited ScaledObject). */
+  scaling: FunctionAutoscalerOptions;
 }
 
 const keptScaleEvents = 50;
@@ -202,6 +206,9 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   #adminTokens: string[] = [];
   #tokenGenerated = false;
   #adminApp: ReturnType<typeof adminRoutes> | undefined;
+  /** Replica sets a rollout is draining. */
+  readonly #draining = new Set<ReplicaSet>();
+  #publishEnv: NodeJS.ProcessEnv | undefined;
   #consoleRecorder: { stop(): Promise<void> } | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
@@ -229,6 +236,57 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   /** Broker and database settings every process gets (DATABASE_URL of the embedded database, …); empty before start. */
   get env(): Readonly<Record<string, string>> {
     return { ...this.#infrastructure?.env };
+  }
+
+  /** This run's bundle directory (watch mode bundles changed code under it); undefined before start. */
+  get bundleDirectory(): string | undefined {
+    return this.#bundleDir;
+  }
+
+  /** The functions running, by name. */
+  get functionNames(): string[] {
+    return [...this.#functions.keys()];
+  }
+
+  /**
+   * Rolls a function onto new code, as a Deployment rollout: replicas of the new launcher start at the
+   * current count, the old ones drain (SIGTERM, grace period). `publish` is replaced (stopped first: it holds its port).
+   */
+  async rollout(name: string, launcher: Launcher): Promise<void> {
+    if (this.#stopping) return;
+    if (name === 'publish') {
+      const old = this.#publish;
+      if (!old) return;
+      const desired = old.desired;
+      this.#draining.add(old);
+      await old.stop();
+      this.#draining.delete(old);
+      if (this.#stopping) return;
+      this.#publish = this.#replicaSet('publish', launcher, this.#publishEnv!, 10);
+      this.#publish.scale(desired);
+      return;
+    }
+    const fn = this.#functions.get(name);
+    if (!fn) throw new Error(`no function ${name} is running`);
+    const old = fn.replicas;
+    fn.replicas = this.#replicaSet(name, launcher, fn.env, fn.pkg.declaration.shutdownGracePeriodSeconds);
+    fn.replicas.scale(old.desired);
+    this.#draining.add(old);
+    await old.stop();
+    this.#draining.delete(old);
+  }
+
+  /** Re-derives a function's scaling from a changed declaration; its replicas and scaling history are kept. */
+  rescale(declaration: FunctionDeclaration): ScalingPolicy {
+    const fn = this.#functions.get(declaration.name);
+    if (!fn || !this.#infrastructure || !this.#scalers) throw new Error(`no function ${declaration.name} is running`);
+    const { config } = this.options;
+    const { policy, triggers } = localScaledObject(declaration, localScalingPolicy(declaration, config.LOCAL_SCALING), this.#infrastructure.config.BROKER, config.QUEUE_PREFIX);
+    fn.scaling.policy = policy;
+    fn.scaling.read = this.#scalers.reader(triggers);
+    fn.policy = policy;
+    fn.pkg = { ...fn.pkg, declaration };
+    return policy;
   }
 
   /** The replicas of a function (tests stop them mid-stream through it). */
@@ -302,7 +360,8 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const baseEnv = { ...process.env, ...infraEnv, ...(this.#tokenGenerated ? { ADMIN_API_TOKEN: this.#adminTokens[0]! } : {}) };
     const publishLauncher = launchers.get('publish');
     if (publishLauncher) {
-      this.#publish = this.#replicaSet('publish', publishLauncher, { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10' }, 10);
+      this.#publishEnv = { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10' };
+      this.#publish = this.#replicaSet('publish', publishLauncher, this.#publishEnv, 10);
       this.#publish.scale(1);
     }
 
@@ -315,13 +374,15 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       const grace = fn.declaration.shutdownGracePeriodSeconds;
       const env = { ...baseEnv, ...fn.env, HEALTH_PORT: '0', QFN_LOCAL_GRACE_SECONDS: String(grace) };
       const replicas = this.#replicaSet(name, launchers.get(name)!, env, grace);
-      const autoscaler = new FunctionAutoscaler({
+      const scaling: FunctionAutoscalerOptions = {
         name,
         policy,
         hpa,
         read: scalers.reader(triggers),
-        scale: (count) => replicas.scale(count),
-      });
+        // Through the map: a rollout (watch mode) swaps the replica set.
+        scale: (count) => this.#functions.get(name)?.replicas.scale(count),
+      };
+      const autoscaler = new FunctionAutoscaler(scaling);
       autoscaler.on('decision', (decision) => {
         if (decision.from !== decision.to) {
           this.#scaleEvents.push(decision);
@@ -329,7 +390,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
         }
         this.emit('decision', decision);
       });
-      this.#functions.set(name, { pkg: fn, spec, policy, replicas, autoscaler });
+      this.#functions.set(name, { pkg: fn, spec, policy, replicas, autoscaler, env, scaling });
     }
 
     this.#database = createDatabase({ url: infraEnv['DATABASE_URL']!, schema: config.DATABASE_SCHEMA, poolSize: 1, applicationName: 'local-runner' });
@@ -435,7 +496,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     await this.#sampler?.stop();
     await this.#statusServer?.close();
     if (this.#functions.size > 0) this.emit('notice', 'stopping function replicas (SIGTERM, waiting for the drain)');
-    await Promise.all([...this.#functions.values()].map((fn) => fn.replicas.stop()));
+    await Promise.all([...this.#functions.values()].map((fn) => fn.replicas.stop()).concat([...this.#draining].map((set) => set.stop())));
     await this.#publish?.stop();
     await this.#broker?.close().catch(() => {});
     await this.#scalers?.close().catch(() => {});
@@ -448,6 +509,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   /** SIGKILLs every process at once: the last resort when the runner itself is exiting abruptly. */
   kill(): void {
     for (const fn of this.#functions.values()) fn.replicas.kill();
+    for (const set of this.#draining) set.kill();
     this.#publish?.kill();
   }
 }

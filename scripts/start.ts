@@ -11,6 +11,8 @@ import { commandLine } from './lib/args';
 import { publishEndpoints, withdrawEndpoints } from '../local/endpoints';
 import { LocalRunner, StoppedWhileStartingError } from '../local/runner';
 import { attachTerminalView } from '../local/status/terminal';
+import { watchFunctions, type Watcher } from '../local/watch/index';
+import { loadFunctions } from './lib/functions';
 
 const usage = `Usage: npm start -- [options]
 
@@ -20,6 +22,8 @@ const usage = `Usage: npm start -- [options]
   --functions <a,b>     run only these functions (LOCAL_FUNCTIONS)
   --runtime <mode>      bundle (default: esbuild once, fast cold starts) or tsx (LOCAL_RUNTIME)
   --plain               log lines instead of the live table (LOCAL_VIEW=plain)
+  --watch               rebuild a function whose code changes and roll its replicas (SIGTERM drain, then the new
+                        code); a changed declaration re-derives its scaling live
 
 Environment: AMQP_URL (use RabbitMQ), BROKER=sqs + SQS_ENDPOINT (use that SQS), DATABASE_URL (use that Postgres),
 LOCAL_SCALING='{"*":{"cooldownPeriod":10}}' (override declarations' scaling locally), LOCAL_HPA_SYNC_PERIOD_SECONDS (15),
@@ -32,6 +36,7 @@ const { values: flags } = commandLine(usage, {
   functions: { type: 'string' },
   runtime: { type: 'string' },
   plain: { type: 'boolean' },
+  watch: { type: 'boolean', default: false },
 });
 const fromFlags: Record<string, string | undefined> = {
   DATA_DIR: flags['data-dir'],
@@ -68,6 +73,7 @@ process.on('warning', (warning) => {
   for (const line of text.split('\n')) view.print(`[local] ${line}`);
 });
 
+let watcher: Watcher | undefined;
 let signals = 0;
 let firstSignalAt = 0;
 const shutdown = (signal: NodeJS.Signals) => {
@@ -82,7 +88,7 @@ const shutdown = (signal: NodeJS.Signals) => {
     process.exit(130);
   }
   view.print(`[local] ${signal}: draining replicas (press Ctrl+C again to kill them)`);
-  void runner.stop().then(() => {
+  void (watcher?.close() ?? Promise.resolve()).then(() => runner.stop()).then(() => {
     view.close();
     process.exit(0);
   });
@@ -114,3 +120,12 @@ view.print(`[local] ready: POST ${runner.publishUrl}/message/publish · GET ${ru
 view.print(`[local] console: ${runner.consoleUrl}`);
 view.print(`[local] npm run dlq, npm run publish:load and the admin API (Bearer token) find this runner through ${relative(process.cwd(), endpointsFile)}`);
 view.print('[local] try: npm run publish:load -- --count 2000 --rate 500');
+if (flags.watch && signals === 0) {
+  const running = new Set(runner.functionNames);
+  watcher = watchFunctions({
+    runner,
+    functions: (await loadFunctions()).filter((pkg) => running.has(pkg.declaration.name)),
+    runtime: config.LOCAL_RUNTIME,
+    notice: (line) => view.print(line),
+  });
+}

@@ -59,7 +59,7 @@ describe('npm run deploy -- <function> --tag <tag> --dry-run', () => {
     expect(deploy('store-message', '--tag', 'v1:latest', '--registry', 'ghcr.io/acme', '--dry-run').stderr).toMatch(/not a valid image tag/);
     expect(deploy('store-message', '--tag', 'v1', '--dry-run').stderr).toMatch(/--registry \(or QFN_IMAGE_REGISTRY\) is required/);
     for (const result of [unknown, deploy('store-message', '--dry-run')]) expect(result.status).toBe(2);
-  });
+  }, 120_000); // seven processes, each loading every declaration: slow on a busy 2-core machine
 
   it('stops at the first failing command when not a dry run', () => {
     const result = deploy('run-job', '--tag', 'v1', '--registry', 'ghcr.io/acme');
