@@ -146,8 +146,9 @@ async function main(): Promise<void> {
       `(the chart's default budget had ${budget.left} of ${budget.budget} left)`,
   );
 
+  // The install only links the new workspace: its dependency warnings were shown whole at the first install.
   const steps: [string, string[]][] = [
-    ...(values['skip-install'] ? [] : [['npm', ['install', '--prefer-offline', '--no-audit', '--no-fund']] as [string, string[]]]),
+    ...(values['skip-install'] ? [] : [['npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']] as [string, string[]]]),
     ...(table ? [['npm', ['run', '--silent', 'db:generate', '--', '--name', `create_${name.replaceAll('-', '_')}`]] as [string, string[]]] : []),
     ['npm', ['run', '--silent', 'generate']],
   ];
