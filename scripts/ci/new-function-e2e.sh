@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a new user does to add a function, in a throwaway git worktree of a commit (HEAD by default), with
-# nothing else: npm ci, `npm run new:function -- word-count --subscribes text.submitted` (the scaffold's
+# nothing else: npm install, `npm run new:function -- word-count --subscribes text.submitted` (the scaffold's
 # handler writes a row to its own table), then checks that the result
 #   1. passes `npm test` (pretest staleness check + typecheck + a subset of the suite: see TESTS below),
 #   2. renders with the chart's default values (helm template) with word-count's Deployment and ScaledObject,
@@ -66,8 +66,8 @@ git -C "$repo" worktree add --detach "$work" "$ref" >/dev/null
 cd "$work"
 echo "$(git rev-parse --short HEAD) in $work"
 
-stage "npm ci"
-npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+stage "npm install (as the README's fresh machine does)"
+npm install --prefer-offline --no-audit --no-fund --loglevel=error
 stage "helm (scripts/helm/install.sh)"
 bash scripts/helm/install.sh >/dev/null
 
