@@ -5,6 +5,10 @@
  * while a burst scales store-message 0 → N → 0. Screenshot in test/console/artifacts/.
  *
  *   npx vitest run --config test/console/vitest.cluster.config.ts publish
+ *
+ * Needs pods to reach the API server (the kubernetes Service, 10.96.0.1:443): cluster/up.sh binds kube-apiserver to
+ * 127.0.0.1 only, so on that cluster the pod's reads are refused and the replicas assertions fail; KEDA and the
+ * kubelet run on the host and are not affected. The reader itself is checked there by kubernetes.cluster.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
