@@ -1,30 +1,32 @@
 #!/usr/bin/env bash
 # Installs (Debian/apt, as root) and starts what `npm test` talks to, when it is missing or stopped:
 #   PostgreSQL on 127.0.0.1:5432 (user postgres, trust on loopback), RabbitMQ on :5672 with the management API on :15672,
-#   and a Docker Engine (host networking only: no bridge, no iptables) for the image tests.
+#   a Docker Engine (host networking only: no bridge, no iptables) for the image tests, and Debian's Chromium for the
+#   console's browser tests (installed only: playwright-core starts it).
 # Idempotent: what is installed is kept, what runs is left running. Used by .ci/run; run it yourself on a fresh machine:
-#   sudo bash scripts/machine/services.sh            # all three
+#   sudo bash scripts/machine/services.sh            # all four
 #   sudo bash scripts/machine/services.sh postgres rabbitmq
 set -euo pipefail
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 
 wanted=("$@")
-[[ ${#wanted[@]} -gt 0 ]] || wanted=(postgres rabbitmq docker)
+[[ ${#wanted[@]} -gt 0 ]] || wanted=(postgres rabbitmq docker chromium)
 for service in "${wanted[@]}"; do
-  case "$service" in postgres | rabbitmq | docker) ;; *) echo "services.sh: unknown service '$service' (postgres, rabbitmq, docker)" >&2; usage >&2; exit 2 ;; esac
+  case "$service" in postgres | rabbitmq | docker | chromium) ;; *) echo "services.sh: unknown service '$service' (postgres, rabbitmq, docker, chromium)" >&2; usage >&2; exit 2 ;; esac
 done
 
 apt_updated=""
-apt_install() { # packages...
+with_recommends=""
+apt_install() { # packages... (recommended packages too when $with_recommends is set)
   local missing=()
   for package in "$@"; do dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package"); done
   [[ ${#missing[@]} -gt 0 ]] || return 0
   if [[ $(id -u) -ne 0 ]]; then echo "services.sh: ${missing[*]} missing and not root: run it with sudo" >&2; exit 1; fi
   echo "-- apt-get install ${missing[*]}"
   [[ -n "$apt_updated" ]] || { apt-get update -q >/dev/null; apt_updated=1; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${with_recommends:+--install-recommends} ${with_recommends:---no-install-recommends} "${missing[@]}" >/dev/null
 }
 
 wait_for() { # description, seconds, command...
@@ -73,6 +75,12 @@ start_docker() {
   fi
   wait_for "the Docker Engine (see /var/log/qfn/dockerd.log)" 60 /usr/bin/docker info
   echo "-- docker engine $(/usr/bin/docker version -f '{{.Server.Version}}') ready"
+}
+
+start_chromium() {
+  # With its recommended packages (fonts among them): the browser tests were proven with that install.
+  with_recommends=1 apt_install chromium
+  echo "-- $(/usr/bin/chromium --version 2>/dev/null || echo 'chromium ?') at /usr/bin/chromium"
 }
 
 for service in "${wanted[@]}"; do "start_$service"; done
