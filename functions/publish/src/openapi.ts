@@ -100,6 +100,10 @@ function eventPaths(events: ReadonlyMap<string, EventDefinition>, maxBodyBytes: 
       post: {
         summary: `Publish ${definition.type}${definition.description ? `: ${definition.description}` : ''}`,
         description: `The event's data is the body (version ${definition.version}). 202 once the broker confirmed it durably. Body at most ${maxBodyBytes} bytes.`,
+        parameters: [
+          { name: 'delaySeconds', in: 'query', required: false, description: 'Deliver this many seconds from now (kept in Postgres until due; up to a year)', schema: { type: 'number', minimum: 0 } },
+          { name: 'deliverAt', in: 'query', required: false, description: 'Deliver at this ISO 8601 time (with a zone); not with delaySeconds', schema: { type: 'string', format: 'date-time' } },
+        ],
         requestBody: { required: true, content: { 'application/json': { schema: schema(definition.schema, 'input') } } },
         responses: {
           '202': json(publishAccepted, 'Published; the broker confirmed it'),

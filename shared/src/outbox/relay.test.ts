@@ -106,6 +106,17 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
     expect(await new OutboxRelay({ db: database.db, broker, source: 'publish', adoptAfterMs: 60_000 }).drainOnce()).toBe(1);
   });
 
+  it('holds a delayed ctx.publish until it is due', async () => {
+    const id = await database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-delayed', 'noter')(noted, { n: 7 }, { delaySeconds: 0.6 }));
+    const relay = new OutboxRelay({ db: database.db, broker, source: 'noter' });
+    expect(await relay.drainOnce()).toBe(0);
+    expect(await outboxStats(database.db)).toMatchObject({ scheduled: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await relay.drainOnce()).toBe(1);
+    await waitFor('the delayed child', () => received.find((d) => d.messageId === id));
+    await expect(database.db.transaction((tx) => outboxPublisher(tx as never, 'p2', 'noter')(noted, { n: 1 }, { delaySeconds: -1 }))).rejects.toThrow(/ctx.publish/);
+  });
+
   it('backs a row off when no function subscribes to its type, keeping the reason', async () => {
     await database.db.insert(outbox).values({ id: `${prefix}-nobody`, type: 'test.unheard', body: JSON.stringify({ id: `${prefix}-nobody`, type: 'test.unheard', time: new Date().toISOString(), data: {} }), source: 'noter' });
     expect(await new OutboxRelay({ db: database.db, broker, source: 'noter' }).drainOnce()).toBe(1);

@@ -1,1 +1,2 @@
 export * from './delivery-time';
+export * from './schedule';

@@ -1,11 +1,14 @@
 import { Hono } from 'hono';
-import { type Broker, BrokerUnavailableError, buildCatalog, encodeEnvelope, type EventDefinition, UnroutableError, uuidv7 } from '@qfn/shared';
+import { type Broker, BrokerUnavailableError, buildCatalog, type Database, deliveryOptionsSchema, deliveryTime, encodeEnvelope, type EventDefinition, scheduleEvent, UnroutableError, uuidv7 } from '@qfn/shared';
 import { errorResponse, validationIssues } from '../errors';
 import type { TokenAuthVariables } from '../middleware/auth/index';
 import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
+import { publishSource } from '../outbox-relay';
 
 export interface EventRoutesOptions {
   broker: Broker;
+  /** Where delayed events wait (the outbox table) until the publish function's relay sends them. */
+  db: Database;
   /** Every declared event type (functions/publish/src/event-definitions.generated.ts). */
   events: ReadonlyMap<string, EventDefinition>;
   /** The consumer functions' subscriptions, for the catalog's `subscribers`. */
@@ -47,6 +50,24 @@ export function eventRoutes(options: EventRoutesOptions) {
       const parsed = definition.schema.safeParse(c.get('jsonBody'));
       if (!parsed.success) {
         return errorResponse(c, 400, 'validation_failed', `the data does not match the schema of ${type}`, validationIssues(parsed.error));
+      }
+      const query = c.req.query();
+      const delay = deliveryOptionsSchema.safeParse({
+        ...(query['delaySeconds'] !== undefined ? { delaySeconds: query['delaySeconds'] } : {}),
+        ...(query['deliverAt'] !== undefined ? { deliverAt: query['deliverAt'] } : {}),
+      });
+      if (!delay.success) {
+        return errorResponse(c, 400, 'validation_failed', 'bad delaySeconds or deliverAt', validationIssues(delay.error).map((i) => ({ ...i, path: `query.${i.path}` })));
+      }
+      const deliverAt = deliveryTime(delay.data);
+      if (deliverAt) {
+        // Kept in Postgres until due: check now that someone will receive it.
+        if (catalog.events[type]!.subscribers.length === 0) {
+          return errorResponse(c, 422, 'unroutable', `no function subscribes to event type ${type}; nothing was scheduled`, [{ path: 'type', message: 'no subscriber' }]);
+        }
+        const id = uuidv7();
+        await scheduleEvent(options.db, { id, type, data: parsed.data, deliverAt, source: publishSource });
+        return c.json({ id, deliverAt: deliverAt.toISOString() }, 202);
       }
       if (blockedReason !== undefined) {
         c.header('retry-after', '5');
