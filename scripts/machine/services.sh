@@ -26,7 +26,9 @@ apt_install() { # packages... (recommended packages too when $with_recommends is
   if [[ $(id -u) -ne 0 ]]; then echo "services.sh: ${missing[*]} missing and not root: run it with sudo" >&2; exit 1; fi
   echo "-- apt-get install ${missing[*]}"
   [[ -n "$apt_updated" ]] || { apt-get update -q >/dev/null; apt_updated=1; }
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${with_recommends:+--install-recommends} ${with_recommends:---no-install-recommends} "${missing[@]}" >/dev/null
+  local recommends=--no-install-recommends
+  [[ -z "$with_recommends" ]] || recommends=--install-recommends
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$recommends" "${missing[@]}" >/dev/null
 }
 
 wait_for() { # description, seconds, command...
