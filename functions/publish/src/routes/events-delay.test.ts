@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent } from '@qfn/shared';
+import { type Broker, defineEvent, type EventDefinition } from '@qfn/shared';
 import { brokerHarnesses } from '../../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import { uniqueName } from '../../../../test/support/names';
@@ -40,7 +40,7 @@ describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
       pingDatabase: database.ping,
       log,
       maxBodyBytes: 2048,
-      events: { definitions: new Map([[reminded.type, reminded], [unheard.type, unheard]]), subscribers: [spec] },
+      events: { definitions: new Map<string, EventDefinition>([[reminded.type, reminded], [unheard.type, unheard]]), subscribers: [spec] },
     });
     startRelay();
   });
