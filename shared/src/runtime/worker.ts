@@ -7,7 +7,8 @@ import { isDatabaseUnavailable } from '../db/errors';
 import { deliveryStarts, inbox } from '../db/schema';
 import { retryDelayMs, type FunctionDeclaration, type HandlerContext } from '../function/define';
 import type { Logger } from '../log/index';
-import { decodeEnvelope, type Envelope } from '../messages/envelope';
+import type { Envelope } from '../messages/envelope';
+import { decodeDelivery } from '../events/cloudevents';
 import { schemaFor } from '../events/subscriptions';
 import { outboxPublisher } from '../outbox/publisher';
 import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
@@ -376,7 +377,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   async #decode(delivery: Delivery): Promise<Decoded | undefined> {
     let envelope: Envelope;
     try {
-      envelope = decodeEnvelope(delivery.body);
+      envelope = decodeDelivery(delivery.body, delivery.headers);
     } catch (error) {
       this.emit('message_received', { delivery });
       await this.#deadLetter(delivery, undefined, describeError(error));
