@@ -38,6 +38,8 @@ TESTS=(functions/word-count scripts/new-function.test.ts scripts/cli.test.ts tes
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="$(mktemp -d /tmp/qfn-new-function-e2e.XXXXXX)"
 image="qfn-word-count:e2e-$$"
+# Debian's CLI has BuildKit built in; a newer one elsewhere on PATH may lack the buildx plugin (as standins.sh picks).
+docker="${DOCKER:-$( [[ -x /usr/bin/docker ]] && echo /usr/bin/docker || command -v docker )}"
 started=$SECONDS
 stage_started=$SECONDS
 timings=()
@@ -53,7 +55,7 @@ cleanup() {
   if [[ -n "$runner_pid" ]] && kill -0 "$runner_pid" 2>/dev/null; then kill -INT "$runner_pid"; wait "$runner_pid" 2>/dev/null || true; fi
   if [[ -z "$keep" ]]; then
     git -C "$repo" worktree remove --force "$work" 2>/dev/null || rm -rf "$work"
-    docker image rm -f "$image" >/dev/null 2>&1 || true
+    "$docker" image rm -f "$image" >/dev/null 2>&1 || true
   else
     echo "kept: worktree $work, image $image"
   fi
@@ -92,10 +94,10 @@ node --input-type=module -e '
 ' "$work/rendered.yaml"
 
 stage "image"
-bash scripts/images/standins.sh
-DOCKER_BUILDKIT=1 docker build --network host -q -f docker/Dockerfile --build-arg FUNCTION=word-count -t "$image" .
+DOCKER="$docker" bash scripts/images/standins.sh
+DOCKER_BUILDKIT=1 "$docker" build --network host -q -f docker/Dockerfile --build-arg FUNCTION=word-count -t "$image" .
 set +e
-out="$(docker run --rm --network host -e DATABASE_URL=not-a-url "$image" 2>&1)"
+out="$("$docker" run --rm --network host -e DATABASE_URL=not-a-url "$image" 2>&1)"
 code=$?
 set -e
 echo "$out" | tail -2
