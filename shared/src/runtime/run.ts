@@ -125,12 +125,16 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
     const timeoutMs = (config.SHUTDOWN_GRACE_PERIOD_SECONDS ?? declaration.shutdownGracePeriodSeconds) * 1000;
     log.info({ signal, inFlight: worker.inFlight }, 'draining');
     const { drained } = await worker.stop({ timeoutMs });
-    await relay.stop();
+    // Not drained, the relay's next transaction may wait for a pool connection behind the handlers
+    // still running: it ends with the pool below instead of holding the exit past the grace period.
+    const relayStopped = relay.stop();
+    if (drained) await relayStopped;
     stallWatch?.stop();
     await broker.close();
     // Handlers still running hold open transactions: a graceful end() would wait for them past the
     // grace period. End them now instead; they roll back, and their messages went back with the broker connection.
     await database.close(drained ? 5 : 0);
+    await relayStopped.catch(() => {});
     health?.close();
     await telemetry.shutdown();
     log.info({ drained }, 'stopped');
