@@ -6,6 +6,7 @@ describe('publish configuration', () => {
   it('defaults the broker liveness and idempotency settings', () => {
     const config = parseConfig(publishConfig, {});
     expect(config).toMatchObject({ BROKER_LIVENESS_TIMEOUT_SECONDS: 60, BROKER_CONNECT_TIMEOUT_SECONDS: 10, IDEMPOTENCY_LEASE_SECONDS: 30, IDEMPOTENCY_KEY_TTL_SECONDS: 86_400 });
+    expect(config.PUSH_SCALER_PORT, 'the push scaler is off unless asked for').toBeUndefined();
   });
 
   it.each([
@@ -13,6 +14,8 @@ describe('publish configuration', () => {
     [{ IDEMPOTENCY_LEASE_SECONDS: '30', IDEMPOTENCY_KEY_TTL_SECONDS: '20' }, 'IDEMPOTENCY_KEY_TTL_SECONDS'],
     [{ BROKER_LIVENESS_TIMEOUT_SECONDS: '-1' }, 'BROKER_LIVENESS_TIMEOUT_SECONDS'],
     [{ BROKER_CONNECT_TIMEOUT_SECONDS: '0' }, 'BROKER_CONNECT_TIMEOUT_SECONDS'],
+    [{ PUSH_SCALER_PORT: '70000' }, 'PUSH_SCALER_PORT'],
+    [{ PUSH_SCALER_PORT: '9090', PUSH_SCALER_IDLE_SECONDS: '0' }, 'PUSH_SCALER_IDLE_SECONDS'],
   ])('names the variable of a bad setting: %j', (env, variable) => {
     try {
       parseConfig(publishConfig, env);

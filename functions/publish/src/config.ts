@@ -29,6 +29,10 @@ export const publishConfig = commonConfig.extend({
   OUTBOX_ADOPT_AFTER_SECONDS: z.coerce.number().min(1).max(3600).default(10),
   /** How often the publish function looks for due delayed events and abandoned outbox rows. */
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  /** Serve KEDA's external-push scaler (gRPC externalscaler.ExternalScaler) on this port; unset: off. */
+  PUSH_SCALER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** The push scaler reports a function inactive once nothing was published to its queue for this long. */
+  PUSH_SCALER_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(10),
 }).superRefine((config, ctx) => {
   if (config.IDEMPOTENCY_LEASE_SECONDS * 1000 <= config.REQUEST_TIMEOUT_MS) {
     ctx.addIssue({ code: 'custom', path: ['IDEMPOTENCY_LEASE_SECONDS'], message: 'must be longer than REQUEST_TIMEOUT_MS, or a request still publishing could lose its claim' });

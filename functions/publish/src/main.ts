@@ -7,6 +7,9 @@ import { loadCredentials } from './credentials';
 import { answerClientErrorsWithJson } from './protection';
 import { functionQueues } from './function-queues.generated';
 import { startPublishRelay } from './outbox-relay';
+import { QueueActivity } from './push-scaler/activity';
+import { observePublishes } from './push-scaler/observe';
+import { startPushScalerServer } from './push-scaler/server';
 
 const config = loadConfig(publishConfig);
 const log = createLogger({ name: 'publish', level: config.LOG_LEVEL, base: { function: 'publish' } });
@@ -22,6 +25,9 @@ const credentials = (() => {
 if (credentials.publishTokens.length === 0) log.warn('PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)');
 const telemetry = await startProcessTelemetry('publish');
 const broker = telemetry.broker(await createBroker(config, 'publish', { connectAttemptTimeoutMs: config.BROKER_CONNECT_TIMEOUT_SECONDS * 1000 }));
+// KEDA's external-push scaler: hears every confirmed publish, so a function at zero wakes without a poll.
+const activity = config.PUSH_SCALER_PORT === undefined ? undefined : new QueueActivity(functionQueues, { idleMs: config.PUSH_SCALER_IDLE_SECONDS * 1000 });
+if (activity) observePublishes(broker, activity);
 logBrokerEvents(broker, log, 'answering 503 until it is back');
 const connectionWatch = watchBrokerConnection(broker, config.BROKER_LIVENESS_TIMEOUT_SECONDS * 1000);
 const database = createDatabase({
@@ -72,6 +78,8 @@ const server = serve({ fetch: app.fetch, port: config.PORT }, (info) => {
 // Node's own limits back up the app's timeout for what never reaches it (slow headers, a body trickling in).
 Object.assign(server, { requestTimeout: config.REQUEST_TIMEOUT_MS + 5_000, headersTimeout: Math.min(config.REQUEST_TIMEOUT_MS, 60_000) });
 answerClientErrorsWithJson(server);
+const pushScaler = activity && config.PUSH_SCALER_PORT !== undefined ? await startPushScalerServer({ port: config.PUSH_SCALER_PORT, activity }) : undefined;
+if (pushScaler) log.info({ port: pushScaler.port }, 'push scaler listening');
 
 onShutdownSignal(async (signal) => {
   stopping = true;
@@ -83,6 +91,8 @@ onShutdownSignal(async (signal) => {
       resolve();
     });
   });
+  await pushScaler?.close();
+  activity?.close();
   await relay.stop();
   await broker.close();
   await database.close();
