@@ -460,14 +460,20 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
 
   #context(item: Decoded, db: Database): HandlerContext {
     const parentLog = this.options.log;
+    const source = this.#declaration.name;
+    const onOutboxWrite = this.options.onOutboxWrite;
     let log: Logger | undefined;
+    let publish: HandlerContext['publish'] | undefined;
     return {
       db,
       eventId: item.envelope.id,
       eventType: item.envelope.type,
       eventTime: item.envelope.time,
       attempt: item.delivery.attempt,
-      publish: outboxPublisher(db, item.envelope.id, this.#declaration.name, this.options.onOutboxWrite),
+      // Made on first use, like the logger: most handlers publish nothing.
+      get publish() {
+        return (publish ??= outboxPublisher(db, item.envelope.id, source, onOutboxWrite));
+      },
       // A child logger costs more than storing the row; most handlers never log.
       get log() {
         return (log ??= parentLog.child({ eventId: item.envelope.id }));
