@@ -51,6 +51,8 @@ export const localConfig = z.object({
   DATABASE_SCHEMA: commonConfig.shape.DATABASE_SCHEMA,
   /** Port of the publish function. */
   PORT: port(3000),
+  /** Port of the publish function's push scaler (PUSH_SCALER_PORT), served when a function has scaling.pushActivation. */
+  LOCAL_PUSH_SCALER_PORT: port(3002),
   /** Port of GET /_local/status; 0 picks a free one. */
   LOCAL_STATUS_PORT: anyPort(3001),
   /** Keeps the embedded database here across restarts; in memory when unset. */

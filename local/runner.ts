@@ -26,7 +26,7 @@ import { hpaDefaults, type HpaSettings } from './autoscaler/hpa';
 import { readScaledObject, type LocalScaledObject } from './autoscaler/scaled-object';
 import type { ScaleDecision } from './autoscaler/decide';
 import { FunctionAutoscaler, type FunctionAutoscalerOptions } from './autoscaler/loop';
-import type { LocalConfig, ScalingOverrides } from './config';
+import { localConfig, type LocalConfig, type ScalingOverrides } from './config';
 import { startInfrastructure, type Infrastructure, type InfrastructureDescription } from './infrastructure';
 import { createQueueScalers, type QueueScalers } from './scalers/index';
 import { prepareLaunchers, type Launcher } from './supervisor/launch';
@@ -103,6 +103,8 @@ interface RunningFunction {
   env: NodeJS.ProcessEnv;
   /** The autoscaler's options, edited in place when the declaration changes (as an edited ScaledObject). */
   scaling: FunctionAutoscalerOptions;
+  /** Stops the StreamIsActive watch of its push trigger (none without one). */
+  stopPushWatch: () => void;
 }
 
 const keptScaleEvents = 50;
@@ -174,8 +176,14 @@ export function localScalingPolicy(declaration: FunctionDeclaration, overrides: 
  * its (locally overridden) declaration, read back as KEDA reads it, so keda/, the chart and the runner
  * cannot drift apart.
  */
-export function localScaledObject(declaration: FunctionDeclaration, scaling: ScalingPolicy, broker: BrokerKind, queuePrefix: string): LocalScaledObject {
-  const manifests = kedaManifests({ ...declaration, scaling }, broker, { queuePrefix, secretName: 'local' });
+export function localScaledObject(
+  declaration: FunctionDeclaration,
+  scaling: ScalingPolicy,
+  broker: BrokerKind,
+  queuePrefix: string,
+  pushScalerAddress = `127.0.0.1:${localConfig.shape.LOCAL_PUSH_SCALER_PORT.parse(undefined)}`,
+): LocalScaledObject {
+  const manifests = kedaManifests({ ...declaration, scaling }, broker, { queuePrefix, secretName: 'local', pushScalerAddress });
   return readScaledObject(manifests.find((m) => m.kind === 'ScaledObject') as Parameters<typeof readScaledObject>[0]);
 }
 
@@ -281,9 +289,11 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const fn = this.#functions.get(declaration.name);
     if (!fn || !this.#infrastructure || !this.#scalers) throw new Error(`no function ${declaration.name} is running`);
     const { config } = this.options;
-    const { policy, triggers } = localScaledObject(declaration, localScalingPolicy(declaration, config.LOCAL_SCALING), this.#infrastructure.config.BROKER, config.QUEUE_PREFIX);
+    const { policy, triggers } = localScaledObject(declaration, localScalingPolicy(declaration, config.LOCAL_SCALING), this.#infrastructure.config.BROKER, config.QUEUE_PREFIX, this.#pushScalerAddress);
     fn.scaling.policy = policy;
-    fn.scaling.read = this.#scalers.reader(triggers);
+    fn.scaling.read = this.#scalers.reader(triggers, declaration.name);
+    fn.stopPushWatch();
+    fn.stopPushWatch = this.#watchPush(declaration.name, triggers, fn.autoscaler);
     fn.policy = policy;
     fn.pkg = { ...fn.pkg, declaration };
     return policy;
@@ -360,7 +370,9 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const baseEnv = { ...process.env, ...infraEnv, ...(this.#tokenGenerated ? { ADMIN_API_TOKEN: this.#adminTokens[0]! } : {}) };
     const publishLauncher = launchers.get('publish');
     if (publishLauncher) {
-      this.#publishEnv = { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10' };
+      // The push scaler is served only when some function's ScaledObject has an external-push trigger, as the chart does.
+      const push = [...policies.values()].some((policy) => policy.pushActivation) ? { PUSH_SCALER_PORT: String(config.LOCAL_PUSH_SCALER_PORT) } : {};
+      this.#publishEnv = { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10', ...push };
       this.#publish = this.#replicaSet('publish', publishLauncher, this.#publishEnv, 10);
       this.#publish.scale(1);
     }
@@ -370,7 +382,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     for (const fn of functions) {
       const name = fn.declaration.name;
       const spec = queueSpecOf(fn.declaration);
-      const { policy, triggers } = localScaledObject(fn.declaration, policies.get(name)!, this.#infrastructure.config.BROKER, config.QUEUE_PREFIX);
+      const { policy, triggers } = localScaledObject(fn.declaration, policies.get(name)!, this.#infrastructure.config.BROKER, config.QUEUE_PREFIX, this.#pushScalerAddress);
       const grace = fn.declaration.shutdownGracePeriodSeconds;
       const env = { ...baseEnv, ...fn.env, HEALTH_PORT: '0', QFN_LOCAL_GRACE_SECONDS: String(grace) };
       const replicas = this.#replicaSet(name, launchers.get(name)!, env, grace);
@@ -378,7 +390,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
         name,
         policy,
         hpa,
-        read: scalers.reader(triggers),
+        read: scalers.reader(triggers, name),
         // Through the map: a rollout (watch mode) swaps the replica set.
         scale: (count) => this.#functions.get(name)?.replicas.scale(count),
       };
@@ -390,7 +402,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
         }
         this.emit('decision', decision);
       });
-      this.#functions.set(name, { pkg: fn, spec, policy, replicas, autoscaler, env, scaling });
+      this.#functions.set(name, { pkg: fn, spec, policy, replicas, autoscaler, env, scaling, stopPushWatch: this.#watchPush(name, triggers, autoscaler) });
     }
 
     this.#database = createDatabase({ url: infraEnv['DATABASE_URL']!, schema: config.DATABASE_SCHEMA, poolSize: 1, applicationName: 'local-runner' });
@@ -404,6 +416,15 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     this.#consoleRecorder = recordLocalConsole(this, hub, { inbox: new InboxProbe(this.#database.db) });
     for (const fn of this.#functions.values()) fn.autoscaler.start();
     this.emit('notice', `status at ${this.statusUrl}`);
+  }
+
+  get #pushScalerAddress(): string {
+    return `127.0.0.1:${this.options.config.LOCAL_PUSH_SCALER_PORT}`;
+  }
+
+  /** KEDA's external-push path: a `true` on StreamIsActive makes the function's autoscaler look at once. */
+  #watchPush(name: string, triggers: LocalScaledObject['triggers'], autoscaler: FunctionAutoscaler): () => void {
+    return this.#scalers!.watchPush(triggers, name, () => autoscaler.wake(), (message) => this.emit('notice', `${name}: ${message} (retrying)`));
   }
 
   /** The status server and the console, first, so the console's link is among the first lines (it shows the rest starting). */
@@ -491,6 +512,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   }
 
   async #stop(): Promise<void> {
+    for (const fn of this.#functions.values()) fn.stopPushWatch();
     await Promise.all([...this.#functions.values()].map((fn) => fn.autoscaler.stop()));
     await this.#consoleRecorder?.stop();
     await this.#sampler?.stop();

@@ -212,3 +212,17 @@ affinity:
 {{- define "qfn.triggerAuthName" -}}
 {{- include "qfn.componentName" (dict "root" . "component" (printf "%s-auth" .Values.broker.type)) }}
 {{- end }}
+
+{{- /* "true" when an enabled function asks for the publish function's push scaler (scaling.pushActivation). */}}
+{{- define "qfn.pushScalerEnabled" -}}
+{{- $on := false }}
+{{- range $name, $fn := .Values.functions }}
+{{- if and $fn.enabled $fn.scaling.pushActivation }}{{ $on = true }}{{ end }}
+{{- end }}
+{{- if $on }}true{{ end }}
+{{- end }}
+
+{{- /* host:port of the push scaler as KEDA's operator (in its own namespace) reaches it: the publish Service's FQDN. */}}
+{{- define "qfn.pushScalerAddress" -}}
+{{- printf "%s.%s.svc.cluster.local:%d" (include "qfn.componentName" (dict "root" . "component" "publish")) .Release.Namespace (int .Values.publish.pushScaler.port) }}
+{{- end }}

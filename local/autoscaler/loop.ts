@@ -31,6 +31,8 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #tick: Promise<void> | undefined;
+  /** A push scaler said "active" since the last look began. */
+  #woken = false;
   lastDecision: ScaleDecision | undefined;
   /** The last decision that changed the replica count. */
   lastChange: ScaleDecision | undefined;
@@ -56,6 +58,18 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
     this.#schedule(0);
   }
 
+  /**
+   * A push scaler streamed "active": KEDA's executor looks at once (RequestScale), not at the next
+   * pollingInterval, so a function at zero starts now.
+   */
+  wake(): void {
+    if (!this.#running) return;
+    this.#woken = true;
+    if (this.#tick) return; // the look under way reschedules at once
+    clearTimeout(this.#timer);
+    this.#schedule(0);
+  }
+
   /** Stops polling; the replicas stay as they are. */
   async stop(): Promise<void> {
     this.#running = false;
@@ -71,6 +85,10 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
   }
 
   async #look(): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      this.#state = { ...this.#state, lastPollAt: undefined }; // KEDA's part of the tick is due now
+    }
     let readings: TriggerReading[];
     try {
       readings = await this.options.read();
@@ -94,6 +112,6 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
       this.options.scale(step.decision.to);
     }
     this.emit('decision', step.decision);
-    this.#schedule(step.nextAt - Date.now());
+    this.#schedule(this.#woken ? 0 : step.nextAt - Date.now());
   }
 }

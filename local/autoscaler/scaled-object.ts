@@ -24,6 +24,17 @@ export type QueueTrigger =
       target: number;
       /** KEDA `activationQueueLength`. */
       activation: number;
+    }
+  | {
+      /** The publish function's push scaler (KEDA's external-push scaler): activation only, its metric is 0. */
+      type: 'external-push';
+      name: string;
+      /** host:port of its gRPC server. */
+      scalerAddress: string;
+      /** The whole trigger metadata, passed to the scaler as ScaledObjectRef.scalerMetadata (as KEDA does). */
+      metadata: Record<string, string>;
+      target: number;
+      activation: number;
     };
 
 /** What the local autoscaler follows: the ScaledObject's spec and annotations, and its triggers. */
@@ -113,6 +124,12 @@ export function readTrigger(so: string, index: number, trigger: ScaledObjectLike
       activation: metadataNumber(so, name, m, 'activationQueueLength', 0),
     };
   }
+  if (trigger.type === 'external-push') {
+    const scalerAddress = m['scalerAddress'];
+    if (!scalerAddress) throw new Error(`ScaledObject ${so} trigger ${name}: external-push needs scalerAddress`);
+    // The push scaler's one metric has target 1 and is always 0 (server.ts): it never sizes.
+    return { type: 'external-push', name, scalerAddress, metadata: { ...m }, target: 1, activation: 0 };
+  }
   throw new Error(`ScaledObject ${so}: trigger type ${trigger.type} is not one the local runner reads`);
 }
 
@@ -131,7 +148,7 @@ export function readScaledObject(scaledObject: ScaledObjectLike): LocalScaledObj
   const name = scaledObject.metadata.name;
   const annotations = scaledObject.metadata.annotations ?? {};
   const triggers = spec.triggers.map((trigger, index) => readTrigger(name, index, trigger));
-  const sizing = triggers.find((t) => t.name === 'queue') ?? triggers[0];
+  const sizing = triggers.find((t) => t.name === 'queue') ?? triggers.find((t) => t.type !== 'external-push') ?? triggers[0];
   if (!sizing) throw new Error(`ScaledObject ${name} has no trigger`);
   const hpaBehavior = spec.advanced?.horizontalPodAutoscalerConfig?.behavior ?? {};
   const { stabilizationWindowSeconds: downWindow, ...scaleDown } = (hpaBehavior.scaleDown ?? {}) as { stabilizationWindowSeconds?: number };
@@ -164,6 +181,7 @@ export function readScaledObject(scaledObject: ScaledObjectLike): LocalScaledObj
     pausedReplicas: pausedReplicas === undefined ? undefined : pausedCount(name, pausedReplicas),
     pausedScaleIn: boolAnnotation(annotations, 'autoscaling.keda.sh/paused-scale-in'),
     pausedScaleOut: boolAnnotation(annotations, 'autoscaling.keda.sh/paused-scale-out'),
+    pushActivation: triggers.some((t) => t.type === 'external-push'),
     rabbitmq: rabbitmqTrigger?.type === 'rabbitmq'
       ? {
           mode: rabbitmqTrigger.mode,

@@ -2,6 +2,7 @@ import type { CommonConfig } from '@qfn/shared';
 import { managementUrlFor } from '@qfn/shared/queue/rabbitmq/management';
 import { readTrigger, type TriggerReading } from '../autoscaler/scalers';
 import type { QueueTrigger } from '../autoscaler/scaled-object';
+import { PushScalers } from './push';
 import { AmqpQueueScaler } from './rabbitmq-amqp';
 import { rabbitmqHttpLook } from './rabbitmq-http';
 import { SqsQueueScaler } from './sqs';
@@ -24,8 +25,13 @@ export function createQueueScalers(config: CommonConfig, env: Readonly<Record<st
   const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
   let amqpScaler: AmqpQueueScaler | undefined;
   let sqsScaler: SqsQueueScaler | undefined;
+  let pushScalers: PushScalers | undefined;
   const vhost = config.BROKER === 'rabbitmq' ? decodeURIComponent(new URL(config.AMQP_URL).pathname.slice(1)) || '/' : '/';
-  const lookFor = (trigger: QueueTrigger) => {
+  const lookFor = (trigger: QueueTrigger, scaledObject: string) => {
+    if (trigger.type === 'external-push') {
+      pushScalers ??= new PushScalers();
+      return pushScalers.look(scaledObject, trigger);
+    }
     if (trigger.type === 'aws-sqs-queue') {
       sqsScaler ??= new SqsQueueScaler({
         region: config.AWS_REGION ?? 'us-east-1',
@@ -42,11 +48,21 @@ export function createQueueScalers(config: CommonConfig, env: Readonly<Record<st
   };
   return {
     /** Every trigger's reading, looked at in parallel as KEDA's scale loop does. */
-    reader(triggers: readonly QueueTrigger[]): () => Promise<TriggerReading[]> {
-      const looks = triggers.map((trigger) => ({ trigger, look: lookFor(trigger) }));
+    reader(triggers: readonly QueueTrigger[], scaledObject = ''): () => Promise<TriggerReading[]> {
+      const looks = triggers.map((trigger) => ({ trigger, look: lookFor(trigger, scaledObject) }));
       return () => Promise.all(looks.map(({ trigger, look }) => readTrigger(trigger, look)));
     },
+    /** Holds KEDA's StreamIsActive open for each external-push trigger; `onActive` at every `true`. Returns the stop. */
+    watchPush(triggers: readonly QueueTrigger[], scaledObject: string, onActive: () => void, onError?: (message: string) => void): () => void {
+      const stops = triggers.flatMap((trigger) => {
+        if (trigger.type !== 'external-push') return [];
+        pushScalers ??= new PushScalers();
+        return [pushScalers.watch(scaledObject, trigger, onActive, onError)];
+      });
+      return () => stops.forEach((stop) => stop());
+    },
     async close(): Promise<void> {
+      pushScalers?.close();
       sqsScaler?.close();
       await amqpScaler?.close();
     },

@@ -10,9 +10,18 @@ export interface KedaManifestOptions {
   queuePrefix: string;
   /** Secret holding RABBITMQ_MANAGEMENT_URL (rabbitmq) or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (sqs). */
   secretName: string;
+  /** host:port of the publish function's push scaler (PUSH_SCALER_PORT), as KEDA's operator reaches it. */
+  pushScalerAddress: string;
 }
 
-export const defaultKedaManifestOptions: KedaManifestOptions = { queuePrefix: 'qfn', secretName: 'qfn-credentials' };
+/** The publish function's gRPC port for KEDA's external-push scaler, in the chart and keda/. */
+export const pushScalerPort = 9090;
+
+export const defaultKedaManifestOptions: KedaManifestOptions = {
+  queuePrefix: 'qfn',
+  secretName: 'qfn-credentials',
+  pushScalerAddress: `publish.default.svc.cluster.local:${pushScalerPort}`,
+};
 
 /** The integer seconds KEDA's ScaledObject fields need; a declaration that cannot be expressed fails loudly. */
 export function wholeSeconds(fn: FunctionDeclaration, field: 'pollingInterval' | 'cooldownPeriod'): number {
@@ -31,8 +40,16 @@ export function queueNameFor(broker: BrokerKind, queuePrefix: string, fn: string
   return broker === 'rabbitmq' ? topologyNames(queuePrefix).queue(fn) : sqsQueueNames(queuePrefix).queue(fn);
 }
 
-/** Trigger names in every function's ScaledObject: `queue` sizes (and activates), `activation` only wakes from zero faster. */
-export const triggerNames = { queue: 'queue', activation: 'activation' } as const;
+/**
+ * Trigger names in every function's ScaledObject: `queue` sizes (and activates), `activation` (AMQP) and
+ * `push` (the publish function's external-push scaler) only wake from zero faster.
+ */
+export const triggerNames = { queue: 'queue', activation: 'activation', push: 'push' } as const;
+
+/** KEDA `external-push` trigger metadata: where the scaler is, and which function's activity to stream. */
+export function pushTrigger(fn: FunctionDeclaration, scalerAddress: string) {
+  return { type: 'external-push', name: triggerNames.push, metadata: { scalerAddress, function: fn.name } };
+}
 
 /**
  * The KEDA triggers for a function's queue. RabbitMQ is read over the management API (`protocol: http`)
@@ -41,7 +58,13 @@ export const triggerNames = { queue: 'queue', activation: 'activation' } as cons
  * management API's statistics lag by up to `collect_statistics_interval`), so the first message wakes
  * the function on the next poll. SQS counts in-flight messages (`scaleOnInFlight`) for the same reason.
  */
-export function queueTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string) {
+export function queueTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string, pushScalerAddress = defaultKedaManifestOptions.pushScalerAddress) {
+  const triggers: { type: string; name: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] = brokerTriggers(fn, broker, queuePrefix, authenticationName);
+  if (fn.scaling.pushActivation) triggers.push(pushTrigger(fn, pushScalerAddress));
+  return triggers;
+}
+
+function brokerTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string) {
   const queueName = queueNameFor(broker, queuePrefix, fn.name);
   const { scaling } = fn;
   if (broker === 'sqs') {
@@ -155,7 +178,7 @@ export function triggerAuthenticationSpec(broker: BrokerKind, secretName: string
 export function kedaManifests(fn: FunctionDeclaration, broker: BrokerKind, options: KedaManifestOptions = defaultKedaManifestOptions) {
   const labels = { 'app.kubernetes.io/name': fn.name, 'app.kubernetes.io/part-of': 'qfn', 'app.kubernetes.io/component': 'function' };
   const authenticationName = `${fn.name}-${broker}`;
-  const triggers = queueTriggers(fn, broker, options.queuePrefix, authenticationName);
+  const triggers = queueTriggers(fn, broker, options.queuePrefix, authenticationName, options.pushScalerAddress);
   const authentication = (name: string, spec: object) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', metadata: { name, labels }, spec });
   const authentications = [authentication(authenticationName, triggerAuthenticationSpec(broker, options.secretName))];
   if (triggers.some((t) => t.name === triggerNames.activation)) {

@@ -86,6 +86,17 @@ const cases: FieldCase[] = [
     expected: (broker) => (broker === 'rabbitmq' ? ['queue:http:2', 'activation:amqp:2'] : 1),
   },
   {
+    field: 'pushActivation',
+    scaling: { pushActivation: true },
+    keda: (so) =>
+      so.spec.triggers.map((t: any) =>
+        t.type === 'external-push'
+          ? { name: t.name, address: /^[a-z0-9-]*publish\.[a-z0-9-]+\.svc\.cluster\.local:9090$/.test(t.metadata.scalerAddress), itsFunction: t.metadata.function === (so.metadata.labels?.['qfn.dev/function'] ?? so.metadata.name) }
+          : t.name,
+      ),
+    expected: (broker) => [...(broker === 'rabbitmq' ? ['queue', 'activation'] : ['queue']), { name: 'push', address: true, itsFunction: true }],
+  },
+  {
     field: 'rabbitmq.activationOverAmqp off',
     scaling: { rabbitmq: { activationOverAmqp: false } },
     keda: (so) => so.spec.triggers.map((t: any) => t.name),
@@ -130,7 +141,8 @@ describe.each(brokerKinds)('every scaling field on %s', (broker) => {
       annotations: so.metadata.annotations ?? {},
       ...so.spec,
       scaleTargetRef: undefined,
-      triggers: so.spec.triggers.map(({ authenticationRef: _, metadata: { awsRegion: __, ...metadata }, ...trigger }: any) => ({ ...trigger, metadata })),
+      // The push scaler's address is the release's publish Service in the chart, a fixed one in keda/.
+      triggers: so.spec.triggers.map(({ authenticationRef: _, metadata: { awsRegion: __, scalerAddress: ___, ...metadata }, ...trigger }: any) => ({ ...trigger, metadata })),
     });
     expect(comparable(rendered), 'the chart renders what keda/ holds').toEqual(comparable(scaledObject));
 

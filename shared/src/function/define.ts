@@ -63,6 +63,12 @@ export interface ScalingPolicy {
   pausedScaleIn: boolean;
   /** `autoscaling.keda.sh/paused-scale-out`: never more replicas. */
   pausedScaleOut: boolean;
+  /**
+   * A KEDA `external-push` trigger served by the publish function (PUSH_SCALER_PORT): it says "active" the
+   * moment it publishes to this function's queue, so a function at zero wakes without waiting for a poll.
+   * Activation only, beside the broker triggers, which still size and see other publishers.
+   */
+  pushActivation: boolean;
   rabbitmq: {
     /** KEDA rabbitmq `mode`: queue length, or publish rate (messages/s) per replica. */
     mode: 'QueueLength' | 'MessageRate';
@@ -187,6 +193,7 @@ export const kedaDefaults: ScalingPolicy = {
   pausedReplicas: undefined,
   pausedScaleIn: false,
   pausedScaleOut: false,
+  pushActivation: false,
   rabbitmq: { mode: 'QueueLength', excludeUnacknowledged: false, activationOverAmqp: true },
   sqs: { scaleOnInFlight: true, scaleOnDelayed: false },
 };
@@ -235,6 +242,7 @@ const scalingShape = z
     pausedReplicas: whole(0).optional(),
     pausedScaleIn: z.boolean(),
     pausedScaleOut: z.boolean(),
+    pushActivation: z.boolean(),
     rabbitmq: z.object({ mode: z.enum(['QueueLength', 'MessageRate']), excludeUnacknowledged: z.boolean(), activationOverAmqp: z.boolean() }).strict(),
     sqs: z.object({ scaleOnInFlight: z.boolean(), scaleOnDelayed: z.boolean() }).strict(),
   })

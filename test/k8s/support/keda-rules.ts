@@ -26,6 +26,8 @@ export const triggerRules: Record<string, TriggerRule> = {
     required: [['queueURL', 'queueURLFromEnv'], ['queueLength']],
     authParameters: ['awsRegion', 'awsAccessKeyID', 'awsSecretAccessKey', 'awsSessionToken', 'awsRoleArn', 'awsExternalID'],
   },
+  // external_scaler.go: scalerAddress, TLS switches; every key is also passed to the scaler (ours reads `function`).
+  'external-push': { metadata: ['scalerAddress', 'enableTLS', 'unsafeSsl', 'function'], required: [['scalerAddress'], ['function']], authParameters: [] },
   cpu: { metadata: ['value', 'containerName'], required: [['value']], authParameters: [] },
   memory: { metadata: ['value', 'containerName'], required: [['value']], authParameters: [] },
 };
