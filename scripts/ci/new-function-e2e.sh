@@ -52,7 +52,7 @@ stage() {
 runner_pid=""
 cleanup() {
   local code=$?
-  if [[ -n "$runner_pid" ]] && kill -0 "$runner_pid" 2>/dev/null; then kill -INT "$runner_pid"; wait "$runner_pid" 2>/dev/null || true; fi
+  if [[ -n "$runner_pid" ]] && kill -0 "$runner_pid" 2>/dev/null; then kill -TERM "$runner_pid"; wait "$runner_pid" 2>/dev/null || true; fi
   if [[ -z "$keep" ]]; then
     git -C "$repo" worktree remove --force "$work" 2>/dev/null || rm -rf "$work"
     "$docker" image rm -f "$image" >/dev/null 2>&1 || true
@@ -107,7 +107,7 @@ stage "npm start: word-count processes text.submitted events into its table; npm
 port="$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')"
 status_port="$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')"
 env -u AMQP_URL -u DATABASE_URL -u BROKER -u SQS_ENDPOINT \
-  LOCAL_SCALING='{"*":{"pollingInterval":1}}' npx tsx scripts/start.ts --plain --port "$port" --status-port "$status_port" >"$work/start.log" 2>&1 &
+  LOCAL_SCALING='{"*":{"pollingInterval":1}}' node --import tsx scripts/start.ts --plain --port "$port" --status-port "$status_port" >"$work/start.log" 2>&1 &
 runner_pid=$!
 for _ in $(seq 120); do grep -q '^\[local\] ready' "$work/start.log" && break; kill -0 "$runner_pid" || break; sleep 1; done
 grep -q '^\[local\] ready' "$work/start.log" || { cat "$work/start.log"; echo "npm start did not become ready" >&2; exit 1; }
@@ -134,8 +134,9 @@ echo "word_count rows: $rows"
 dlq="$(env -u AMQP_URL -u BROKER -u SQS_ENDPOINT npm run --silent dlq -- list word-count 2>&1)"
 echo "$dlq"
 grep -q '^word-count: 0 dead letters' <<<"$dlq" || { echo "npm run dlq did not list word-count" >&2; exit 1; }
-kill -INT "$runner_pid"
-wait "$runner_pid"
+# SIGTERM (a background job of a non-interactive shell ignores SIGINT): the runner drains and exits 0.
+kill -TERM "$runner_pid"
+wait "$runner_pid" || { tail -20 "$work/start.log"; echo "npm start did not stop cleanly" >&2; exit 1; }
 runner_pid=""
 
 stage "done"
