@@ -92,11 +92,16 @@ function readingsOf(input: ScaleInput): readonly TriggerReading[] {
 /** "depth 37" for the sizing trigger, "activation trigger's depth 3" for another. */
 const label = (reading: TriggerReading) => (reading.trigger === sizingTrigger ? 'depth' : `${reading.trigger} trigger's depth`);
 
+/** The publish function's push scaler's trigger: it has no depth, only activity. */
+export const pushTriggerName = 'push';
+const activeText = (reading: Extract<FallbackReading, { value: number }>) =>
+  reading.trigger === pushTriggerName ? 'push scaler active (the publish function sent to the queue)' : `${label(reading)} ${reading.value} > activation ${reading.activation}`;
+
 function describeActivity(readings: readonly FallbackReading[], active: boolean): string {
   const read = readings.filter((r): r is Extract<FallbackReading, { value: number }> => !('error' in r));
   if (active) {
     const first = read.find((r) => r.active)!;
-    return first.fallback ? `${first.trigger} unreadable, fallback ${first.value / first.target} replicas` : `${label(first)} ${first.value} > activation ${first.activation}`;
+    return first.fallback ? `${first.trigger} unreadable, fallback ${first.value / first.target} replicas` : activeText(first);
   }
   return read.map((r) => `${label(r)} ${r.value} ≤ activation ${r.activation}`).join(', ');
 }
