@@ -1,4 +1,5 @@
 import { metrics, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { interceptDelivery } from '../queue/delivery';
 import type { Broker, Delivery, DeliveryListener } from '../queue/types';
 import { metricNames, scope } from './names';
 import { injectTraceHeaders } from './propagation';
@@ -21,16 +22,12 @@ export function instrumentBroker(broker: Broker): Broker {
       tracer.startActiveSpan(`${operation}`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': system, 'messaging.operation.name': operation } }, (span) =>
         finish(span, run()),
       );
-    return {
-      body: delivery.body,
-      messageId: delivery.messageId,
-      headers: delivery.headers,
-      attempt: delivery.attempt,
+    return interceptDelivery(delivery, {
       ack: () => settle('ack', () => delivery.ack()),
       retry: (delayMs, reason) => settle('retry', () => delivery.retry(delayMs, reason)),
       deadLetter: (reason) => settle('dead_letter', () => delivery.deadLetter(reason)),
       release: () => settle('release', () => delivery.release()),
-    };
+    });
   };
 
   return Object.assign(Object.create(broker) as Broker, {
