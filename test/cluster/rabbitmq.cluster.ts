@@ -26,7 +26,7 @@ async function containerPid(pod: KubeObject): Promise<number> {
 }
 
 let cluster: LocalCluster;
-const figures: Figures = { broker: 'rabbitmq', installSeconds: 0, pollingInterval: 0 };
+const figures: Figures = { broker: 'rabbitmq', installSeconds: 0, coldStarts: [] };
 
 beforeAll(async () => {
   cluster = await localCluster();

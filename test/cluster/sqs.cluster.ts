@@ -6,7 +6,7 @@ import { userPath, type Figures } from './user-path';
 
 let cluster: LocalCluster;
 let sqs: SQSClient;
-const figures: Figures = { broker: 'sqs', installSeconds: 0, pollingInterval: 0 };
+const figures: Figures = { broker: 'sqs', installSeconds: 0, coldStarts: [] };
 
 /** Queue name as the chart and the functions make it: <prefix>-<function>, a '.' in the prefix as '_'. */
 const queueName = (release: Release, fn: string) => `${release.namespace.replace(/\./g, '_')}-${fn}`;
