@@ -46,17 +46,18 @@ export function createPublishApp(options: PublishAppOptions) {
   const app = new Hono();
   if (options.telemetry) app.use(httpTelemetry());
   protect(app, options.protection ?? {});
+  const idempotency = new IdempotencyStore(options.db, options.idempotency);
   app.route(
     '/',
     publishRoute({
       broker: options.broker,
-      idempotency: new IdempotencyStore(options.db, options.idempotency),
+      idempotency,
       maxBodyBytes: options.maxBodyBytes,
     }),
   );
   app.route('/', messageRoutes(options.db));
   const events = options.events ?? { definitions: eventDefinitions, subscribers: functionQueues };
-  app.route('/', eventRoutes({ broker: options.broker, db: options.db, events: events.definitions, subscribers: events.subscribers, maxBodyBytes: options.maxBodyBytes }));
+  app.route('/', eventRoutes({ broker: options.broker, db: options.db, events: events.definitions, subscribers: events.subscribers, maxBodyBytes: options.maxBodyBytes, idempotency }));
   app.route(
     '/',
     healthRoutes({

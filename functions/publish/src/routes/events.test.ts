@@ -81,6 +81,22 @@ describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
     expect(((await unroutable.json()) as { error: string }).error).toBe('unroutable');
   });
 
+  it('publishes once for a retried Idempotency-Key, and refuses the key with other data', async () => {
+    const send = (body: unknown) =>
+      app.request('/events/job.checksum', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `${prefix}-k1` }, body: JSON.stringify(body) });
+    const first = await send({ text: 'once' });
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    const again = await send({ text: 'once' });
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(id);
+    expect((await send({ text: 'twice' })).status).toBe(422);
+    await waitFor('the delivery', () => received.find((d) => d.messageId === id));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received.filter((d) => d.messageId === id)).toHaveLength(1);
+  });
+
   it('serves the catalog as JSON Schema with subscribers, and an ETag', async () => {
     const res = await app.request('/events');
     expect(res.status).toBe(200);

@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { type Broker, BrokerUnavailableError, buildCatalog, type Database, deliveryOptionsSchema, deliveryTime, encodeEnvelope, type EventDefinition, scheduleEvent, UnroutableError, uuidv7 } from '@qfn/shared';
 import { errorResponse, validationIssues } from '../errors';
+import { type IdempotencyStore, requestHash } from '../idempotency';
+import { requestHeader } from '../node-request';
+import { idempotencyKey } from '../schemas';
 import type { TokenAuthVariables } from '../middleware/auth/index';
 import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
 import { publishSource } from '../outbox-relay';
@@ -14,6 +17,8 @@ export interface EventRoutesOptions {
   /** The consumer functions' subscriptions, for the catalog's `subscribers`. */
   subscribers: readonly { name: string; subscribes: readonly string[] }[];
   maxBodyBytes: number;
+  /** Idempotency-Key claims, shared with POST /message/publish (keys are per client, not per route). */
+  idempotency?: IdempotencyStore;
 }
 
 /**
@@ -60,31 +65,58 @@ export function eventRoutes(options: EventRoutesOptions) {
         return errorResponse(c, 400, 'validation_failed', 'bad delaySeconds or deliverAt', validationIssues(delay.error).map((i) => ({ ...i, path: `query.${i.path}` })));
       }
       const deliverAt = deliveryTime(delay.data);
-      if (deliverAt) {
-        // Kept in Postgres until due: check now that someone will receive it.
-        if (catalog.events[type]!.subscribers.length === 0) {
-          return errorResponse(c, 422, 'unroutable', `no function subscribes to event type ${type}; nothing was scheduled`, [{ path: 'type', message: 'no subscriber' }]);
+      const rawKey = requestHeader(c, 'idempotency-key');
+      const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
+      if (key && !key.success) {
+        return errorResponse(c, 400, 'validation_failed', 'bad Idempotency-Key header', [{ path: 'header.Idempotency-Key', message: key.error.issues[0]!.message }]);
+      }
+      let id = uuidv7();
+      const claimant = key?.success && options.idempotency ? { store: options.idempotency, clientId: c.get('clientId') ?? '', key: key.data } : undefined;
+      if (claimant) {
+        const claim = await claimant.store.claim(claimant.clientId, claimant.key, id, requestHash({ type, data: parsed.data, delay: delay.data }));
+        if (claim.kind === 'replay') {
+          c.header('idempotent-replayed', 'true');
+          return c.json({ id: claim.eventId }, 202);
         }
-        const id = uuidv7();
-        await scheduleEvent(options.db, { id, type, data: parsed.data, deliverAt, source: publishSource });
-        return c.json({ id, deliverAt: deliverAt.toISOString() }, 202);
+        if (claim.kind === 'in_progress') return errorResponse(c, 409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being published');
+        if (claim.kind === 'mismatch') return errorResponse(c, 422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different body');
+        if (claim.kind === 'republish') id = claim.eventId;
       }
-      if (blockedReason !== undefined) {
-        c.header('retry-after', '5');
-        return errorResponse(c, 503, 'broker_blocked', `the broker refuses publishes for now (${blockedReason}); nothing was published: retry later`);
+      const response = await send(id);
+      if (claimant) {
+        // Best effort, as on POST /message/publish: a claim left pending is taken over once its lease expires.
+        const { store, clientId, key: claimed } = claimant;
+        const settle = response.status === 202 ? store.markPublished(clientId, claimed) : response.status === 422 ? store.release(clientId, claimed, id) : store.markUnconfirmed(clientId, claimed);
+        await settle.catch(() => {});
       }
-      if (!broker.isReady()) return unavailable(c);
-      const id = uuidv7();
-      try {
-        await broker.publish({ id, type, body: encodeEnvelope({ id, type, time: new Date().toISOString(), data: parsed.data }) });
-      } catch (error) {
-        if (error instanceof UnroutableError) {
-          return errorResponse(c, 422, 'unroutable', `${error.message}; nothing was published`, [{ path: 'type', message: 'no subscriber' }]);
+      return response;
+
+      /** Schedules the event (delayed) or publishes it now; the answer to give. */
+      async function send(id: string): Promise<Response> {
+        if (deliverAt) {
+          // Kept in Postgres until due: check now that someone will receive it.
+          if (catalog.events[type]!.subscribers.length === 0) {
+            return errorResponse(c, 422, 'unroutable', `no function subscribes to event type ${type}; nothing was scheduled`, [{ path: 'type', message: 'no subscriber' }]);
+          }
+          await scheduleEvent(options.db, { id, type, data: parsed.data, deliverAt, source: publishSource });
+          return c.json({ id, deliverAt: deliverAt.toISOString() }, 202);
         }
-        if (error instanceof BrokerUnavailableError) return unavailable(c);
-        throw error;
+        if (blockedReason !== undefined) {
+          c.header('retry-after', '5');
+          return errorResponse(c, 503, 'broker_blocked', `the broker refuses publishes for now (${blockedReason}); nothing was published: retry later`);
+        }
+        if (!broker.isReady()) return unavailable(c);
+        try {
+          await broker.publish({ id, type, body: encodeEnvelope({ id, type, time: new Date().toISOString(), data: parsed.data }) });
+        } catch (error) {
+          if (error instanceof UnroutableError) {
+            return errorResponse(c, 422, 'unroutable', `${error.message}; nothing was published`, [{ path: 'type', message: 'no subscriber' }]);
+          }
+          if (error instanceof BrokerUnavailableError) return unavailable(c);
+          throw error;
+        }
+        return c.json({ id }, 202);
       }
-      return c.json({ id }, 202);
     });
 }
 
