@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { type Delivery } from '../queue/types';
 import { defineEvent } from '../events/define';
 import { outbox } from '../db/schema';
-import { rabbitmqHarness } from '../../../test/support/brokers';
+import { rabbitmqHarness, sqsHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
 import { waitFor } from '../../../test/support/wait';
@@ -124,5 +124,47 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
     expect(row).toMatchObject({ attempts: 1, later: true });
     expect(row!.last_error).toMatch(/unroutable/);
     expect(await outboxStats(database.db)).toMatchObject({ pending: 0, scheduled: 1 });
+  });
+});
+
+describe('the outbox relay on SQS', () => {
+  const prefix = uniqueName('outboxsqs');
+  let database: TestDatabase;
+  let broker: Broker;
+  const received = new Set<string>();
+
+  beforeAll(async () => {
+    await sqsHarness.setUp();
+    database = await createTestDatabase(prefix);
+    broker = sqsHarness.create(prefix);
+    await broker.connect();
+    await broker.provision(spec);
+    await broker.consume(spec, (delivery) => {
+      received.add(delivery.messageId!);
+      void delivery.ack();
+    }, { prefetch: 100 });
+  });
+
+  afterAll(async () => {
+    await broker.close();
+    await sqsHarness.cleanup(prefix);
+    await database.drop();
+    await sqsHarness.tearDown();
+  });
+
+  it('sends 1000 rows once each with two relays sharing the table', async () => {
+    const rows = Array.from({ length: 1_000 }, (_, i) => ({ id: `${prefix}-q${i}`, type: 'test.noted', body: JSON.stringify({ id: `${prefix}-q${i}`, type: 'test.noted', time: new Date().toISOString(), data: { n: i } }), source: 'noter' }));
+    for (let i = 0; i < rows.length; i += 500) await database.db.insert(outbox).values(rows.slice(i, i + 500));
+    const relays = [1, 2].map(() => new OutboxRelay({ db: database.db, broker, source: 'noter', batchSize: 100 }));
+    const started = performance.now();
+    const counts = await Promise.all(relays.map(async (relay) => {
+      let taken = 0;
+      for (let n = await relay.drainOnce(); n > 0; n = await relay.drainOnce()) taken += n;
+      return taken;
+    }));
+    const ms = performance.now() - started;
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1_000);
+    await waitFor('1000 deliveries', () => (rows.every((r) => received.has(r.id)) ? true : undefined), 60_000);
+    console.log(`[figures] outbox relay on SQS: 1000 rows by 2 relays (batch 100) in ${Math.round(ms)} ms = ${Math.round(1_000 / (ms / 1000))} rows/s; split ${counts.join('/')}`);
   });
 });
