@@ -10,17 +10,26 @@ const body = JSON.stringify(seedMessage);
 
 /** The ways a function can wake from zero, measured side by side. */
 const designs = [
-  { backend: 'rabbitmq-postgres', name: 'rabbitmq/management-api', activationOverAmqp: false, what: 'management API only (before): waits for the statistics refresh' },
-  { backend: 'rabbitmq-postgres', name: 'rabbitmq/amqp-activation', activationOverAmqp: true, what: 'design (a): AMQP passive-declare activation trigger beside the management-API sizing trigger' },
-  { backend: 'embedded', name: 'sqs-emulator', activationOverAmqp: true, what: 'npm start defaults: SQS emulator + PGlite' },
+  { backend: 'rabbitmq-postgres', name: 'rabbitmq/management-api', activationOverAmqp: false, pushActivation: false, what: 'management API only (before): waits for the statistics refresh' },
+  { backend: 'rabbitmq-postgres', name: 'rabbitmq/amqp-activation', activationOverAmqp: true, pushActivation: false, what: 'design (a): AMQP passive-declare activation trigger beside the management-API sizing trigger' },
+  {
+    backend: 'rabbitmq-postgres',
+    name: 'rabbitmq/push-activation',
+    activationOverAmqp: false,
+    pushActivation: true,
+    what: "design (b): the publish function's external-push scaler (StreamIsActive) beside the management-API sizing trigger",
+  },
+  { backend: 'embedded', name: 'sqs-emulator', activationOverAmqp: true, pushActivation: false, what: 'npm start defaults: SQS emulator + PGlite' },
 ] as const;
+/** The push scaler's goal: half a second plus the replica's own start (exec → consuming; pod start on a cluster). */
+const pushGoalSeconds = 0.5;
 
 /**
  * First message published (over HTTP, through the publish function) while store-message has 0
  * replicas → that message stored, with the local runner scaling by KEDA's rules at pollingInterval
  * 1 s; beside the same latency with one replica already running. On RabbitMQ (the machine's broker)
- * with the management-API trigger alone and with the AMQP activation trigger, and on the runner's
- * embedded SQS emulator + PGlite.
+ * with the management-API trigger alone, with the AMQP activation trigger (design a) and with the publish
+ * function's push scaler (design b), and on the runner's embedded SQS emulator + PGlite, in one run.
  */
 export const scaleFromZero: Figure = {
   name: 'scale-from-zero',
@@ -37,6 +46,7 @@ export const scaleFromZero: Figure = {
             pollingInterval: pollingIntervalSeconds,
             cooldownPeriod: 1,
             activationQueueLength: 0,
+            pushActivation: design.pushActivation,
             rabbitmq: { activationOverAmqp: design.activationOverAmqp },
           },
         },
@@ -72,13 +82,16 @@ export const scaleFromZero: Figure = {
             `replica exec→consuming ${coldStarts.join(', ')} ms); warm ${warm.map(Math.round).join(', ')} ms`,
         );
         const breakdown = `publish→scaled 0→1 ${Math.round(median(detected))} ms, replica exec→consuming ${Math.round(median(coldStarts))} ms`;
+        const goal = design.pushActivation
+          ? { text: `≤ ${pushGoalSeconds} s + replica start (${(pushGoalSeconds + median(coldStarts) / 1000).toFixed(2)} s)`, met: value <= pushGoalSeconds + median(coldStarts) / 1000 }
+          : { text: `≤ ${goalSeconds} s`, met: value <= goalSeconds };
         lines.push(
           line({
             name: `scale-from-zero/${design.name}`,
             value,
             unit: 's',
             baseline: { value: baseline, unit: 's', what: 'the same with a replica running' },
-            goal: { text: `≤ ${goalSeconds} s`, met: value <= goalSeconds },
+            goal,
             note: `${breakdown}; ${design.what}`,
           }),
         );

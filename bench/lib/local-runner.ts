@@ -43,6 +43,8 @@ export async function startBenchRunner(options: BenchRunnerOptions): Promise<Ben
   const config = parseConfig(localConfig, {
     QUEUE_PREFIX: prefix,
     PORT: String(port),
+    // Served by the publish function only when a function has scaling.pushActivation.
+    LOCAL_PUSH_SCALER_PORT: String(await freePort()),
     LOCAL_STATUS_PORT: '0',
     LOG_LEVEL: 'info',
     LOCAL_FUNCTIONS: options.functions.join(','),

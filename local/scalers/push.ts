@@ -4,7 +4,7 @@ import { externalScalerService, type IsActiveResponse, type ScaledObjectRef } fr
 type PushTrigger = { scalerAddress: string; metadata: Record<string, string> };
 type ExternalScalerClient = grpc.Client & {
   IsActive(request: ScaledObjectRef, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: IsActiveResponse) => void): void;
-  StreamIsActive(request: ScaledObjectRef, options: grpc.CallOptions): grpc.ClientReadableStream<IsActiveResponse>;
+  StreamIsActive(request: ScaledObjectRef, metadata: grpc.Metadata): grpc.ClientReadableStream<IsActiveResponse>;
 };
 
 /**
@@ -42,7 +42,7 @@ export class PushScalers {
     const open = () => {
       if (stopped || this.#closed) return;
       // waitForReady: a publish function still starting (the runner starts both at once) is waited for, not an error.
-      const current = this.#client(trigger.scalerAddress).StreamIsActive(ref(scaledObject, trigger), { waitForReady: true });
+      const current = this.#client(trigger.scalerAddress).StreamIsActive(ref(scaledObject, trigger), new grpc.Metadata({ waitForReady: true }));
       stream = current;
       current.on('data', (message: IsActiveResponse) => {
         retryMs = 2_000;

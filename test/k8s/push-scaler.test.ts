@@ -21,7 +21,7 @@ describe.each(helmBinaries().map((b) => [b.version, b] as const))('push scaler o
   it('renders the external-push trigger, the gRPC port on the publish pods and Service, and the NetworkPolicy rule', () => {
     const manifests = render(helm, {
       valueFiles: [rabbitmq],
-      set: { 'functions.store-message.scaling.pushActivation': true, 'publish.pushScaler.from': kedaFrom, 'publish.pushScaler.port': 9191 },
+      set: { 'functions.store-message.scaling.pushActivation': true, 'publish.pushScaler.from': kedaFrom as never, 'publish.pushScaler.port': 9191 },
     });
     const scaledObject = byKind(manifests, 'ScaledObject', 'qfn-store-message');
     expect(scaledObject.spec.triggers.map((t: any) => t.name)).toEqual(['queue', 'activation', 'push']);
