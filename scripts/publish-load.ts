@@ -1,5 +1,5 @@
 /**
- * `npm run publish:load -- --count 2000 --rate 500`: real HTTP POSTs to the publish function, so you can
+ * `npm run publish:load -- --count 20000 --rate 1000`: real HTTP POSTs to the publish function, so you can
  * watch the consumers scale up in `npm start`'s view and back down after the cooldown.
  */
 import { findLocalRunner } from '../local/endpoints';

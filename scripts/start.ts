@@ -119,7 +119,7 @@ process.on('exit', () => withdrawEndpoints(config.PORT));
 view.print(`[local] ready: POST ${runner.publishUrl}/message/publish · GET ${runner.statusUrl}`);
 view.print(`[local] console: ${runner.consoleUrl}`);
 view.print(`[local] npm run dlq, npm run publish:load and the admin API (Bearer token) find this runner through ${relative(process.cwd(), endpointsFile)}`);
-view.print('[local] try: npm run publish:load -- --count 2000 --rate 500');
+view.print('[local] try: npm run publish:load -- --count 20000 --rate 1000   (20 s of load: 0 → N, back to 0 ~60 s after)');
 if (flags.watch && signals === 0) {
   const running = new Set(runner.functionNames);
   watcher = watchFunctions({
