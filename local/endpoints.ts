@@ -7,6 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/lib/functions';
+import { isProcessAlive } from './process-alive';
 
 export interface LocalEndpoints {
   pid: number;
@@ -21,15 +22,6 @@ export interface LocalEndpoints {
 
 export const endpointsDir = join(repoRoot, 'node_modules', '.cache', 'qfn-local');
 const fileOf = (port: number) => join(endpointsDir, `endpoints-${port}.json`);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Writes the runner's endpoints for its publish port (mode 0600: it holds the admin token). */
 export function publishEndpoints(port: number, endpoints: LocalEndpoints): string {
@@ -61,7 +53,7 @@ export function liveRunners(): { port: number; endpoints: LocalEndpoints }[] {
     if (!port) continue;
     try {
       const endpoints = JSON.parse(readFileSync(join(endpointsDir, entry), 'utf8')) as LocalEndpoints;
-      if (isAlive(endpoints.pid)) runners.push({ port, endpoints });
+      if (isProcessAlive(endpoints.pid)) runners.push({ port, endpoints });
     } catch {
       // half-written or unreadable: not a runner to talk to
     }

@@ -34,6 +34,7 @@ import { ReplicaSet, type BackoffPolicy, type ReplicaSetEvents, type ReplicaSetS
 import { MetricsSampler } from './status/sampler';
 import { functionInfoOf, recordLocalConsole } from './status/console-recorder';
 import { startStatusServer, type StatusServer } from './status/server';
+import { isProcessAlive } from './process-alive';
 
 /** A consumer function the runner runs; `env` is added to its replicas' environment. */
 export interface LocalFunction extends FunctionPackage {
@@ -126,18 +127,9 @@ function bundleDirectory(): string {
   mkdirSync(cache, { recursive: true });
   for (const entry of readdirSync(cache)) {
     const pid = Number(/^bundles-(\d+)-/.exec(entry)?.[1]);
-    if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(cache, entry), { recursive: true, force: true });
+    if (pid && pid !== process.pid && !isProcessAlive(pid)) rmSync(join(cache, entry), { recursive: true, force: true });
   }
   return mkdtempSync(join(cache, `bundles-${process.pid}-`));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Fails fast, naming the setting, instead of a replica crash-looping on EADDRINUSE. */
