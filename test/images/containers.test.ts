@@ -19,6 +19,7 @@ import { followJsonLogs, type FunctionProcess } from '../support/process';
 import { amqpUrl, deleteRabbitTopology } from '../support/rabbitmq';
 import { copyBuildContext, type BuildContext } from './support/build-context';
 import { chartContainer, containerEnv, dockerRunFlags, envFlags, type ChartContainer } from './support/chart-containers';
+import { dropTestSchema } from '../support/database';
 
 const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const managementUrl = process.env['RABBITMQ_MANAGEMENT_URL'] ?? 'http://guest:guest@127.0.0.1:15672';
@@ -74,9 +75,7 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
     await removeContainers(...containers);
     await removeImages(...['store-message', 'run-job', 'publish', 'migrate'].map(image));
     context?.remove();
-    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
-    await sql.end();
+    await dropTestSchema(schema);
     await deleteRabbitTopology(prefix);
   }, 120_000);
 

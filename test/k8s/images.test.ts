@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import postgres from 'postgres';
 import { repoRoot } from '../../scripts/lib/functions';
 import { buildImageBundle, imageTargets, type BundleReport, type ImageTarget } from '../../scripts/helm/images';
 import { followJsonLogs } from '../support/process';
 import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from './support/helm';
 import { containerEnv as renderedEnv } from '../images/support/chart-containers';
+import { dropTestSchema } from '../support/database';
 
 const containerEnv = (container: any, secret: Record<string, string>, overrides: Record<string, string>): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
@@ -119,9 +119,7 @@ describe('the chart\'s containers, run from their bundles with the env the chart
     await Promise.all(
       running.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')) : undefined)),
     );
-    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
-    await sql.end();
+    await dropTestSchema(schema);
     const url = new URL(managementUrl);
     const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     for (const kind of ['queues', 'exchanges']) {

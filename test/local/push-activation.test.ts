@@ -6,7 +6,7 @@ import { localConfig } from '../../local/config';
 import { seedMessage } from '../../local/load/index';
 import { LocalRunner } from '../../local/runner';
 import { freePort } from '../faults/support';
-import { databaseUrl } from '../support/database';
+import { databaseUrl, dropTestSchema } from '../support/database';
 import { uniqueName } from '../support/names';
 import { amqpUrl, deleteRabbitTopology } from '../support/rabbitmq';
 import { waitFor } from '../support/wait';
@@ -64,9 +64,7 @@ describe('push activation on RabbitMQ and Postgres', () => {
       await sql.end();
       await runner.stop();
       await deleteRabbitTopology(name);
-      const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`drop schema if exists "${name}" cascade`);
-      await admin.end();
+      await dropTestSchema(name);
     }
   }, 120_000);
 });

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import postgres from 'postgres';
 import { commonConfig, createBroker, createDatabase, defaultEventType, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle } from '@qfn/shared';
 import type { ScaleDecision } from '../../local/autoscaler/decide';
 import { localConfig } from '../../local/config';
@@ -8,7 +7,7 @@ import { LocalRunner, type ReplicaEvent } from '../../local/runner';
 import { expect, it } from 'vitest';
 import { freePort } from '../faults/support';
 import { effectsFunction, effectsTable } from '../fixtures/effects';
-import { databaseUrl } from '../support/database';
+import { databaseUrl, dropTestSchema } from '../support/database';
 import { uniqueName } from '../support/names';
 import { amqpUrl, deleteRabbitTopology } from '../support/rabbitmq';
 import { waitFor } from '../support/wait';
@@ -156,9 +155,7 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
     await runner.stop();
     if (external) {
       await deleteRabbitTopology(name);
-      const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`drop schema if exists "${name}" cascade`);
-      await admin.end();
+      await dropTestSchema(name);
     }
   }
 }

@@ -20,9 +20,17 @@ export async function createTestDatabase(schema: string, poolSize = 10): Promise
     schema,
     drop: async () => {
       await handle.close();
-      const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`drop schema if exists "${schema}" cascade`);
-      await admin.end();
+      await dropTestSchema(schema);
     },
   };
+}
+
+/** Drops a test's schema (and everything in it) on the machine's Postgres, if it is there. */
+export async function dropTestSchema(schema: string): Promise<void> {
+  const admin = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await admin.end();
+  }
 }
