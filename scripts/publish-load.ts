@@ -12,8 +12,10 @@ const usage = `Usage: npm run publish:load -- [options]
   --rate <n>            messages per second (default 200; 0 = as fast as --concurrency allows)
   --concurrency <n>     requests open at once (default 50)
   --url <url>           publish function (default: the running npm start's, else http://127.0.0.1:$PORT or :3000)
-  --type <type>         event type, e.g. job.count-primes (default message.published)
-  --attribute k=v       a messageAttributes entry (repeatable), e.g. --attribute limit=2000000
+  --type <type>         event type (default message.published)
+  --data <json>         the data of a declared event type, sent to POST /events/<type> (needs --type), e.g.
+                        --type job.count-primes --data '{"limit":2000000}'
+  --attribute k=v       a messageAttributes entry of a seed message (repeatable)
   --sender <name>       sender field (default publish-load)`;
 
 const { values } = commandLine(usage, {
@@ -22,6 +24,7 @@ const { values } = commandLine(usage, {
   concurrency: { type: 'string', default: '50' },
   url: { type: 'string' },
   type: { type: 'string' },
+  data: { type: 'string' },
   attribute: { type: 'string', multiple: true },
   sender: { type: 'string', default: 'publish-load' },
 });
@@ -43,12 +46,24 @@ for (const pair of values.attribute ?? []) {
   attributes[pair.slice(0, at)] = pair.slice(at + 1);
 }
 
+let data: unknown;
+if (values.data !== undefined) {
+  if (!values.type) usageError(usage, '--data needs --type: the declared event type the data belongs to');
+  try {
+    data = JSON.parse(values.data);
+  } catch (error) {
+    usageError(usage, `--data is not JSON: ${(error as Error).message}`);
+  }
+  if (Object.keys(attributes).length > 0) usageError(usage, '--attribute belongs to seed messages; put the fields in --data');
+}
+
 const count = wholeNumber('count', values.count, 1);
 const rate = wholeNumber('rate', values.rate, 0);
 const concurrency = wholeNumber('concurrency', values.concurrency, 1);
 const url = values.url ?? findLocalRunner()?.publishUrl ?? `http://127.0.0.1:${process.env['PORT'] ?? 3000}`;
 
-console.log(`sending ${count} messages to ${url}/message/publish at ${rate > 0 ? `${rate}/s` : 'full speed'}, ${concurrency} at once`);
+const path = data !== undefined ? `/events/${values.type}` : '/message/publish';
+console.log(`sending ${count} messages to ${url}${path} at ${rate > 0 ? `${rate}/s` : 'full speed'}, ${concurrency} at once`);
 const report = await sendLoad({
   url,
   count,
@@ -57,6 +72,7 @@ const report = await sendLoad({
   sender: values.sender,
   attributes,
   ...(values.type ? { type: values.type } : {}),
+  ...(data !== undefined ? { data } : {}),
   onProgress: (p) => console.log(`  ${p.accepted} accepted, ${p.failed} failed, ${(p.elapsedMs / 1000).toFixed(1)} s`),
 });
 const seconds = report.elapsedMs / 1000;

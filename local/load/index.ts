@@ -18,6 +18,11 @@ export interface LoadOptions {
   concurrency: number;
   /** Event type (routing key); the publish function's default when absent. */
   type?: string;
+  /**
+   * The data of a declared event type (`defineEvent`): sent as the body of `POST /events/{type}` instead of
+   * a seed message to `POST /message/publish`. Needs `type`.
+   */
+  data?: unknown;
   sender?: string;
   attributes?: Record<string, string>;
   /** Called about once a second while sending. */
@@ -57,15 +62,20 @@ export function seedMessage(options: { sender: string; attributes?: Record<strin
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 /**
- * Sends `count` real `POST /message/publish` requests at `rate` per second, at most `concurrency` open.
+ * Sends `count` real `POST /message/publish` requests (or `POST /events/{type}` with `data`) at `rate` per
+ * second, at most `concurrency` open.
  *
  * @example
  * const report = await sendLoad({ url: 'http://127.0.0.1:3000', count: 2000, rate: 500, concurrency: 50 });
  * console.log(report.accepted, report.statuses);
  */
 export async function sendLoad(options: LoadOptions): Promise<LoadReport> {
-  const endpoint = new URL('/message/publish', options.url).toString();
-  const body = JSON.stringify(seedMessage({ sender: options.sender ?? 'publish-load', ...(options.attributes ? { attributes: options.attributes } : {}), ...(options.type ? { type: options.type } : {}) }));
+  if (options.data !== undefined && !options.type) throw new Error('sendLoad: data needs the event type it belongs to');
+  const typed = options.data !== undefined && options.type !== undefined;
+  const endpoint = new URL(typed ? `/events/${encodeURIComponent(options.type!)}` : '/message/publish', options.url).toString();
+  const body = typed
+    ? JSON.stringify(options.data)
+    : JSON.stringify(seedMessage({ sender: options.sender ?? 'publish-load', ...(options.attributes ? { attributes: options.attributes } : {}), ...(options.type ? { type: options.type } : {}) }));
   const statuses: Record<number, number> = {};
   const ids: string[] = [];
   const latencies: number[] = [];
