@@ -70,8 +70,11 @@ export interface LocalRunnerEvents {
 export interface FunctionStatus {
   name: string;
   scaling: ScalingPolicy;
-  /** Ready + in flight + delayed as the broker reports them; `scalerValue` is what KEDA's scaler reads (ready + in flight). */
-  depth: { ready: number; inFlight: number; delayed: number; scalerValue: number } | null;
+  /**
+   * Ready + in flight + delayed as the broker reports them, and what sits in the dead-letter queue;
+   * `scalerValue` is what KEDA's scaler reads (ready + in flight).
+   */
+  depth: { ready: number; inFlight: number; delayed: number; deadLettered: number; scalerValue: number } | null;
   depthError: string | null;
   replicas: ReplicaSetStatus;
   /** Messages received by replicas and not yet settled. */

@@ -128,6 +128,8 @@ describe.each(brokerHarnesses)('on $kind', (harness) => {
     expect(letter!.attempts).toBe(3);
     expect(letter!.reason).toMatch(/failed 3 of 3 attempts; last error: Error: simulated failure on attempt 3/);
     expect(await effects('always-fails')).toHaveLength(0);
+    // The status table and the console count it (RabbitMQ's management API refreshes its counts every few seconds).
+    await waitFor('the dead letter in the queue depth', async () => ((await broker.queueDepth(queueSpecOf(fn))).deadLettered === 1 ? true : undefined), 20_000);
   });
 
   it('succeeds on a later attempt after failures', async () => {

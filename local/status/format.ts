@@ -53,7 +53,7 @@ const number = (value: number) => value.toLocaleString('en-US');
 
 /** The live view's table: one row per function, then the publish function and where to look. */
 export function formatStatusTable(status: LocalStatus, width: number): string[] {
-  const header = ['FUNCTION', 'DEPTH', 'IN-FLIGHT', 'REPLICAS', 'MIN–MAX', 'PROC/S', 'PROCESSED', 'LAST SCALE EVENT'];
+  const header = ['FUNCTION', 'DEPTH', 'IN-FLIGHT', 'REPLICAS', 'MIN–MAX', 'PROC/S', 'PROCESSED', 'DEAD-LETTERED', 'LAST SCALE EVENT'];
   const rows = status.functions.map((fn) => [
     fn.name,
     fn.depth ? number(fn.depth.scalerValue) : fn.depthError ? 'error' : '…',
@@ -62,9 +62,10 @@ export function formatStatusTable(status: LocalStatus, width: number): string[] 
     `${fn.scaling.minReplicaCount}–${fn.scaling.maxReplicaCount}`,
     number(Math.round(fn.processedPerSecond)),
     number(fn.processed),
+    fn.depth ? number(fn.depth.deadLettered) : '…',
     fn.lastScale ? `${clock(fn.lastScale.at)} ${fn.lastScale.reason.slice(fn.name.length + 1)}` : '—',
   ]);
-  const numeric = new Set([1, 2, 5, 6]);
+  const numeric = new Set([1, 2, 5, 6, 7]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -85,6 +86,6 @@ export function formatStatusLines(status: LocalStatus): string[] {
     .filter((fn) => fn.replicas.replicas.length > 0 || (fn.depth?.scalerValue ?? 0) > 0)
     .map(
       (fn) =>
-        `[status] ${fn.name} depth=${fn.depth?.scalerValue ?? '?'} inFlight=${fn.inFlight ?? '?'} replicas=${replicasCell(fn)} processed/s=${Math.round(fn.processedPerSecond)} processed=${fn.processed}`,
+        `[status] ${fn.name} depth=${fn.depth?.scalerValue ?? '?'} inFlight=${fn.inFlight ?? '?'} replicas=${replicasCell(fn)} processed/s=${Math.round(fn.processedPerSecond)} processed=${fn.processed} deadLettered=${fn.depth?.deadLettered ?? '?'}`,
     );
 }

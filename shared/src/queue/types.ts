@@ -67,6 +67,8 @@ export interface QueueDepth {
   inFlight: number;
   /** Messages waiting in retry delay, if the broker keeps them apart. */
   delayed: number;
+  /** Messages in the function's dead-letter queue (not part of what scales it). */
+  deadLettered: number;
 }
 
 /** A dead-lettered message as operators see it. */

@@ -342,7 +342,8 @@ class RabbitMqBroker implements Broker {
       const info = await fetchQueueInfo(this.#managementUrl, vhost, this.#names.retryQueue(spec.name, delayMs));
       delayed += info?.messages ?? 0;
     }
-    return depthFromQueueInfo(main, delayed);
+    const deadLetters = await fetchQueueInfo(this.#managementUrl, vhost, this.#names.deadLetterQueue(spec.name));
+    return depthFromQueueInfo(main, delayed, deadLetters?.messages ?? 0);
   }
 
   /** Reads dead letters without removing them: fetched unacked on a scratch channel, whose close requeues them. */

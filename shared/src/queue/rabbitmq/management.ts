@@ -32,11 +32,12 @@ export async function fetchQueueInfo(managementUrl: string, vhost: string, queue
   return (await response.json()) as QueueInfo;
 }
 
-export function depthFromQueueInfo(info: QueueInfo | undefined, delayed: number): QueueDepth {
+export function depthFromQueueInfo(info: QueueInfo | undefined, delayed: number, deadLettered: number): QueueDepth {
   return {
     ready: info?.messages_ready ?? 0,
     inFlight: info?.messages_unacknowledged ?? 0,
     delayed,
+    deadLettered,
   };
 }
 

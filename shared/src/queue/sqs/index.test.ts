@@ -197,9 +197,9 @@ describe('SQS broker', () => {
     await broker.publish(event());
     const inbox = await collect(broker, queue);
     const delivery = await inbox.nth(1);
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 1, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 1, delayed: 0, deadLettered: 0 });
     await delivery.ack();
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
     await expect(delivery.ack()).rejects.toThrow(/already settled/);
   });
 
@@ -236,7 +236,7 @@ describe('SQS broker', () => {
     ]);
     expect(letters[0]!.body.equals(sent.body)).toBe(true);
     expect(Date.parse(letters[0]!.deadLetteredAt!)).toBeGreaterThan(Date.now() - 60_000);
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, deadLettered: 1 });
   });
 
   it('makes a released message visible again at once', async () => {
@@ -261,7 +261,7 @@ describe('SQS broker', () => {
     await sleep(3_000);
     expect(inbox.deliveries).toHaveLength(1);
     await delivery.ack();
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
   });
 
   it('never holds more unsettled messages than the prefetch', async () => {
@@ -273,7 +273,7 @@ describe('SQS broker', () => {
     await inbox.nth(12);
     await sleep(1_500);
     expect(inbox.deliveries).toHaveLength(12);
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 18, inFlight: 12, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 18, inFlight: 12, delayed: 0, deadLettered: 0 });
     await Promise.all(inbox.deliveries.slice(0, 5).map((d) => d.ack()));
     await inbox.nth(17);
     await sleep(500);
@@ -353,13 +353,13 @@ describe('SQS broker', () => {
   it('reports queue depth as KEDA reads it, and zeros for a queue that does not exist', async () => {
     const broker = await connectedBroker();
     const queue = spec('depth');
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, deadLettered: 0 });
     await broker.provision(queue);
     for (let i = 0; i < 3; i++) await broker.publish(event());
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 3, inFlight: 0, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 3, inFlight: 0, delayed: 0, deadLettered: 0 });
     const inbox = await collect(broker, queue, 1);
     await inbox.nth(1);
-    expect(await broker.queueDepth(queue)).toEqual({ ready: 2, inFlight: 1, delayed: 0 });
+    expect(await broker.queueDepth(queue)).toEqual({ ready: 2, inFlight: 1, delayed: 0, deadLettered: 0 });
   });
 
   it('carries a body that is not UTF-8 text unchanged', async () => {

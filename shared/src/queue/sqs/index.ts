@@ -186,20 +186,20 @@ class SqsBroker implements Broker {
   /** What KEDA's aws-sqs-queue scaler reads: visible, in flight (received, unsettled or waiting to retry), delayed. */
   async queueDepth(spec: QueueSpec): Promise<QueueDepth> {
     const queues = await this.#lookUp(spec);
-    if (!queues) return { ready: 0, inFlight: 0, delayed: 0 };
-    const reply = await this.#session.call((c) =>
-      c.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queues.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-        }),
-      ),
-    );
-    const count = (name: string) => Number(reply.Attributes?.[name as keyof typeof reply.Attributes] ?? 0);
+    if (!queues) return { ready: 0, inFlight: 0, delayed: 0, deadLettered: 0 };
+    const attributesOf = (queueUrl: string, names: string[]) =>
+      this.#session.call((c) => c.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names as never })));
+    const [main, deadLetters] = await Promise.all([
+      attributesOf(queues.queueUrl, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed']),
+      attributesOf(queues.deadLetterQueueUrl, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']),
+    ]);
+    const count = (reply: typeof main, name: string) => Number(reply.Attributes?.[name as keyof typeof reply.Attributes] ?? 0);
     return {
-      ready: count('ApproximateNumberOfMessages'),
-      inFlight: count('ApproximateNumberOfMessagesNotVisible'),
-      delayed: count('ApproximateNumberOfMessagesDelayed'),
+      ready: count(main, 'ApproximateNumberOfMessages'),
+      inFlight: count(main, 'ApproximateNumberOfMessagesNotVisible'),
+      delayed: count(main, 'ApproximateNumberOfMessagesDelayed'),
+      // Listing dead letters hides them for a moment: count those too.
+      deadLettered: count(deadLetters, 'ApproximateNumberOfMessages') + count(deadLetters, 'ApproximateNumberOfMessagesNotVisible'),
     };
   }
 
