@@ -160,6 +160,8 @@ describe('the inbox probe', () => {
     const rows = [...Array.from({ length: 98 }, () => uuidv7(now - 200)), uuidv7(now - 5_000), 'not-a-uuidv7-id'];
     for (const id of rows) await database.db.execute(sql`insert into inbox (function_name, event_id, processed_at) values ('fn', ${id}, ${new Date(now + 50).toISOString()}::timestamptz)`);
     await database.db.execute(sql`insert into inbox (function_name, event_id) values ('other', ${uuidv7()})`);
+    // The rows say they were processed 50 ms from now: read once that time has passed, or the next reading counts them again.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, now + 60 - Date.now())));
     const reading = (await probe.read('fn'))!;
     expect(reading.processed).toBe(100);
     // processed 50 ms after now, accepted 200 ms before (one 5 s before): p50 250 ms, p99 pulled up by the slow one.
