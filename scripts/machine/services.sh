@@ -61,6 +61,8 @@ start_rabbitmq() {
   if ! rabbitmqctl -q status >/dev/null 2>&1; then
     rabbitmq-server -detached
   fi
+  # -detached returns before the Erlang node registers with epmd, and await_startup fails at once on a node it cannot reach.
+  wait_for "the RabbitMQ node (see /var/log/rabbitmq)" 60 rabbitmq-diagnostics -q ping
   rabbitmqctl -q await_startup --timeout 120
   rabbitmq-plugins -q enable rabbitmq_management >/dev/null
   wait_for "the RabbitMQ management API" 90 curl -fsS -u guest:guest -o /dev/null http://127.0.0.1:15672/api/overview
