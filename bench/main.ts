@@ -15,7 +15,7 @@ import { e2e } from './figures/e2e';
 import { idleRss } from './figures/idle-rss';
 import { scaleFromZero } from './figures/scale-from-zero';
 import { publish } from './figures/publish';
-import { imageTargets } from '../scripts/helm/images';
+import { imageTargets } from '@qfn/tooling/images';
 import { bundleFunction, shippedBundles, type FunctionBundle } from './lib/bundles';
 import type { BenchContext, Figure, FigureLine } from './lib/figure';
 import { formatSummary, summariseProfile } from './lib/profile';

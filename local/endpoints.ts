@@ -6,7 +6,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { isProcessAlive } from './process-alive';
 
 export interface LocalEndpoints {

@@ -46,7 +46,7 @@ const config = loadConfig(
 );
 
 async function specsFromCheckout(): Promise<QueueSpec[]> {
-  const { loadFunctions } = await import('../scripts/lib/functions');
+  const { loadFunctions } = await import('@qfn/tooling/functions');
   return (await loadFunctions()).map((fn) => queueSpecOf(fn.declaration));
 }
 

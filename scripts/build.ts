@@ -4,7 +4,7 @@
  * `--list` prints the name of every image (each consumer function, publish, migrate), one a line, for
  * loops such as the README's image build.
  */
-import { buildImageBundle, findImageTarget, imageTargets } from './helm/images';
+import { buildImageBundle, findImageTarget, imageTargets } from '@qfn/tooling/images';
 import { commandLine, usageError } from './lib/args';
 
 const usage = `Usage: npm run build -- <function>... | --all | --list [--kind function|publish|migrate]

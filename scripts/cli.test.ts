@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from './lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 
 /** Every command a user runs through npm (package.json "scripts" pointing at a TypeScript file). */
 const commands = [

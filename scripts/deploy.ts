@@ -13,9 +13,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { migrationsBehindSchema } from './generate';
 import { commandLine, usageError } from './lib/args';
-import { repoRoot } from './lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { deployPlan, shellLine } from './helm/deploy-plan';
-import { findImageTarget, type ImageTarget } from './helm/images';
+import { findImageTarget, type ImageTarget } from '@qfn/tooling/images';
 
 const usage = `Usage: npm run deploy -- <function> --tag <tag> [options]
 

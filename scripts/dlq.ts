@@ -12,7 +12,7 @@ import { type Broker, commonConfig, createBroker, describeError, loadConfig, que
 import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/publish/routes/admin';
 import { brokerConfigured, findLocalRunner } from '../local/endpoints';
 import { commandLine } from './lib/args';
-import { loadFunctions } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 
 const usage = `Usage: npm run dlq -- <command> <function> [options]
 

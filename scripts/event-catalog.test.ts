@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { breakingChanges, committedCatalog, declaredCatalog, renderCatalog } from './event-catalog';
-import { loadFunctions } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 
 describe('the committed event catalog', () => {
   it('is what the event definitions give (npm run generate writes it)', async () => {

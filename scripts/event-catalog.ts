@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildCatalog, collectEventDefinitions, compareCatalogs, describeChange, type EventCatalog, type EventDefinition } from '@qfn/shared';
 import * as builtinEvents from '@qfn/shared/events/builtin';
-import { functionsDir, repoRoot, type FunctionPackage } from './lib/functions';
+import { type FunctionPackage } from '@qfn/tooling/functions';
+import { functionsDir, repoRoot } from '@qfn/tooling/paths';
 
 export const eventCatalogFile = join(repoRoot, 'events', 'catalog.json');
 export const eventDefinitionsFile = join(repoRoot, 'functions', 'publish', 'src', 'event-definitions.generated.ts');

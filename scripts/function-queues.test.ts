@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { currentFunctionQueues, functionQueuesFile } from './function-queues';
 import { functionQueues } from '../functions/publish/src/function-queues.generated';
-import { loadFunctions } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 
 describe('function-queues.generated.ts', () => {
   it('matches the functions\' declarations (run `npm run generate:queues` after changing one)', async () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { queueSpecOf, type QueueSpec } from '@qfn/shared';
 import { commandLine } from './lib/args';
-import { loadFunctions, repoRoot } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 
 export const functionQueuesFile = join(repoRoot, 'functions/publish/src/function-queues.generated.ts');
 

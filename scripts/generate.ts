@@ -10,7 +10,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { commandLine } from './lib/args';
-import { functionsDir, loadFunctions, repoRoot, type FunctionPackage } from './lib/functions';
+import { loadFunctions, type FunctionPackage } from '@qfn/tooling/functions';
+import { functionsDir, repoRoot } from '@qfn/tooling/paths';
 import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';
 import { currentFunctionQueues, functionQueuesFile } from './function-queues';
 import { breakingChanges, declaredCatalog, eventCatalogFile, eventDefinitionsFile, renderCatalog, renderEventDefinitions } from './event-catalog';

@@ -5,7 +5,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { commandLine } from './lib/args';
-import { loadFunctions, repoRoot } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';
 
 const usage = `Usage: npm run manifests [-- --check]

@@ -8,7 +8,8 @@ import { handlerContext, type FunctionDeclaration, type HandlerContext } from '@
 import { createTestDatabase } from '../test/support/database';
 import { uniqueName } from '../test/support/names';
 import { connectionBudget, fittingScaling } from './lib/connection-budget';
-import { loadFunctions, repoRoot } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { invalidRequest, renderFunctionFiles, writeFunctionPackage } from './new-function';
 
 // Inside the repository (so @qfn/shared resolves) but outside functions/ (so no other test sees it).

@@ -12,7 +12,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { commandLine, usageError } from './lib/args';
 import { connectionBudget, fittingScaling } from './lib/connection-budget';
-import { functionsDir, loadFunctions, repoRoot } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
+import { functionsDir, repoRoot } from '@qfn/tooling/paths';
 
 const templateDir = fileURLToPath(new URL('./templates/new-function', import.meta.url));
 

@@ -12,7 +12,7 @@ import { publishEndpoints, withdrawEndpoints } from '../local/endpoints';
 import { LocalRunner, StoppedWhileStartingError } from '../local/runner';
 import { attachTerminalView } from '../local/status/terminal';
 import { watchFunctions, type Watcher } from '../local/watch/index';
-import { loadFunctions } from './lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 
 const usage = `Usage: npm start -- [options]
 

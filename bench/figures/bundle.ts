@@ -1,4 +1,4 @@
-import { imageTargets } from '../../scripts/helm/images';
+import { imageTargets } from '@qfn/tooling/images';
 import { line, type Figure } from '../lib/figure';
 
 const kB = 1000;

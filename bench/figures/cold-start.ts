@@ -1,4 +1,4 @@
-import { loadFunctions } from '../../scripts/lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 import { createBenchEnvironment } from '../lib/environment';
 import { line, type Figure, type FigureLine } from '../lib/figure';
 import { startNode } from '../lib/process';

@@ -1,4 +1,4 @@
-import { loadFunctions } from '../../scripts/lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 import { openQueueControl } from '../lib/amqp';
 import { bundleFunction } from '../lib/bundles';
 import { createBenchEnvironment } from '../lib/environment';

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { buildImageBundle, imageTargets } from '../../scripts/helm/images';
+import { buildImageBundle, imageTargets } from '@qfn/tooling/images';
 
 export interface FunctionBundle {
   name: string;

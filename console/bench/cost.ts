@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadFunctions } from '../../scripts/lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 import { openQueueControl } from '../../bench/lib/amqp';
 import { bundleFunction } from '../../bench/lib/bundles';
 import { cpuMs, measureCpu, pidsNamed } from '../../bench/lib/cpu';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { repoRoot } from '../../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 
 
 export interface EmbeddedService {

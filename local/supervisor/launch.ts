@@ -1,4 +1,4 @@
-import { bundleEntries, type BundleEntry } from './bundle';
+import { bundleEntries, type BundleEntry } from '@qfn/tooling/bundle';
 import type { LaunchSpec } from './replica';
 
 /** `bundle`: esbuild once at startup, then plain node (fast cold start); `tsx`: compile on each start (no build step). */

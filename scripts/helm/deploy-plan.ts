@@ -1,4 +1,4 @@
-import type { ImageTarget } from './images';
+import type { ImageTarget } from '@qfn/tooling/images';
 
 export interface DeployOptions {
   tag: string;

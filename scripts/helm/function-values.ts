@@ -1,5 +1,5 @@
 import type { FunctionDeclaration } from '@qfn/shared';
-import { wholeSeconds } from './keda-manifests';
+import { wholeSeconds } from '@qfn/tooling/keda-manifests';
 
 export const generatedBlockStart = '# BEGIN GENERATED: functions (npm run manifests)';
 export const generatedBlockEnd = '# END GENERATED: functions';

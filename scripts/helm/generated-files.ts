@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { queueSpecOf } from '@qfn/shared';
-import type { FunctionPackage } from '../lib/functions';
-import { repoRoot } from '../lib/functions';
+import type { FunctionPackage } from '@qfn/tooling/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { renderFunctionsBlock, spliceFunctionsBlock } from './function-values';
-import { brokerKinds, kedaManifests } from './keda-manifests';
+import { brokerKinds, kedaManifests } from '@qfn/tooling/keda-manifests';
 
 export const kedaDir = join(repoRoot, 'keda');
 export const valuesFile = join(repoRoot, 'helm', 'values.yaml');

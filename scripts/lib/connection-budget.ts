@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { FunctionDeclaration } from '@qfn/shared';
-import { repoRoot } from './functions';
+import { repoRoot } from '@qfn/tooling/paths';
 
 /** The Postgres connection budget the chart's default values allow (helm/templates/validate.yaml's arithmetic). */
 export interface ConnectionBudget {

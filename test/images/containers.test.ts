@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { freePort } from '../../bench/lib/ports';
 import { buildImage, docker, dockerCli, engineStatus, removeContainers, removeImages, stepCached, type BuildResult } from '../../scripts/images/docker';
-import { repoRoot } from '../../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from '../k8s/support/helm';
 import { uniqueName } from '../support/names';
 import { followJsonLogs, type FunctionProcess } from '../support/process';

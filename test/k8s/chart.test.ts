@@ -7,7 +7,7 @@ import { parseConfig } from '@qfn/shared/config/index';
 import { topologyNames } from '@qfn/shared/queue/rabbitmq/topology';
 import { telemetryConfig } from '@qfn/shared/telemetry/config';
 import { sqsQueueNames } from '@qfn/shared/queue/sqs/names';
-import { loadFunctions } from '../../scripts/lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 import { inlineCredentials } from './support/credentials';
 import { chartDir, helm, helmBinaries, helmLint, render, valueSetsDir, type Manifest } from './support/helm';
 import { schemaErrors } from './support/models';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { helmBinaries, render, valueSetsDir } from './support/helm';
 
 function deploy(...args: string[]) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defineFunction, kedaDefaults, messageEvent, type FunctionDeclaration, type ScalingOptions, type ScalingPolicy } from '@qfn/shared';
 import { functionValues } from '../../scripts/helm/function-values';
-import { brokerKinds, kedaManifests, type BrokerKind } from '../../scripts/helm/keda-manifests';
+import { brokerKinds, kedaManifests, type BrokerKind } from '@qfn/tooling/keda-manifests';
 import { readScaledObject } from '../../local/autoscaler/scaled-object';
 import { localScaledObject } from '../../local/runner';
 import { helmBinaries, helmTemplate, render, valueSetsDir, type Manifest } from './support/helm';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { sendLoad } from '../../local/load/index';
 import type { LocalStatus } from '../../local/runner';
-import { loadFunctions } from '../../scripts/lib/functions';
+import { loadFunctions } from '@qfn/tooling/functions';
 import { freePort } from '../faults/support';
 import { uniqueName } from '../support/names';
 import { waitFor } from '../support/wait';

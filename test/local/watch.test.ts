@@ -7,7 +7,7 @@ import { localConfig } from '../../local/config';
 import { LocalRunner, type ReplicaEvent } from '../../local/runner';
 import { planChanges } from '../../local/watch/changes';
 import { watchFunctions } from '../../local/watch/index';
-import { repoRoot } from '../../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { freePort } from '../faults/support';
 import { uniqueName } from '../support/names';
 import { waitFor } from '../support/wait';

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from '../../../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 
 export const chartDir = join(repoRoot, 'helm');
 export const valueSetsDir = join(chartDir, 'ci');

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import ts from 'typescript';
-import { repoRoot } from '../../../scripts/lib/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 
 /**
  * The JSON schemas of kubernetes-models accept unknown fields (a misspelt `readOnlyRootFileSystem` passes

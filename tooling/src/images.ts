@@ -1,8 +1,9 @@
 import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundleEntries } from '../../local/supervisor/bundle';
-import { functionsDir, loadFunctions, repoRoot } from '../lib/functions';
+import { bundleEntries } from './bundle';
+import { loadFunctions } from './functions';
+import { distDir, functionsDir, repoRoot } from './paths';
 
 /** Something that becomes one container image: a consumer function, the publish function, or the migration runner. */
 export interface ImageTarget {
@@ -16,8 +17,6 @@ export interface ImageTarget {
   /** The chart value holding this image's tag. */
   tagValue: string;
 }
-
-export const distDir = join(repoRoot, 'dist');
 
 /** Every image the project builds, from the function declarations plus publish and migrate. */
 export async function imageTargets(): Promise<ImageTarget[]> {

@@ -1,10 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { FunctionDeclaration } from '@qfn/shared';
-
-export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-export const functionsDir = join(repoRoot, 'functions');
+import { functionsDir } from './paths';
 
 /** A consumer function package: `functions/<dir>/src/function.ts` exports its declaration by default. */
 export interface FunctionPackage {
