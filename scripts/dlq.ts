@@ -9,7 +9,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { type Broker, commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared';
-import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/publish/routes/admin';
+import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/shared/admin/dead-letters';
 import { brokerConfigured, findLocalRunner } from '../local/endpoints';
 import { commandLine } from './lib/args';
 import { loadFunctions } from '@qfn/tooling/functions';

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { type Broker, BrokerUnavailableError, type DeadLetter, type QueueSpec } from '@qfn/shared';
+import { deadLetterView, maxBatch, missingQueue, showSearchLimit } from '@qfn/shared/admin/dead-letters';
+import { type Broker, BrokerUnavailableError, type QueueSpec } from '@qfn/shared';
 import { errorResponse, validationIssues } from '../errors';
 import { tokenAuth } from '../middleware/auth/index';
 
@@ -12,45 +13,9 @@ export interface AdminRoutesOptions {
   tokens: readonly string[];
 }
 
-/** A dead letter as operators read it: the body decoded when it is JSON, base64 when it is not. */
-export interface DeadLetterView {
-  handle: string;
-  eventId: string | null;
-  reason: string;
-  attempts: number;
-  deadLetteredAt: string | null;
-  body: unknown;
-  bodyBase64?: string;
-}
-
-export function deadLetterView(letter: DeadLetter): DeadLetterView {
-  const view: DeadLetterView = {
-    handle: letter.handle,
-    eventId: letter.eventId ?? null,
-    reason: letter.reason,
-    attempts: letter.attempts,
-    deadLetteredAt: letter.deadLetteredAt ?? null,
-    body: null,
-  };
-  try {
-    view.body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(letter.body));
-  } catch {
-    view.bodyBase64 = letter.body.toString('base64');
-  }
-  return view;
-}
-
-/** Dead letters looked at to find one by id (show). */
-export const showSearchLimit = 1_000;
-/** Most messages one replay or list call moves or returns. */
-export const maxBatch = 10_000;
-
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(showSearchLimit).default(50) });
 const replayQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(maxBatch).optional() });
 const purgeQuery = z.strictObject({ confirm: z.string().max(64).optional() });
-
-/** How RabbitMQ (404 NOT_FOUND) and SQS say a queue does not exist. */
-export const missingQueue = /NOT_FOUND|NonExistentQueue|QueueDoesNotExist/;
 
 /** The broker being away, or the function's queues not there yet, is an answer, not a failure of the route. */
 function guarded(handler: (c: Context) => Promise<Response>) {
