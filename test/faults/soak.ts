@@ -10,21 +10,22 @@
  *
  * Options: --messages N  --clients N (concurrent HTTP clients, 32)  --consumers N (replicas of each
  * consumer, 2)  --kills N (SIGKILLs, 4)  --broker rabbitmq|sqs  --keep (leave schema and queues).
- * Exits 0 when everything adds up, 1 otherwise. Not part of `npm test`.
+ * Exits 0 when everything adds up, 1 otherwise. Not part of `npm test` (its file name is not *.test.ts); it lives
+ * beside the fault suite because it runs on the same fixtures and harness.
  */
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { type Broker, queueSpecOf } from '@qfn/shared';
-import { commandLine, usageError } from './lib/args';
+import { commandLine, usageError } from '../../scripts/lib/args';
 import storeMessage from '@qfn/store-message';
-import { effectsTable } from '../test/fixtures/effects';
-import { faultEnv, faultFunction } from '../test/faults/fixtures/fault-function';
-import { freePort } from '../test/faults/support';
-import { brokerHarnesses } from '../test/support/brokers';
-import { createTestDatabase } from '../test/support/database';
-import { uniqueName } from '../test/support/names';
-import { type FunctionProcess, startFunctionProcess } from '../test/support/process';
+import { effectsTable } from '../fixtures/effects';
+import { faultEnv, faultFunction } from './fixtures/fault-function';
+import { freePort } from './support';
+import { brokerHarnesses } from '../support/brokers';
+import { createTestDatabase } from '../support/database';
+import { uniqueName } from '../support/names';
+import { type FunctionProcess, startFunctionProcess } from '../support/process';
 
 const usage = `Usage: npm run soak -- [--messages N] [--clients N] [--consumers N] [--kills N] [--broker rabbitmq|sqs] [--keep]
 
@@ -52,9 +53,9 @@ if (!harness || ![total, clients, replicas, kills].every((n) => Number.isInteger
 }
 
 const entries = {
-  publish: fileURLToPath(new URL('../functions/publish/src/main.ts', import.meta.url)),
-  'store-message': fileURLToPath(new URL('../functions/store-message/src/main.ts', import.meta.url)),
-  effects: fileURLToPath(new URL('../test/faults/fixtures/fault-main.ts', import.meta.url)),
+  publish: fileURLToPath(new URL('../../functions/publish/src/main.ts', import.meta.url)),
+  'store-message': fileURLToPath(new URL('../../functions/store-message/src/main.ts', import.meta.url)),
+  effects: fileURLToPath(new URL('./fixtures/fault-main.ts', import.meta.url)),
 };
 const effectsName = 'soak-effects';
 const log = (text: string) => console.log(`[soak ${new Date().toISOString().slice(11, 19)}] ${text}`);
