@@ -168,7 +168,7 @@ export function localScalingPolicy(declaration: FunctionDeclaration, overrides: 
 }
 
 /**
- * What the local autoscaler follows for a function: the ScaledObject `npm run manifests` generates from
+ * What the local autoscaler follows for a function: the ScaledObject `npm run generate` writes from
  * its (locally overridden) declaration, read back as KEDA reads it, so keda/, the chart and the runner
  * cannot drift apart.
  */

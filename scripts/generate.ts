@@ -1,8 +1,9 @@
 /**
- * `npm run generate`: brings everything derived from the functions up to date — the KEDA manifests, the
- * chart's `functions:` values and queue specs (`npm run manifests`), the publish function's queue list
- * (`npm run generate:queues`) — and the SQL migrations when they are behind the tables (`npm run db:generate`).
- * `--check` changes nothing and exits 1 naming what is stale and the command to run (`npm test` runs it first).
+ * `npm run generate`: the one command that writes what derives from the functions' declarations — the KEDA
+ * manifests in keda/, the chart's `functions:` values, their part of values.schema.json and the queue specs,
+ * the publish function's queue list, the event catalog — and the SQL migrations when they are behind the
+ * tables (`npm run db:generate`). `--check` changes nothing and exits 1 naming what is stale and the command
+ * to run (`npm test` runs it first).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -138,7 +139,7 @@ export function stalenessReport(state: Staleness): string[] {
 const usage = `Usage: npm run generate [-- --check]
 
 Regenerates what derives from the functions' declarations (keda/, helm/values.yaml's functions: block,
-helm/files/queue-specs.json, functions/publish/src/function-queues.generated.ts, the event catalog
+the functions' part of helm/values.schema.json, helm/files/queue-specs.json, functions/publish/src/function-queues.generated.ts, the event catalog
 events/catalog.json and functions/publish/src/event-definitions.generated.ts), and the SQL migrations
 (npm run db:generate) when they are behind the tables in */src/schema.ts.
   --check   change nothing; exit 1 naming what is stale and the command to run`;

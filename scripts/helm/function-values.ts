@@ -1,7 +1,6 @@
 import type { FunctionDeclaration } from '@qfn/shared';
-import { wholeSeconds } from '@qfn/tooling/keda-manifests';
 
-export const generatedBlockStart = '# BEGIN GENERATED: functions (npm run manifests)';
+export const generatedBlockStart = '# BEGIN GENERATED: functions (npm run generate)';
 export const generatedBlockEnd = '# END GENERATED: functions';
 
 /** The chart values of one function, defaulted from its declaration. */
@@ -17,8 +16,8 @@ export function functionValues(fn: FunctionDeclaration) {
       maxReplicaCount: fn.scaling.maxReplicaCount,
       targetQueueLength: fn.scaling.targetQueueLength,
       activationQueueLength: fn.scaling.activationQueueLength,
-      pollingInterval: wholeSeconds(fn, 'pollingInterval'),
-      cooldownPeriod: wholeSeconds(fn, 'cooldownPeriod'),
+      pollingInterval: fn.scaling.pollingInterval,
+      cooldownPeriod: fn.scaling.cooldownPeriod,
       scaleDownStabilizationWindowSeconds: fn.scaling.scaleDownStabilizationWindowSeconds,
       initialCooldownPeriod: fn.scaling.initialCooldownPeriod,
       idleReplicaCount: fn.scaling.idleReplicaCount ?? null,
@@ -46,7 +45,7 @@ export function renderFunctionsBlock(functions: readonly FunctionDeclaration[]):
   const lines = [
     generatedBlockStart,
     '# One entry per consumer function (functions/<name>/src/function.ts), defaulted from its declaration.',
-    '# Edit the declaration and run `npm run manifests`, not this block; override per installation instead,',
+    '# Edit the declaration and run `npm run generate`, not this block; override per installation instead,',
     '# e.g. --set functions.run-job.scaling.maxReplicaCount=20 or --set functions.run-job.enabled=false.',
     'functions:',
   ];

@@ -23,15 +23,6 @@ export const defaultKedaManifestOptions: KedaManifestOptions = {
   pushScalerAddress: `publish.default.svc.cluster.local:${pushScalerPort}`,
 };
 
-/** The integer seconds KEDA's ScaledObject fields need; a declaration that cannot be expressed fails loudly. */
-export function wholeSeconds(fn: FunctionDeclaration, field: 'pollingInterval' | 'cooldownPeriod'): number {
-  const value = fn.scaling[field];
-  if (!Number.isInteger(value)) {
-    throw new Error(`function ${fn.name}: scaling.${field} is ${value}; KEDA takes whole seconds`);
-  }
-  return value;
-}
-
 /** KEDA trigger metadata values are strings. */
 const metadataNumber = (value: number) => String(value);
 
@@ -136,8 +127,8 @@ export function hpaBehaviorOf(fn: FunctionDeclaration) {
 export function scalingSpec(fn: FunctionDeclaration) {
   const { scaling } = fn;
   return {
-    pollingInterval: wholeSeconds(fn, 'pollingInterval'),
-    cooldownPeriod: wholeSeconds(fn, 'cooldownPeriod'),
+    pollingInterval: scaling.pollingInterval,
+    cooldownPeriod: scaling.cooldownPeriod,
     initialCooldownPeriod: scaling.initialCooldownPeriod,
     ...(scaling.idleReplicaCount !== undefined ? { idleReplicaCount: scaling.idleReplicaCount } : {}),
     minReplicaCount: scaling.minReplicaCount,

@@ -224,8 +224,9 @@ const scalingShape = z
     maxReplicaCount: whole(1),
     targetQueueLength: z.number().positive(),
     activationQueueLength: z.number().min(0),
-    pollingInterval: z.number().positive(),
-    cooldownPeriod: z.number().min(0),
+    // KEDA's ScaledObject fields are whole seconds (int32).
+    pollingInterval: whole(1),
+    cooldownPeriod: whole(0),
     initialCooldownPeriod: whole(0),
     idleReplicaCount: whole(0).optional(),
     scaleDownStabilizationWindowSeconds: whole(0, 3600),
@@ -279,7 +280,8 @@ function mergeScaling(name: string, options: ScalingOptions | undefined): Scalin
   return scaling;
 }
 
-const declarationShape = z
+/** What `defineFunction` checks a declaration against; the chart's `values.schema.json` is generated from it too. */
+export const declarationShape = z
   .object({
     name: z.string().regex(dnsLabel, 'must be a DNS label of at most 40 characters (a-z, 0-9, -)'),
     subscribes: z.array(z.string().regex(topicPattern, 'must be a dot-separated topic pattern')).min(1),
