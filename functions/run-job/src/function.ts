@@ -1,23 +1,36 @@
 import { defineFunction } from '@qfn/shared';
 import { jobCompleted, jobRequested } from './events';
-import { jobKind, runJob } from './jobs';
+import { assertJobType, jobKind } from './jobs';
+import { replicaJobPool } from './replica-pool';
 import { jobResults } from './schema';
 
-/** Runs the job its event type names (`job.<kind>`) on the event's typed data, stores the result, emits job.completed. */
+/** Messages in flight per replica, and so (by default) worker threads in its job pool. */
+const concurrency = 2;
+
+/**
+ * Runs the job its event type names (`job.<kind>`) on the event's typed data in a worker thread,
+ * stores the result, emits job.completed.
+ */
 export default defineFunction({
   name: 'run-job',
   description: 'Runs CPU-bound jobs (job.derive-key, job.count-primes, job.word-count, job.checksum)',
   subscribes: [jobRequested.deriveKey, jobRequested.countPrimes, jobRequested.wordCount, jobRequested.checksum],
-  concurrency: 2,
+  concurrency,
   poolSize: 2,
   retry: { maxAttempts: 3, initialDelayMs: 2_000 },
   scaling: { minReplicaCount: 0, maxReplicaCount: 8, targetQueueLength: 4, pollingInterval: 5, cooldownPeriod: 60 },
   shutdownGracePeriodSeconds: 60,
-  handler: async (event, { db, eventId, eventType, publish }) => {
-    const started = performance.now();
-    const result = runJob(eventType as never, event as never);
-    const durationMs = performance.now() - started;
+  handler: async (event, ctx) => {
+    const { db, eventId, eventType, publish } = ctx;
+    assertJobType(eventType);
+    // On a worker thread: this thread keeps acking, heartbeating and answering probes meanwhile.
+    // The runtime's signal (grace deadline, handler timeout) terminates the job's thread.
+    const signal = (ctx as { signal?: AbortSignal }).signal;
+    ctx.log.debug({ eventId: ctx.eventId, eventType }, 'job started');
+    const { result, startedAt, finishedAt, threadId } = await replicaJobPool(concurrency).run({ type: eventType, input: event }, signal ? { signal } : {});
+    const durationMs = finishedAt - startedAt;
     const kind = jobKind(eventType);
+    ctx.log.info({ kind, threadId, startedAt, finishedAt, durationMs: Math.round(durationMs) }, 'job ran');
     await db.insert(jobResults).values({ eventId, kind, result, durationMs }).onConflictDoNothing();
     // In this transaction: sent only if the result is stored, exactly one job.completed per job.
     await publish(jobCompleted, { jobId: eventId, kind, durationMs });
