@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Stops the local cluster cluster/up.sh started and removes what it left on the machine: every pod (containers, network
 # namespaces, mounts), kube-proxy's and the cluster's iptables rules, the bridge, the cluster's RabbitMQ user and vhost,
-# its Postgres role and database and pg_hba line, and the cluster's data (etcd, kubelet, CNI addresses).
+# its Postgres role, database, pg_hba line and DNAT rule, and the cluster's data (etcd, kubelet, CNI addresses).
 # Kept for the next start: certificates and the images in the cluster's containerd (--purge removes them too).
-# Postgres keeps listening on the gateway address it was given (no second restart; the address leaves with the bridge).
 #   npm run cluster:down              # (= bash cluster/down.sh)
 #   bash cluster/down.sh --purge      # also certificates, credentials and containerd's images
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$cluster_dir/lib/host-services.sh"
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
 purge=""
 for arg in "$@"; do
   case "$arg" in

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a real single-node Kubernetes with real KEDA on this machine, from the toolchain cluster/build.sh built:
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler (loopback), a containerd of its own + CNI bridge,
+# etcd, kube-controller-manager, kube-scheduler (loopback), kube-apiserver (the gateway address, for pods too), a containerd of its own + CNI bridge,
 # kubelet and kube-proxy (real pods), CoreDNS on the pod network's gateway, KEDA's operator and metrics API server
 # (behind the aggregation layer as v1beta1.external.metrics.k8s.io) and admission webhooks, KEDA's CRDs; the machine's
 # Postgres and RabbitMQ are opened to pods at the gateway with credentials of their own, and an SQS emulator runs there.
@@ -75,8 +75,8 @@ wait_for etcd 30 curl -fsS "http://127.0.0.1:$etcd_client_port/health"
 
 start_process kube-apiserver "$K8S_BIN/kube-apiserver" \
   --etcd-servers "http://127.0.0.1:$etcd_client_port" \
-  --bind-address 127.0.0.1 --secure-port "$apiserver_port" --advertise-address "$gateway" \
-  --endpoint-reconciler-type none \
+  --bind-address "$gateway" --secure-port "$apiserver_port" --advertise-address "$gateway" \
+  --endpoint-reconciler-type lease \
   --service-cluster-ip-range "$service_cidr" \
   --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
   --client-ca-file "$pki/ca.crt" \
@@ -121,8 +121,12 @@ kubectl_admin apply --server-side -f "$KEDA_CRDS" >/dev/null
 kubectl_admin wait --for condition=established --timeout 60s -f "$KEDA_CRDS" >/dev/null
 sed -e "s/@GATEWAY@/$gateway/g" -e "s/@ADAPTER_PORT@/$keda_adapter_port/g" -e "s#@CA_BUNDLE@#$(base64 -w0 "$pki/ca.crt")#g" \
   "$cluster_dir/manifests/keda.yaml" | kubectl_admin apply --server-side -f - >/dev/null
+# KEDA's operator resolves Service names (an external-push trigger's scalerAddress, <svc>.<ns>.svc.cluster.local) through
+# cluster DNS: it runs in a mount namespace of its own whose /etc/resolv.conf names CoreDNS on the gateway.
+echo "nameserver $gateway" | write_file "$state/keda-resolv.conf"
+keda_dns=(unshare --mount --propagation private sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$state/keda-resolv.conf")
 keda_env=(env WATCH_NAMESPACE= POD_NAMESPACE=keda KEDA_CLUSTER_OBJECT_NAMESPACE=keda KUBECONFIG="$state/keda.kubeconfig")
-start_process keda-operator "${keda_env[@]}" "$KEDA_BIN/keda-operator" --leader-elect=false --zap-log-level=info \
+start_process keda-operator "${keda_dns[@]}" "${keda_env[@]}" "$KEDA_BIN/keda-operator" --leader-elect=false --zap-log-level=info \
   --metrics-bind-address 127.0.0.1:18080 --health-probe-bind-address 127.0.0.1:18081 \
   --metrics-service-bind-address "127.0.0.1:$keda_grpc_port" --cert-dir "$state/keda-certs" --enable-cert-rotation=false \
   --enable-webhook-patching=false --ca-dir "$state/keda-certs"

@@ -1,7 +1,8 @@
 # Shared settings and helpers of cluster/up.sh and cluster/down.sh (sourced, not run).
-# Addresses: the control plane listens on loopback; the pod network is a bridge of this machine's own, whose gateway
-# address (the host's side of the bridge) is where pods reach the node, the machine's Postgres/RabbitMQ, the SQS emulator
-# and cluster DNS. Nothing is routed beyond the pod network (a FORWARD rule drops it).
+# Addresses: the control plane listens on loopback, but for the API server; the pod network is a bridge of this machine's
+# own, whose gateway address (the host's side of the bridge) is where pods reach the node, the API server (the kubernetes
+# Service's endpoint), the machine's Postgres/RabbitMQ, the SQS emulator and cluster DNS. Nothing is routed beyond the
+# pod network (a FORWARD rule drops it).
 
 cluster_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 repo_dir="$(cd "$cluster_dir/.." && pwd)"
@@ -19,7 +20,9 @@ cluster_domain=cluster.local
 etcd_client_port=12379
 etcd_peer_port=12380
 apiserver_port=6443
-apiserver_url="https://127.0.0.1:$apiserver_port"
+# The API server listens on the gateway address only: this host and its pods reach it there (the kubernetes Service,
+# 10.96.0.1:443, leads to it), nothing outside the machine does (the address exists on the bridge alone).
+apiserver_url="https://$gateway:$apiserver_port"
 keda_grpc_port=9666
 keda_adapter_port=6444
 fauxqs_port=14566
@@ -34,6 +37,7 @@ pids="$state/pids"
 containerd_socket="$run_dir/containerd/containerd.sock"
 admin_kubeconfig="$state/admin.kubeconfig"
 forward_chain=QFN-CLUSTER-FORWARD
+postgres_chain=QFN-CLUSTER-POSTGRES
 
 # Debian's docker CLI has BuildKit built in; a newer CLI elsewhere on PATH may lack the buildx plugin.
 if [[ -n "${DOCKER:-}" ]]; then docker_cli="$DOCKER"; elif [[ -x /usr/bin/docker ]]; then docker_cli=/usr/bin/docker; else docker_cli=docker; fi

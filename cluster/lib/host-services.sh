@@ -1,8 +1,9 @@
 # The machine's Postgres and RabbitMQ, and an SQS emulator, made reachable from pods at the gateway address, with
 # credentials of the cluster's own (sourced by up.sh and down.sh). Idempotent; down.sh undoes what would linger.
-#   Postgres  listen_addresses gains the gateway (ALTER SYSTEM; one restart the first time, kept afterwards: the address
-#             goes away with the bridge and Postgres keeps serving loopback), pg_hba admits the cluster's role from the
-#             pod network only, role + database qfn_cluster (dropped by down.sh)
+#   Postgres  never restarted (it is the machine's, others use it): pods' connections to the gateway's 5432 are DNATed
+#             to 127.0.0.1:5432 (route_localnet on the bridge; the pod's address stays the source, so pg_hba and
+#             pg_stat_activity see it), pg_hba admits the cluster's role from the pod network only, role + database
+#             qfn_cluster (dropped by down.sh)
 #   RabbitMQ  already listens on every interface; guest is loopback-only, so a user and vhost qfn-cluster (management
 #             and policymaker tags: KEDA reads the management API, provisioning sets queue policies) — deleted by
 #             down.sh, queues included
@@ -23,26 +24,22 @@ make_credentials() {
 
 psql_admin() { PGOPTIONS='--client-min-messages=warning' psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
 
-postgres_version() { ls /etc/postgresql | sort -V | tail -n1; }
-
 setup_postgres() {
   # shellcheck disable=SC1090
   source "$(credentials_file)"
   psql_admin -c 'select 1' >/dev/null || die "Postgres does not answer on 127.0.0.1:5432 (bash scripts/machine/services.sh postgres)"
-  local version hba listen
-  version="$(postgres_version)"
+  local hba
   hba="$(psql_admin -c 'show hba_file')"
   if ! grep -q "qfn-cluster" "$hba"; then
     echo "host all $postgres_user $pod_cidr scram-sha-256 # qfn-cluster: pods of the local test cluster" >>"$hba"
     psql_admin -c 'select pg_reload_conf()' >/dev/null
   fi
-  listen="$(psql_admin -c 'show listen_addresses')"
-  if [[ ",$listen," != *",$gateway,"* && "$listen" != "*" ]]; then
-    log "Postgres: listen_addresses '$listen' + $gateway (restart, once)"
-    psql_admin -c "alter system set listen_addresses = '$listen,$gateway'" >/dev/null
-    pg_ctlcluster --skip-systemctl-redirect "$version" main restart -m fast
-    wait_for "Postgres on $gateway" 30 pg_isready -h "$gateway" -p 5432 -q
-  fi
+  # A listen address on the gateway would need a restart, and would be lost by any restart while the bridge is down
+  # (seen: ECONNREFUSED from the migrate hook). Loopback is always there: lead the pods' connections to it.
+  sysctl -qw "net.ipv4.conf.$bridge.route_localnet=1"
+  iptables -t nat -N "$postgres_chain" 2>/dev/null || iptables -t nat -F "$postgres_chain"
+  iptables -t nat -A "$postgres_chain" -i "$bridge" -s "$pod_cidr" -d "$gateway" -p tcp --dport 5432 -j DNAT --to-destination 127.0.0.1:5432
+  iptables -t nat -C PREROUTING -j "$postgres_chain" 2>/dev/null || iptables -t nat -I PREROUTING 1 -j "$postgres_chain"
   psql_admin <<EOF
 do \$\$ begin
   if not exists (select from pg_roles where rolname = '$postgres_user') then
@@ -57,6 +54,10 @@ EOF
 }
 
 teardown_postgres() {
+  if iptables -t nat -L "$postgres_chain" -n >/dev/null 2>&1; then
+    iptables -t nat -D PREROUTING -j "$postgres_chain" 2>/dev/null || true
+    iptables -t nat -F "$postgres_chain" && iptables -t nat -X "$postgres_chain"
+  fi
   psql_admin -c 'select 1' >/dev/null 2>&1 || return 0
   psql_admin -c "drop database if exists $postgres_db with (force)" >/dev/null || true
   psql_admin -c "drop role if exists $postgres_user" >/dev/null || true

@@ -17,15 +17,11 @@ import {
   type Broker,
   type Release,
 } from './support/release';
+import { coldStartSample, median, type ColdStart } from './support/cold-start';
 import { waitUntil, watchScaling } from './support/scaling';
-import { messageTimes, openDatabase, publishMessages, storedCounts, type Database } from './support/traffic';
+import { openDatabase, publishMessages, storedCounts, type Database } from './support/traffic';
 
-/** Milliseconds from the message's acceptance by the publish function (its accepted_at). */
-export interface ColdStart {
-  scaledMs: number;
-  podReadyMs: number;
-  storedMs: number;
-}
+export type { ColdStart };
 
 /** What one broker's run measured, printed at the end and kept for the report. */
 export interface Figures {
@@ -109,47 +105,20 @@ export function userPath(options: {
     console.log(`[${options.broker}] helm install (hooks, --wait) took ${release.installSeconds.toFixed(1)} s`);
   });
 
-  /** One message published at 0 replicas: when KEDA scaled to 1, when the pod was Ready, when the message was stored. */
-  async function coldStartSample(): Promise<ColdStart> {
-    const ns = release.namespace;
-    await waitUntil('store-message at 0', async () => (await deployment(cluster(), ns, 'store-message'))?.spec?.['replicas'] === 0, 180_000);
-    // ... and no pod left at all: right after the install, the pod Kubernetes started before KEDA's first 1 → 0 is still
-    // terminating, and a message published then was seen stored by it (both brokers) with no replica ever scaled up.
-    await waitUntil('no store-message pod left', async () => (await pods(cluster(), ns, 'store-message')).length === 0, 120_000);
-    // Land anywhere in KEDA's polling cycle, as a real first message does.
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5000));
-    const url = await publishUrl(cluster(), ns);
-    const watch = watchScaling(cluster(), ns, 'store-message', 100);
-    try {
-      const { ids } = await publishMessages(url, release.publishToken, 1, 1, 'cold-start');
-      const times = await waitUntil('the message stored', () => messageTimes(db, ns, ids[0]!), 120_000, 100);
-      // The pod that stored it: its Ready condition (1 s resolution) if the 100 ms samples missed it.
-      const pod = await waitUntil('a Ready store-message pod', async () => (await pods(cluster(), ns, 'store-message')).find(isReady), 30_000, 100).catch((error: unknown) => {
-        throw new Error(`${String(error)}\n${watch.report(times.acceptedAt)}`);
-      });
-      const readyCondition = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
-      const readyAt = watch.firstTime((s) => s.ready > 0) ?? new Date(readyCondition ?? Date.now()).getTime();
-      const scaledAt = watch.firstTime((s) => s.desired > 0) ?? new Date(pod.metadata.creationTimestamp ?? Date.now()).getTime();
-      const sample = { scaledMs: scaledAt - times.acceptedAt, podReadyMs: readyAt - times.acceptedAt, storedMs: times.storedAt - times.acceptedAt };
-      console.log(`[${options.broker}] cold start ${JSON.stringify(sample)}\n${watch.report(times.acceptedAt)}`);
-      return sample;
-    } finally {
-      await watch.stop();
-    }
-  }
-
   it('one message at zero replicas, 3 times per pollingInterval (declared 5 s, then 1 s): publish → KEDA scales to 1 → pod Ready → stored', async () => {
     for (const pollingInterval of [5, 1]) {
       if (pollingInterval !== Number((await scaledObject(cluster(), release.namespace, 'store-message'))?.spec?.['pollingInterval'])) {
         await helm(cluster(), ['upgrade', 'qfn', 'helm', '-n', release.namespace, '--reuse-values', '--set', `functions.store-message.scaling.pollingInterval=${pollingInterval}`, '--wait', '--timeout', '5m']);
       }
       const samples: ColdStart[] = [];
-      for (let run = 0; run < 3; run++) samples.push(await coldStartSample());
+      for (let run = 0; run < 3; run++) {
+        const sample = await coldStartSample(cluster(), release, db, options.broker);
+        samples.push({ scaledMs: sample.scaledMs, podReadyMs: sample.podReadyMs, storedMs: sample.storedMs });
+      }
       figures.coldStarts.push({ pollingInterval, samples });
-      const median = (key: keyof ColdStart) => [...samples.map((x) => x[key])].sort((a, b) => a - b)[1];
       console.log(
-        `[${options.broker}] scale from zero, pollingInterval ${pollingInterval} s, median of 3: published → replicas 1 ${median('scaledMs')} ms → ` +
-          `pod Ready ${median('podReadyMs')} ms; stored ${median('storedMs')} ms (${samples.map((x) => x.storedMs).join(', ')})`,
+        `[${options.broker}] scale from zero, pollingInterval ${pollingInterval} s, median of 3: published → replicas 1 ${median(samples, 'scaledMs')} ms → ` +
+          `pod Ready ${median(samples, 'podReadyMs')} ms; stored ${median(samples, 'storedMs')} ms (${samples.map((x) => x.storedMs).join(', ')})`,
       );
       for (const sample of samples) expect(sample.storedMs).toBeGreaterThan(0);
     }

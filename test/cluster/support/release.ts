@@ -9,6 +9,8 @@ export interface Release {
   name: 'qfn';
   broker: Broker;
   publishToken: string;
+  /** ADMIN_API_TOKEN of the release's Secret (the admin API and the console). */
+  adminToken: string;
   /** helm install's wall time, hooks and --wait included. */
   installSeconds: number;
   installOutput: string;
@@ -46,23 +48,26 @@ export function installArgs(release: Pick<Release, 'namespace' | 'broker'>, clus
 /** A namespace name of this run's own (also its queue prefix and database schema). */
 export const releaseNamespace = (broker: Broker) => uniqueName(`c${broker}`);
 
-/** A namespace under Pod Security "restricted", the README's Secret, then helm install. */
-export async function installRelease(cluster: LocalCluster, namespace: string, broker: Broker, maxConnections: number): Promise<Release> {
+/** A namespace under Pod Security "restricted", the README's Secret, then helm install (`extraArgs` before --wait, e.g. --set). */
+export async function installRelease(cluster: LocalCluster, namespace: string, broker: Broker, maxConnections: number, extraArgs: string[] = []): Promise<Release> {
   await kubectl(cluster, ['create', 'namespace', namespace]);
   await kubectl(cluster, ['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest', 'pod-security.kubernetes.io/warn=restricted']);
   const publishToken = randomBytes(24).toString('hex');
+  const adminToken = randomBytes(24).toString('hex');
   const secret = [
     '-n', namespace, 'create', 'secret', 'generic', 'qfn-credentials',
     `--from-literal=DATABASE_URL=${cluster.databaseUrl}`,
     `--from-literal=PUBLISH_API_TOKENS=${publishToken}`,
-    `--from-literal=ADMIN_API_TOKEN=${randomBytes(24).toString('hex')}`,
+    `--from-literal=ADMIN_API_TOKEN=${adminToken}`,
   ];
   if (broker === 'rabbitmq') secret.push(`--from-literal=AMQP_URL=${cluster.amqpUrl}`, `--from-literal=RABBITMQ_MANAGEMENT_URL=${cluster.rabbitmqManagementUrl}`);
   else secret.push(`--from-literal=AWS_ACCESS_KEY_ID=${cluster.awsAccessKeyId}`, `--from-literal=AWS_SECRET_ACCESS_KEY=${cluster.awsSecretAccessKey}`);
   await kubectl(cluster, secret);
   const started = Date.now();
-  const { stdout } = await helm(cluster, installArgs({ namespace, broker }, cluster, maxConnections));
-  return { namespace, name: 'qfn', broker, publishToken, installSeconds: (Date.now() - started) / 1000, installOutput: stdout };
+  const args = installArgs({ namespace, broker }, cluster, maxConnections);
+  args.splice(args.indexOf('--wait'), 0, ...extraArgs);
+  const { stdout } = await helm(cluster, args);
+  return { namespace, name: 'qfn', broker, publishToken, adminToken, installSeconds: (Date.now() - started) / 1000, installOutput: stdout };
 }
 
 export async function deleteNamespace(cluster: LocalCluster, namespace: string): Promise<void> {
