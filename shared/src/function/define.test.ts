@@ -37,6 +37,19 @@ describe('defineFunction', () => {
     ).toThrowError(/minReplicaCount must not exceed maxReplicaCount/);
   });
 
+  it('takes a handlerTimeoutMs of whole positive milliseconds, and none by default', () => {
+    expect(defineFunction({ name: 'x', subscribes: ['a'], schema, handler }).handlerTimeoutMs).toBeUndefined();
+    expect(defineFunction({ name: 'x', subscribes: ['a'], schema, handler, handlerTimeoutMs: 5_000 }).handlerTimeoutMs).toBe(5_000);
+    for (const bad of [0, -1, 1.5]) {
+      expect(() => defineFunction({ name: 'x', subscribes: ['a'], schema, handler, handlerTimeoutMs: bad })).toThrowError(/function x: handlerTimeoutMs/);
+    }
+  });
+
+  it('takes a retry jitter of none, full or equal', () => {
+    expect(defineFunction({ name: 'x', subscribes: ['a'], schema, handler, retry: { jitter: 'full' } }).retry.jitter).toBe('full');
+    expect(() => defineFunction({ name: 'x', subscribes: ['a'], schema, handler, retry: { jitter: 'half' as never } })).toThrowError(/retry\.jitter/);
+  });
+
   it('wants exactly one kind of handler', () => {
     expect(() => defineFunction({ name: 'x', subscribes: ['a'], schema } as never)).toThrowError(/exactly one of handler or handleBatch/);
   });

@@ -101,7 +101,15 @@ export interface RetryPolicy {
   initialDelayMs: number;
   multiplier: number;
   maxDelayMs: number;
+  /**
+   * How each delay is spread so that messages which failed together do not return together
+   * (`equal`, the default: half the backoff plus a random part of the other half; `full`: 0 to the
+   * backoff; `none`: the backoff exactly). RabbitMQ rounds a delay up to its delay queue's.
+   */
+  jitter?: RetryJitter;
 }
+
+export type RetryJitter = 'none' | 'full' | 'equal';
 
 export interface HandlerContext {
   /** The transaction the runtime's inbox row commits in: write through it for an exactly-once effect. */
@@ -112,6 +120,12 @@ export interface HandlerContext {
   eventTime: string;
   attempt: number;
   log: Logger;
+  /**
+   * Aborted when the handler should give up: its `handlerTimeoutMs` ran out (the message is retried),
+   * or the replica's shutdown grace period ended (the message goes back to the queue). Pass it to
+   * `fetch` and other calls that take a signal; `signal.reason` says which.
+   */
+  signal: AbortSignal;
   /**
    * Publishes an event from the handler: written to the outbox in this transaction (nothing is sent unless
    * it commits), sent by the replica's relay; its id follows from this event's id and the call's position.
@@ -147,6 +161,11 @@ interface CommonDeclaration<S extends z.ZodType> {
   visibilityTimeoutSeconds: number;
   /** Postgres connections one replica opens. */
   poolSize: number;
+  /**
+   * Milliseconds one handler call may take (the whole batch for `handleBatch`); then `ctx.signal` is
+   * aborted, the transaction rolls back and the message is retried like any failure. Unset: no limit.
+   */
+  handlerTimeoutMs?: number;
   retry: RetryPolicy;
   scaling: ScalingPolicy;
 }
@@ -290,11 +309,13 @@ export const declarationShape = z
     shutdownGracePeriodSeconds: z.number().int().min(1).max(3600),
     visibilityTimeoutSeconds: z.number().int().min(1).max(43_200),
     poolSize: z.number().int().min(1).max(100),
+    handlerTimeoutMs: z.number().int().min(1).max(86_400_000).optional(),
     retry: z.object({
       maxAttempts: z.number().int().min(1).max(100),
       initialDelayMs: z.number().int().min(0),
       multiplier: z.number().min(1),
       maxDelayMs: z.number().int().min(0),
+      jitter: z.enum(['none', 'full', 'equal']).optional(),
     }),
     scaling: scalingShape,
   })

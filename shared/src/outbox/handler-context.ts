@@ -8,6 +8,6 @@ import { outboxPublisher } from './publisher';
  * @example
  * await db.transaction((tx) => fn.handler!(event, handlerContext({ db: tx, eventId: 'e1', eventType: 'a.b', eventTime: '', attempt: 1, log })));
  */
-export function handlerContext(fields: Omit<HandlerContext, 'publish'>, source = 'test'): HandlerContext {
-  return { ...fields, publish: outboxPublisher(fields.db, fields.eventId, source) };
+export function handlerContext(fields: Omit<HandlerContext, 'publish' | 'signal'> & { signal?: AbortSignal }, source = 'test'): HandlerContext {
+  return { signal: new AbortController().signal, ...fields, publish: outboxPublisher(fields.db, fields.eventId, source) };
 }

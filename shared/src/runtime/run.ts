@@ -13,6 +13,7 @@ import { watchForStalls } from './stall';
 import { FunctionWorker } from './worker';
 import { startFunctionRelay } from '../outbox/replica';
 import { inFlightReportSettings, reportInFlight } from './in-flight-report';
+import { stopReplica } from './replica-shutdown';
 
 export const functionConfig = commonConfig.extend({
   /** Port of /healthz and /readyz; 0 turns them off. */
@@ -124,20 +125,7 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
     stopping = true;
     const timeoutMs = (config.SHUTDOWN_GRACE_PERIOD_SECONDS ?? declaration.shutdownGracePeriodSeconds) * 1000;
     log.info({ signal, inFlight: worker.inFlight }, 'draining');
-    const { drained } = await worker.stop({ timeoutMs });
-    // Not drained, the relay's next transaction may wait for a pool connection behind the handlers
-    // still running: it ends with the pool below instead of holding the exit past the grace period.
-    const relayStopped = relay.stop();
-    if (drained) await relayStopped;
-    stallWatch?.stop();
-    await broker.close();
-    // Handlers still running hold open transactions: a graceful end() would wait for them past the
-    // grace period. End them now instead; they roll back, and their messages went back with the broker connection.
-    await database.close(drained ? 5 : 0);
-    await relayStopped.catch(() => {});
-    health?.close();
-    await telemetry.shutdown();
-    log.info({ drained }, 'stopped');
+    await stopReplica({ worker, relay, broker, database, health, telemetry, stallWatch, log }, { timeoutMs });
   });
 
   try {

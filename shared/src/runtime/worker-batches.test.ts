@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
 import { rabbitmqHarness } from '../../../test/support/brokers';
@@ -8,16 +9,16 @@ import { waitFor } from '../../../test/support/wait';
 import { defineFunction } from '../function/define';
 import { createLogger } from '../log/index';
 import { encodeEnvelope, uuidv7 } from '../messages/envelope';
-import { messageEvent } from '../messages/event';
-import type { Broker } from '../queue/types';
+import type { BrokerWithAdmin } from '../queue/types';
 import { FunctionWorker } from './worker';
 
 const message = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
+const messageSchema = z.strictObject({ ts: z.string(), sender: z.string(), messageAttributes: z.record(z.string(), z.string()), sent_from_ip: z.string(), priority: z.int() });
 
 describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('batches');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   beforeAll(async () => {
     database = await createTestDatabase(prefix);
     broker = rabbitmqHarness.create(prefix);
@@ -36,7 +37,7 @@ describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
     const declaration = defineFunction({
       name: 'batches',
       subscribes: ['batch.test'],
-      schema: messageEvent,
+      schema: messageSchema,
       concurrency: 500,
       batchSize: 50,
       poolSize: 2,
@@ -79,7 +80,7 @@ describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
       const declaration = defineFunction({
         name: `linger${lingerMs}`,
         subscribes: [`linger${lingerMs}.test`],
-        schema: messageEvent,
+        schema: messageSchema,
         batchSize: 50,
         handleBatch: async (items) => void sizes.push(items.length),
       });

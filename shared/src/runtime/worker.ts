@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client';
 import { isDatabaseUnavailable } from '../db/errors';
-import { deliveryStarts, inbox } from '../db/schema';
-import { retryDelayMs, type FunctionDeclaration, type HandlerContext } from '../function/define';
+import type { FunctionDeclaration, HandlerContext } from '../function/define';
 import type { Logger } from '../log/index';
 import type { Envelope } from '../messages/envelope';
 import { decodeDelivery } from '../events/cloudevents';
 import { schemaFor } from '../events/subscriptions';
 import { outboxPublisher } from '../outbox/publisher';
 import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
-import { describeError, PermanentError } from './errors';
+import { BatchCollector } from './batch-collector';
+import { describeError, ShutdownDeadlineError, WorkerLifecycleError } from './errors';
+import { decideFailure, type Random } from './failure-policy';
+import { HandlerSignals } from './handler-signals';
+import { claimInbox, forgetStart, recordStart, unclaimInbox } from './inbox';
 
 export interface WorkerEvents {
   started: [];
@@ -57,12 +59,25 @@ export interface WorkerOptions {
   crashLimit?: number;
   /** Called when a handler wrote an outbox row (ctx.publish): the relay looks once the transaction committed. */
   onOutboxWrite?: () => void;
+  /** The random source of the retry jitter (tests make it deterministic). */
+  random?: Random;
 }
 
 export interface StopOptions {
-  /** Milliseconds to wait for in-flight messages; defaults to the declaration's grace period. */
+  /**
+   * Milliseconds to wait for in-flight messages (the grace period); defaults to the declaration's.
+   * At its end the handlers' `ctx.signal` is aborted and what they still hold goes back to the queue.
+   */
   timeoutMs?: number;
 }
+
+export interface StopResult {
+  /** Every in-flight message settled within the grace period. */
+  drained: boolean;
+}
+
+/** Where a worker is in its lifecycle: `idle` → `starting` → `running` → `stopping` → `stopped`. */
+export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 interface Decoded {
   delivery: Delivery;
@@ -99,16 +114,21 @@ export function queueSpecOf(declaration: FunctionDeclaration): QueueSpec {
  * Runs one function on one replica: receives its messages, validates them, runs the handler in a
  * transaction with the inbox row, acknowledges after commit, retries with backoff and dead-letters.
  *
- * Lifecycle: `new FunctionWorker(options)` → `start()` → `stop()` (stop receiving, finish or hand back
- * in-flight work). Telemetry and logging subscribe to its events; the worker itself logs nothing.
+ * Lifecycle: `new FunctionWorker(options)` → `start()` (once; a second call throws a
+ * WorkerLifecycleError) → `stop()` (stop receiving, finish or hand back in-flight work; memoised: every
+ * call returns the first call's promise). Telemetry and logging subscribe to its events; the worker itself logs nothing.
  */
 export class FunctionWorker extends EventEmitter<WorkerEvents> {
   readonly #declaration: FunctionDeclaration;
   readonly #spec: QueueSpec;
   readonly #concurrency: number;
   #subscription: Subscription | undefined;
+  #state: WorkerState = 'idle';
+  #starting: Promise<void> | undefined;
+  #stopped: Promise<StopResult> | undefined;
   #stopping = false;
-  readonly #waiting: Delivery[] = [];
+  readonly #collector: BatchCollector<Delivery>;
+  readonly #signals: HandlerSignals;
   /** Redelivered messages, each to run alone once nothing else runs. */
   readonly #suspects: Delivery[] = [];
   #isolating = false;
@@ -119,9 +139,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   #conflicts = 0;
   #flushScheduled = false;
   #activeBatches = 0;
-  #oldestWaitingAt = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
-  readonly #lingerMs: number;
   /** Batches processed at once: a batch handler's transactions each hold one of the pool's connections. */
   readonly #maxBatches: number;
   readonly #idleWaiters = new Set<() => void>();
@@ -132,8 +150,16 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.#spec = queueSpecOf(options.declaration);
     this.#concurrency = options.concurrency ?? options.declaration.concurrency;
     this.#maxBatches = options.declaration.handleBatch ? options.declaration.poolSize : Number.POSITIVE_INFINITY;
-    this.#lingerMs = options.declaration.handleBatch ? (options.batchLingerMs ?? defaultBatchLingerMs) : 0;
+    this.#collector = new BatchCollector({
+      batchSize: options.declaration.handleBatch ? options.declaration.batchSize : 1,
+      lingerMs: options.declaration.handleBatch ? (options.batchLingerMs ?? defaultBatchLingerMs) : 0,
+    });
+    this.#signals = new HandlerSignals(options.declaration.handlerTimeoutMs);
     this.#crashLimit = options.crashLimit ?? 2;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
   }
 
   get inFlight(): number {
@@ -144,24 +170,57 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     return this.#spec;
   }
 
-  async start(): Promise<void> {
-    await this.options.broker.provision(this.#spec);
-    this.#subscription = await this.options.broker.consume(this.#spec, (delivery) => this.#receive(delivery), {
-      prefetch: this.#concurrency,
-    });
+  /**
+   * Starts consuming (the broker declares the function's queues first). A worker starts once: a second call, or one after
+   * `stop()`, throws a WorkerLifecycleError (one that failed may be called again).
+   */
+  start(): Promise<void> {
+    if (this.#state !== 'idle') {
+      const why = this.#state === 'starting' || this.#state === 'running' ? 'it was started already' : 'it was stopped; create a new worker';
+      return Promise.reject(new WorkerLifecycleError(`cannot start the worker of ${this.#declaration.name}: ${why}`));
+    }
+    this.#state = 'starting';
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    try {
+      // consume() declares the function's queues first (a replica's first start creates them).
+      this.#subscription = await this.options.broker.consume(this.#spec, (delivery) => this.#receive(delivery), {
+        prefetch: this.#concurrency,
+      });
+    } catch (error) {
+      if (this.#state === 'starting') this.#state = 'idle';
+      throw error;
+    }
+    // stop() came while starting: it stops the subscription once this returns.
+    if (this.#stopping) return;
+    this.#state = 'running';
     this.emit('started');
   }
 
-  /** Stops receiving, waits for in-flight messages, hands back the ones not started. */
-  async stop(options: StopOptions = {}): Promise<{ drained: boolean }> {
-    if (this.#stopping) return { drained: this.#inFlight === 0 };
+  /**
+   * Stops receiving, hands back the messages not started, waits for in-flight ones until the grace
+   * period ends, then aborts the handlers' `ctx.signal`. Every call returns the first call's promise.
+   */
+  stop(options: StopOptions = {}): Promise<StopResult> {
+    return (this.#stopped ??= this.#stop(options));
+  }
+
+  async #stop(options: StopOptions): Promise<StopResult> {
     this.#stopping = true;
+    this.#state = 'stopping';
     clearTimeout(this.#lingerTimer);
     for (const wake of this.#pauses) wake();
+    await this.#starting?.catch(() => {});
     await this.#subscription?.stop();
-    const released = await this.#releaseWaiting();
+    const released = this.#releaseWaiting();
     const timeoutMs = options.timeoutMs ?? this.#declaration.shutdownGracePeriodSeconds * 1000;
     const drained = await this.#waitIdle(timeoutMs);
+    // Handlers still running should give up: what they hold goes back to the queue.
+    if (!drained) this.#signals.abortAll(new ShutdownDeadlineError(timeoutMs));
+    this.#state = 'stopped';
     this.emit('stopped', { drained, released });
     return { drained };
   }
@@ -171,12 +230,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       this.#release(delivery);
       return;
     }
-    if (delivery.redelivered) {
-      this.#suspects.push(delivery);
-    } else {
-      if (this.#waiting.length === 0) this.#oldestWaitingAt = performance.now();
-      this.#waiting.push(delivery);
-    }
+    if (delivery.redelivered) this.#suspects.push(delivery);
+    else this.#collector.add(delivery);
     this.#scheduleFlush();
   }
 
@@ -204,23 +259,19 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       if (this.#activeBatches === 0) this.#startIsolated(this.#suspects.shift()!);
       return;
     }
-    const batchSize = this.#declaration.handleBatch ? this.#declaration.batchSize : 1;
-    while (this.#waiting.length > 0 && !this.#stopping && this.#activeBatches < this.#maxBatches) {
-      if (this.#waiting.length < batchSize) {
-        if (this.#activeBatches > 0) break;
-        const lingerLeft = this.#lingerMs - (performance.now() - this.#oldestWaitingAt);
-        if (lingerLeft > 0) {
-          this.#lingerTimer = setTimeout(() => this.#flush(), lingerLeft);
-          break;
-        }
+    while (!this.#stopping && this.#activeBatches < this.#maxBatches) {
+      const step = this.#collector.next(this.#activeBatches);
+      if (!step) break;
+      if ('lingerMs' in step) {
+        this.#lingerTimer = setTimeout(() => this.#flush(), step.lingerMs);
+        break;
       }
-      const batch = this.#waiting.splice(0, batchSize);
-      if (this.#waiting.length > 0) this.#oldestWaitingAt = performance.now();
+      const batch = step.take;
       this.#activeBatches++;
       this.#track(
         this.#processBatch(batch).finally(() => {
           this.#activeBatches--;
-          if (this.#waiting.length > 0 || this.#suspects.length > 0) this.#scheduleFlush();
+          if (this.#collector.size > 0 || this.#suspects.length > 0) this.#scheduleFlush();
         }),
         batch.length,
       );
@@ -248,7 +299,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     const item = await this.#decode(delivery);
     if (!item) return;
     const id = item.envelope.id;
-    const starts = await this.#withDatabase([delivery], () => this.#recordStart(id));
+    const name = this.#declaration.name;
+    const starts = await this.#withDatabase([delivery], () => recordStart(this.options.db, name, id));
     if (starts === released) return;
     const crashes = starts - 1;
     if (crashes >= this.#crashLimit) {
@@ -261,27 +313,9 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       this.emit('message_isolated', { envelope: item.envelope, starts });
       await this.#processDecoded([item]);
     }
-    await this.#forgetStart(id).catch(() => {
+    await forgetStart(this.options.db, name, id).catch(() => {
       /* a row left behind only makes a later redelivery of this id look like one more start */
     });
-  }
-
-  async #recordStart(eventId: string): Promise<number> {
-    const [row] = await this.options.db
-      .insert(deliveryStarts)
-      .values({ functionName: this.#declaration.name, eventId })
-      .onConflictDoUpdate({
-        target: [deliveryStarts.functionName, deliveryStarts.eventId],
-        set: { starts: sql`${deliveryStarts.starts} + 1`, lastStartedAt: sql`now()` },
-      })
-      .returning({ starts: deliveryStarts.starts });
-    return row!.starts;
-  }
-
-  async #forgetStart(eventId: string): Promise<void> {
-    await this.options.db
-      .delete(deliveryStarts)
-      .where(and(eq(deliveryStarts.functionName, this.#declaration.name), eq(deliveryStarts.eventId, eventId)));
   }
 
   /**
@@ -401,64 +435,36 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     const name = declaration.name;
     const failed = new Map<string, unknown>();
     const ran = new Set<Decoded>();
-    const conflicts: { item: Decoded; firstDigest: string | null }[] = [];
+    let conflicts: { item: Decoded; digest: string; firstDigest: string }[] = [];
     await this.options.db.transaction(async (tx) => {
-      // The first delivery of each id in the batch is the candidate; later ones are duplicates.
-      const first = new Map<string, { item: Decoded; digest: string }>();
-      const later: Decoded[] = [];
-      for (const item of items) {
-        if (first.has(item.envelope.id)) later.push(item);
-        else first.set(item.envelope.id, { item, digest: payloadDigest(item.envelope) });
-      }
-      // One JSON parameter, whatever the batch size: a single prepared statement, several times
-      // cheaper for Node and Postgres than a VALUES list with a parameter per id.
-      const rows = JSON.stringify(Array.from(first, ([id, { digest }]) => [id, digest]));
-      const inserted = await tx.execute<{ event_id: string }>(
-        sql`insert into ${inbox} (function_name, event_id, payload_digest)
-            select ${name}::text, value->>0, value->>1 from json_array_elements(${rows}::json)
-            on conflict do nothing returning event_id`,
-      );
-      const fresh = new Set(Array.from(inserted, (row) => row.event_id));
-      const work = [...first.values()].filter(({ item }) => fresh.has(item.envelope.id)).map(({ item }) => item);
-      // What each id's effect was made from: the stored digest when it committed before, else this batch's first copy.
-      const standing = new Map(Array.from(first, ([id, { digest }]) => [id, digest as string | null]));
-      const seenBefore = [...first.keys()].filter((id) => !fresh.has(id));
-      if (seenBefore.length > 0) {
-        const stored = await tx.execute<{ event_id: string; payload_digest: string | null }>(
-          sql`select event_id, payload_digest from ${inbox} where function_name = ${name} and event_id in (select json_array_elements_text(${JSON.stringify(seenBefore)}::json))`,
-        );
-        for (const row of stored) standing.set(row.event_id, row.payload_digest);
-        for (const id of seenBefore) {
-          const { item, digest } = first.get(id)!;
-          const firstDigest = standing.get(id) ?? null;
-          if (firstDigest !== null && firstDigest !== digest) conflicts.push({ item, firstDigest });
-        }
-      }
-      for (const item of later) {
-        const firstDigest = standing.get(item.envelope.id) ?? null;
-        if (firstDigest !== null && payloadDigest(item.envelope) !== firstDigest) conflicts.push({ item, firstDigest });
-      }
+      const db = tx as unknown as Database;
+      const claim = await claimInbox(db, name, items, (item) => ({ id: item.envelope.id, digest: payloadDigest(item.envelope) }));
+      conflicts = claim.conflicts;
+      const work = claim.fresh;
       for (const item of work) ran.add(item);
       if (work.length === 0) return;
-      const contexts = work.map((item) => ({ event: item.event, ctx: this.#context(item, tx as unknown as Database) }));
-      if (declaration.handler) {
-        for (const { event, ctx } of contexts) await declaration.handler(event, ctx);
-        return;
-      }
-      const result = await declaration.handleBatch(contexts, tx as unknown as Database);
-      if (result?.failed?.length) {
-        for (const { eventId, error } of result.failed) failed.set(eventId, error);
-        await tx.delete(inbox).where(and(eq(inbox.functionName, name), inArray(inbox.eventId, [...failed.keys()])));
-      }
+      // One signal per handler call (the whole batch for a batch handler): aborted at its timeout or the shutdown deadline.
+      await this.#signals.run(async (signal) => {
+        const contexts = work.map((item) => ({ event: item.event, ctx: this.#context(item, db, signal) }));
+        if (declaration.handler) {
+          for (const { event, ctx } of contexts) await declaration.handler(event, ctx);
+          return;
+        }
+        const result = await declaration.handleBatch(contexts, db);
+        if (result?.failed?.length) {
+          for (const { eventId, error } of result.failed) failed.set(eventId, error);
+          await unclaimInbox(db, name, [...failed.keys()]);
+        }
+      });
     });
-    for (const { item, firstDigest } of conflicts) {
+    for (const { item, digest, firstDigest } of conflicts) {
       this.#conflicts++;
-      this.emit('message_conflict', { envelope: item.envelope, digest: payloadDigest(item.envelope), firstDigest, total: this.#conflicts });
+      this.emit('message_conflict', { envelope: item.envelope, digest, firstDigest, total: this.#conflicts });
     }
     return { failed, ran };
   }
 
-  #context(item: Decoded, db: Database): HandlerContext {
+  #context(item: Decoded, db: Database, signal: AbortSignal): HandlerContext {
     const parentLog = this.options.log;
     const source = this.#declaration.name;
     const onOutboxWrite = this.options.onOutboxWrite;
@@ -470,6 +476,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       eventType: item.envelope.type,
       eventTime: item.envelope.time,
       attempt: item.delivery.attempt,
+      signal,
       // Made on first use, like the logger: most handlers publish nothing.
       get publish() {
         return (publish ??= outboxPublisher(db, item.envelope.id, source, onOutboxWrite));
@@ -483,17 +490,13 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
 
   async #fail(item: Decoded, error: unknown): Promise<void> {
     const { delivery, envelope } = item;
-    const reason = describeError(error);
-    const maxAttempts = this.#declaration.retry.maxAttempts;
-    if (error instanceof PermanentError) {
-      await this.#deadLetter(delivery, envelope, `permanent failure: ${reason}`);
-    } else if (delivery.attempt >= maxAttempts) {
-      await this.#deadLetter(delivery, envelope, `failed ${delivery.attempt} of ${maxAttempts} attempts; last error: ${reason}`);
-    } else {
-      const delayMs = retryDelayMs(this.#declaration.retry, delivery.attempt);
-      if (await this.#settle(delivery.retry(delayMs, reason))) {
-        this.emit('message_retried', { envelope, attempt: delivery.attempt, delayMs, reason });
-      }
+    // Past the shutdown deadline a failure is most likely the abort: the message goes back, no attempt counted.
+    if (this.#signals.aborted) return this.#release(delivery);
+    const decision = decideFailure(error, delivery.attempt, this.#declaration.retry, this.options.random);
+    if (decision.action === 'dead-letter') return this.#deadLetter(delivery, envelope, decision.reason);
+    const { delayMs, reason } = decision;
+    if (await this.#settle(delivery.retry(delayMs, reason))) {
+      this.emit('message_retried', { envelope, attempt: delivery.attempt, delayMs, reason });
     }
   }
 
@@ -521,8 +524,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     );
   }
 
-  async #releaseWaiting(): Promise<number> {
-    const waiting = [...this.#waiting.splice(0), ...this.#suspects.splice(0)];
+  #releaseWaiting(): number {
+    const waiting = [...this.#collector.drain(), ...this.#suspects.splice(0)];
     for (const delivery of waiting) this.#release(delivery);
     return waiting.length;
   }
