@@ -6,7 +6,7 @@ import { buildImage, docker, dockerCli, engineStatus, imageBytes, imageLayers, r
 import { imageTargets } from '@qfn/tooling/images';
 import { loadFunctions } from '@qfn/tooling/functions';
 import { repoRoot } from '@qfn/tooling/paths';
-import { copyBuildContext } from '../../test/images/support/build-context';
+import { copyBuildContext } from '@qfn/tooling/build-context';
 import { createBenchEnvironment } from '../lib/environment';
 import { line, type Figure, type FigureLine } from '../lib/figure';
 import { startNode } from '../lib/process';

@@ -3,7 +3,7 @@ import postgres from 'postgres';
 import { parseConfig } from '@qfn/shared';
 import { localConfig } from '../../local/config';
 import { LocalRunner } from '../../local/runner';
-import { deleteRabbitTopology } from '../../test/support/rabbitmq';
+import { deleteRabbitTopology } from '@qfn/tooling/rabbitmq-cleanup';
 import { amqpUrl, databaseUrl } from './environment';
 import { freePort } from './ports';
 import { sleep } from './stats';

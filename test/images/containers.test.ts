@@ -17,7 +17,7 @@ import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from '../
 import { uniqueName } from '../support/names';
 import { followJsonLogs, type FunctionProcess } from '../support/process';
 import { amqpUrl, deleteRabbitTopology } from '../support/rabbitmq';
-import { copyBuildContext, type BuildContext } from './support/build-context';
+import { copyBuildContext, type BuildContext } from '@qfn/tooling/build-context';
 import { chartContainer, containerEnv, dockerRunFlags, envFlags, type ChartContainer } from './support/chart-containers';
 import { dropTestSchema } from '../support/database';
 

@@ -12,6 +12,10 @@ describe('the tooling layers', () => {
   it('local/ imports nothing from scripts/ or bench/', () => {
     expect(layerViolations('local')).toEqual([]);
   });
+
+  it('bench/ imports nothing from test/', () => {
+    expect(layerViolations('bench')).toEqual([]);
+  });
 });
 
 describe('layerViolations', () => {

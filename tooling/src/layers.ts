@@ -4,11 +4,13 @@ import { repoRoot } from './paths';
 
 /**
  * Which top-level directories of the repository each tooling layer must not import (see tooling/README.md):
- * tooling sits below local/, scripts/ and bench/; local/ sits below scripts/ and bench/.
+ * tooling sits below local/, scripts/ and bench/; local/ sits below scripts/ and bench/; bench/ does not reach into test/.
  */
 export const forbiddenImports: Readonly<Record<string, readonly string[]>> = {
   tooling: ['local', 'scripts', 'bench', 'test', 'console'],
   local: ['scripts', 'bench'],
+  // The benchmarks are tooling too: what they share with the tests lives in @qfn/tooling, not in test/.
+  bench: ['test'],
 };
 
 /** Module specifiers in a source text: `import … from`, `export … from`, bare `import '…'` and `import('…')`. */

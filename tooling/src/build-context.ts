@@ -1,7 +1,7 @@
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { repoRoot } from '@qfn/tooling/paths';
+import { repoRoot } from './paths';
 
 // Skipped while copying, for speed only: the copy's own .dockerignore decides what Docker sends.
 const heavy = new Set(['node_modules', '.git', '.tools', 'dist', '.data', '.qfn', 'coverage', '.bench-profiles']);
