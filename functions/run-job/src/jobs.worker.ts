@@ -21,7 +21,11 @@ export interface JobOutcome {
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
+/** Loads nothing and computes nothing: the pool runs one per thread at start, so each thread has loaded this file before the first job. */
+export const warmUpTask: JobTask = { type: 'warm-up', input: null };
+
 export default function runJobTask({ type, input }: JobTask): JobOutcome {
+  if (type === warmUpTask.type) return { result: {}, startedAt: epochMs(), finishedAt: epochMs(), threadId };
   const runner = jobRunners[type as keyof typeof jobRunners] as ((input: unknown) => Record<string, unknown>) | undefined;
   if (!runner) throw new Error(`unknown job type "${type}"`);
   const startedAt = epochMs();

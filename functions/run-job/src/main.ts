@@ -1,7 +1,7 @@
 import { runFunction } from '@qfn/shared';
 import runJob from './function';
-import { replicaJobPool } from './replica-pool';
+import { startReplicaJobPool } from './replica-pool';
 
-// Threads start (and JOB_* settings are checked) before the first message arrives.
-replicaJobPool(runJob.concurrency);
+// The threads start and load the job code (and JOB_* settings are checked) before the first message arrives.
+await startReplicaJobPool(runJob.concurrency);
 await runFunction(runJob);

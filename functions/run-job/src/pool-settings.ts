@@ -11,7 +11,7 @@ export const jobPoolSettings = z.object({
   /** Worker threads running jobs; default: the function's concurrency. */
   JOB_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   /** Heap limit of each worker thread (V8 old generation, MiB): a job past it fails and its thread is replaced, the replica lives on. */
-  JOB_THREAD_MEMORY_MB: z.coerce.number().int().min(8).max(65_536).default(512),
+  JOB_THREAD_MEMORY_MB: z.coerce.number().int().min(16).max(65_536).default(512),
 });
 
 export type JobPoolSettings = z.output<typeof jobPoolSettings>;

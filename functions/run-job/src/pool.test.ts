@@ -17,6 +17,7 @@ describe('the job pool', () => {
 
   it('runs two CPU-bound jobs at once on two threads', async () => {
     pool = createJobPool({ threads: 2, maxOldGenerationSizeMb: 64 });
+    await pool.ready();
     const [a, b] = await Promise.all([pool.run(cpuJob), pool.run(cpuJob)]);
     expect(a!.result).toEqual({ limit: 8_000_000, primes: 539_777 });
     expect(a!.threadId).not.toBe(b!.threadId);
@@ -52,11 +53,13 @@ describe('the job pool', () => {
   });
 
   it('fails a job that outgrows its thread heap limit, replaces the thread and goes on', async () => {
-    pool = createJobPool({ threads: 1, maxOldGenerationSizeMb: 8 });
-    // ~150,000 distinct words: the counting map and the sort outgrow 8 MiB of heap.
+    const threadErrors: Error[] = [];
+    pool = createJobPool({ threads: 1, maxOldGenerationSizeMb: 16 }, { onThreadError: (error) => threadErrors.push(error) });
+    // ~150,000 distinct words: the counting map and the sort outgrow 16 MiB of heap.
     const text = Array.from({ length: 150_000 }, (_, i) => `w${i.toString(36)}`).join(' ');
     await expect(pool.run({ type: 'job.word-count', input: { text, top: 10 } })).rejects.toThrowError(/memory/i);
     expect((await pool.run({ type: 'job.checksum', input: { text: 'abc', rounds: 1 } })).result['rounds']).toBe(1);
+    expect(threadErrors).toEqual([]);
   });
 
   it('aborts a running job through its signal: the thread is terminated and replaced', async () => {
@@ -90,7 +93,7 @@ describe('the job pool settings', () => {
     expect(jobPoolSize(jobPoolSettings.parse({ FUNCTION_CONCURRENCY: '6', JOB_THREADS: '3', JOB_THREAD_MEMORY_MB: '64' }), 2)).toEqual({ threads: 3, maxOldGenerationSizeMb: 64 });
   });
 
-  it.each([['JOB_THREADS', '0'], ['JOB_THREADS', 'two'], ['JOB_THREAD_MEMORY_MB', '1']])('refuse %s=%s', (name, value) => {
+  it.each([['JOB_THREADS', '0'], ['JOB_THREADS', 'two'], ['JOB_THREAD_MEMORY_MB', '8']])('refuse %s=%s', (name, value) => {
     expect(jobPoolSettings.safeParse({ [name]: value }).success).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import type { JobPoolSize } from './pool-settings';
-import type { JobOutcome, JobTask } from './jobs.worker';
+import { type JobOutcome, type JobTask, warmUpTask } from './jobs.worker';
 
 export interface JobPool {
   /** Runs one job on a worker thread; `signal` aborts it (a running job's thread is terminated and replaced). */
@@ -12,6 +12,8 @@ export interface JobPool {
   /** Jobs handed to the pool and not settled yet (running on a thread or waiting for one). */
   readonly pending: number;
   readonly threads: number;
+  /** Resolves once every thread has loaded the job code (one warm-up task each), so the first jobs do not wait for a thread to start. */
+  ready(): Promise<void>;
   /** Terminates the threads; jobs still running or queued reject. Memoised. */
   close(): Promise<void>;
 }
@@ -35,10 +37,16 @@ export function jobWorkerFile(base: string | URL = import.meta.url): { filename:
  *
  * @example
  * const pool = createJobPool({ threads: 2, maxOldGenerationSizeMb: 512 });
+ * await pool.ready();
  * await pool.run({ type: 'job.count-primes', input: { limit: 1_000 } }, { signal: ctx.signal });
  * await pool.close();
  */
-export function createJobPool(size: JobPoolSize, worker = jobWorkerFile()): JobPool {
+export interface JobPoolOptions {
+  /** A thread that failed outside any job (e.g. out of memory while starting); piscina replaces it. Default: a process warning. */
+  onThreadError?: (error: Error) => void;
+}
+
+export function createJobPool(size: JobPoolSize, options: JobPoolOptions = {}, worker = jobWorkerFile()): JobPool {
   const piscina = new Piscina<JobTask, JobOutcome>({
     filename: worker.filename,
     ...(worker.execArgv ? { execArgv: worker.execArgv } : {}),
@@ -49,7 +57,10 @@ export function createJobPool(size: JobPoolSize, worker = jobWorkerFile()): JobP
     idleTimeout: Number.POSITIVE_INFINITY,
     resourceLimits: { maxOldGenerationSizeMb: size.maxOldGenerationSizeMb },
   });
+  // Without a listener, piscina's 'error' would be an uncaught exception that ends the replica.
+  piscina.on('error', options.onThreadError ?? ((error: Error) => process.emitWarning(`a job thread failed outside any job: ${error.message}`)));
   let closed: Promise<void> | undefined;
+  let warmed: Promise<void> | undefined;
   let pending = 0;
   return {
     run: async (task, options = {}) => {
@@ -64,6 +75,7 @@ export function createJobPool(size: JobPoolSize, worker = jobWorkerFile()): JobP
       return pending;
     },
     threads: size.threads,
+    ready: () => (warmed ??= Promise.all(Array.from({ length: size.threads }, () => piscina.run(warmUpTask))).then(() => {})),
     close: () => (closed ??= piscina.destroy()),
   };
 }

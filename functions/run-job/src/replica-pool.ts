@@ -13,6 +13,19 @@ export function replicaJobPool(declaredConcurrency: number): JobPool {
   return pool;
 }
 
+/** Opens the replica's pool and waits for its threads; a thread that cannot start stops the process with one line saying why. */
+export async function startReplicaJobPool(declaredConcurrency: number): Promise<JobPool> {
+  const started = replicaJobPool(declaredConcurrency);
+  try {
+    await started.ready();
+  } catch (error) {
+    const outOfMemory = (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    process.stderr.write(`job threads could not start${outOfMemory ? ' within JOB_THREAD_MEMORY_MB' : ''}: ${(error as Error).message}\n`);
+    process.exit(outOfMemory ? 78 : 1);
+  }
+  return started;
+}
+
 /** Terminates the replica's pool (a later replicaJobPool() opens a new one). */
 export async function closeReplicaJobPool(): Promise<void> {
   const closing = pool?.close();

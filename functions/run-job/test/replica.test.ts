@@ -94,9 +94,9 @@ describe('run-job on its worker threads', () => {
 
   it('retries a job that fails on its thread (out of thread memory), then dead-letters it, and goes on', async () => {
     try {
-      // ~150,000 distinct words: counting them outgrows an 8 MiB thread heap.
+      // ~150,000 distinct words: counting them outgrows a 16 MiB thread heap.
       const text = Array.from({ length: 150_000 }, (_, i) => `w${i.toString(36)}`).join(' ');
-      const { world, replica, results } = await startReplica('rjthreadfail', { JOB_THREAD_MEMORY_MB: '8' });
+      const { world, replica, results } = await startReplica('rjthreadfail', { JOB_THREAD_MEMORY_MB: '16' });
       const failing = await publishJob(world.broker, 'job.word-count', { text, top: 5 });
       const letters = await waitFor('the dead letter', async () => {
         const found = await deadLetters(world.broker, spec);
