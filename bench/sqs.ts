@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { retryDefaults } from '@qfn/shared';
-import { createSqsBroker, deleteSqsQueues } from '@qfn/shared/queue/sqs/index';
-import type { QueueSpec } from '@qfn/shared/queue/types';
+import { retryDefaults } from '@qfn/shared/platform';
+import { createSqsBroker, deleteSqsQueues } from '@qfn/shared/sqs';
+import type { QueueSpec } from '@qfn/shared/platform';
 
 const [messages = 5_000, publishConcurrency = 100, prefetch = 100] = process.argv.slice(2).map(Number);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defineFunction, messageEvent, parseConfig } from '@qfn/shared';
+import { messageEvent } from '@qfn/events';
+import { ConfigError, defineFunction, parseConfig } from '@qfn/shared';
 import { localConfig } from './config';
 import { localScalingPolicy } from './runner';
 

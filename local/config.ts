@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonConfig, kedaDefaults, logLevel, port, url, type ScalingOptions, type ScalingPolicy } from '@qfn/shared';
+import { commonConfig, kedaDefaults, logLevel, port, url, type ScalingOptions, type ScalingPolicy } from '@qfn/shared/platform';
 
 const scalingFields = Object.keys(kedaDefaults) as (keyof ScalingPolicy)[];
 

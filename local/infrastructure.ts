@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { commonConfig, parseConfig, redactUrl, type CommonConfig } from '@qfn/shared';
+import { commonConfig, parseConfig, redactUrl, type CommonConfig } from '@qfn/shared/platform';
 import type { LocalConfig } from './config';
 import { startEmbeddedPostgres, startEmbeddedSqs, type EmbeddedService } from './embedded/index';
 

@@ -15,7 +15,7 @@ import {
   type QueueSpec,
   type ScalingOptions,
   type ScalingPolicy,
-} from '@qfn/shared';
+} from '@qfn/shared/platform';
 import { loadCredentials } from '@qfn/publish/credentials';
 import { adminRoutes } from '@qfn/publish/routes/admin';
 import { ConsoleHub } from '../console/server/hub';

@@ -7,7 +7,7 @@
  * checkout, from the declarations themselves.
  */
 import { z } from 'zod';
-import { commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared';
+import { commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared/platform';
 import { commandLine } from '../scripts/lib/args';
 
 commandLine(

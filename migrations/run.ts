@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { loadConfig, migrateDatabase, redactUrl, url } from '@qfn/shared';
+import { loadConfig, migrateDatabase, redactUrl, url } from '@qfn/shared/platform';
 import { commandLine } from '../scripts/lib/args';
 
 commandLine(

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared';
+import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { brokerHarnesses } from '../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';

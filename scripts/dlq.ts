@@ -8,8 +8,8 @@
  *   npm run dlq -- purge  <function> [--yes]                 delete them for good (asks first)
  */
 import { createInterface } from 'node:readline/promises';
-import { type Broker, commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared';
-import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/shared/admin/dead-letters';
+import { type Broker, commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared/platform';
+import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/shared/platform';
 import { brokerConfigured, findLocalRunner } from '../local/endpoints';
 import { commandLine } from './lib/args';
 import { loadFunctions } from '@qfn/tooling/functions';

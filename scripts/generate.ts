@@ -66,7 +66,7 @@ export function migrationsBehindSchema(): string | undefined {
     if (existsSync(file)) inputs.update(`${file}\0${readFileSync(file, 'utf8')}\0`);
   }
   const sqlDir = join(repoRoot, 'migrations', 'sql');
-  for (const file of [join(repoRoot, 'shared', 'src', 'db', 'schema.ts'), ...readdirSync(join(sqlDir, 'meta')).sort().map((f) => join(sqlDir, 'meta', f))]) {
+  for (const file of [join(repoRoot, 'shared', 'src', 'db', 'schema.ts'), join(repoRoot, 'events', 'src', 'schema.ts'), ...readdirSync(join(sqlDir, 'meta')).sort().map((f) => join(sqlDir, 'meta', f))]) {
     inputs.update(`${file}\0${readFileSync(file, 'utf8')}\0`);
   }
   const upToDateMark = join(repoRoot, 'node_modules', '.cache', 'qfn-migration-check', inputs.digest('hex'));
@@ -89,7 +89,7 @@ function runDrizzleKitOnCopy(): string | undefined {
     cpSync(join(repoRoot, 'migrations', 'sql'), out, { recursive: true });
     const config = join(scratch, 'drizzle.config.mjs');
     // The schema globs of drizzle.config.ts, output to the copy.
-    writeFileSync(config, `export default ${JSON.stringify({ dialect: 'postgresql', schema: ['./shared/src/db/schema.ts', './functions/*/src/schema.ts'], out: `./${relative(repoRoot, out)}` })};\n`);
+    writeFileSync(config, `export default ${JSON.stringify({ dialect: 'postgresql', schema: ['./shared/src/db/schema.ts', './events/src/schema.ts', './functions/*/src/schema.ts'], out: `./${relative(repoRoot, out)}` })};\n`);
     const before = new Set(readdirSync(out));
     const drizzleKit = join(repoRoot, 'node_modules', '.bin', 'drizzle-kit');
     const result = spawnSync(drizzleKit, ['generate', '--config', config], { cwd: repoRoot, encoding: 'utf8' });

@@ -12,7 +12,7 @@ import {
   FunctionWorker,
   queueSpecOf,
   uuidv7,
-} from '@qfn/shared';
+} from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { createPublishApp } from '@qfn/publish';
 import { batchEffectsFunction, effectsFunction, effectsTable } from './fixtures/effects';

@@ -8,7 +8,7 @@ import amqp from 'amqplib';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent, defineFunction, FunctionWorker, queueSpecOf } from '@qfn/shared';
+import { type Broker, defineEvent, defineFunction, FunctionWorker, queueSpecOf } from '@qfn/shared/platform';
 import { brokerHarnesses } from './support/brokers';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { uniqueName } from './support/names';

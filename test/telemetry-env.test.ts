@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRabbitMqBroker, queueSpecOf } from '@qfn/shared';
+import { createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
 import { buildImageBundle, findImageTarget } from '@qfn/tooling/images';
 import { loadFunctions } from '@qfn/tooling/functions';
 import { createTestDatabase, databaseUrl, type TestDatabase } from './support/database';

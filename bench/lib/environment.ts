@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { createRabbitMqBroker, migrateDatabase, queueSpecOf, type FunctionDeclaration } from '@qfn/shared';
+import { createRabbitMqBroker, migrateDatabase, queueSpecOf, type FunctionDeclaration } from '@qfn/shared/platform';
 import { deleteRabbitTopology } from '@qfn/tooling/rabbitmq-cleanup';
 
 export const amqpUrl = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';

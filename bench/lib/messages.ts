@@ -1,4 +1,4 @@
-import { encodeEnvelope, uuidv7 } from '@qfn/shared';
+import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 
 /** The seeds' message, as bench/post.lua sends it to POST /message/publish. */
 export const seedMessage = {

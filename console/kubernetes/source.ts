@@ -1,4 +1,4 @@
-import type { Broker, Database, QueueSpec } from '@qfn/shared';
+import type { Broker, Database, QueueSpec } from '@qfn/shared/platform';
 import type { ConsoleHub } from '../server/hub';
 import { InboxProbe } from '../server/inbox-probe';
 import type { FunctionInfo } from '../server/model';

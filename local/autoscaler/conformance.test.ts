@@ -7,7 +7,7 @@
  * replica arithmetic is taken.
  */
 import { describe, expect, it } from 'vitest';
-import { kedaDefaults, type FallbackPolicy, type ScalingPolicy } from '@qfn/shared';
+import { kedaDefaults, type FallbackPolicy, type ScalingPolicy } from '@qfn/shared/platform';
 import { decideScale, initialScalerState, type ScalerState } from './decide';
 import { applyFallback } from './fallback';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kedaDefaults, type ScalingPolicy } from '@qfn/shared';
+import { kedaDefaults, type ScalingPolicy } from '@qfn/shared/platform';
 import { decideScale, initialScalerState, type ScaleDecision, type ScalerState } from './decide';
 import { hpaDefaults, type HpaSettings } from './hpa';
 

@@ -1,4 +1,4 @@
-import type { ScalingPolicy } from '@qfn/shared';
+import type { ScalingPolicy } from '@qfn/shared/platform';
 import { applyFallback, type FallbackReading } from './fallback';
 import { emptyHpaHistory, hpaDefaults, hpaSync, resolveBehavior, type HpaHistory, type HpaResult, type HpaSettings, type ResolvedBehavior } from './hpa';
 import type { TriggerReading } from './scalers';

@@ -1,4 +1,4 @@
-import type { FallbackPolicy } from '@qfn/shared';
+import type { FallbackPolicy } from '@qfn/shared/platform';
 import type { TriggerReading } from './scalers';
 
 /** A reading after KEDA's fallback: `fallback` when the value is the fallback's and not the scaler's. */

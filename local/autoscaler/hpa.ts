@@ -5,7 +5,7 @@
  * highest proposal, the stabilisation windows, then the rate policies and the [min, max] clamp.
  * Pure: time comes in as `now` (ms), history as plain arrays.
  */
-import type { HpaBehavior, HpaScalingPolicy } from '@qfn/shared';
+import type { HpaBehavior, HpaScalingPolicy } from '@qfn/shared/platform';
 
 export type { HpaScalingPolicy };
 

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ScalingPolicy } from '@qfn/shared';
+import type { ScalingPolicy } from '@qfn/shared/platform';
 import { decideScale, initialScalerState, type ScaleDecision, type ScalerState } from './decide';
 import type { HpaSettings } from './hpa';
 import type { TriggerReading } from './scalers';

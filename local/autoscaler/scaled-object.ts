@@ -1,4 +1,4 @@
-import { kedaDefaults, type FallbackPolicy, type HpaBehavior, type ScalingPolicy } from '@qfn/shared';
+import { kedaDefaults, type FallbackPolicy, type HpaBehavior, type ScalingPolicy } from '@qfn/shared/platform';
 
 /** One trigger of a ScaledObject, as the local runner's scalers read it (KEDA's metadata, parsed with KEDA's defaults). */
 export type QueueTrigger =

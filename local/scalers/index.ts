@@ -1,5 +1,5 @@
-import type { CommonConfig } from '@qfn/shared';
-import { managementUrlFor } from '@qfn/shared/queue/rabbitmq/management';
+import type { CommonConfig } from '@qfn/shared/platform';
+import { managementUrlFor } from '@qfn/shared/platform';
 import { readTrigger, type TriggerReading } from '../autoscaler/scalers';
 import type { QueueTrigger } from '../autoscaler/scaled-object';
 import { PushScalers } from './push';

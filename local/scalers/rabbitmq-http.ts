@@ -1,4 +1,4 @@
-import { managementRequest } from '@qfn/shared/queue/rabbitmq/management';
+import { managementRequest } from '@qfn/shared/platform';
 import { rabbitmqHttpMetric, ScalerError } from '../autoscaler/scalers';
 
 /**

@@ -1,5 +1,5 @@
 import { count, eq } from 'drizzle-orm';
-import { inbox, type Broker, type Database, type QueueDepth, type QueueSpec } from '@qfn/shared';
+import { inbox, type Broker, type Database, type QueueDepth, type QueueSpec } from '@qfn/shared/platform';
 
 export interface FunctionMetrics {
   depth: QueueDepth | undefined;

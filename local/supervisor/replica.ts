@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
-import { inFlightMessageType } from '@qfn/shared/runtime/in-flight-report';
+import { inFlightMessageType } from '@qfn/shared/platform';
 
 /** How to start one process of a function: the same entry point its container runs. */
 export interface LaunchSpec {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
-import { queueSpecOf } from '@qfn/shared';
+import { queueSpecOf } from '@qfn/shared/platform';
 import type { FunctionPackage } from '@qfn/tooling/functions';
 import { repoRoot } from '@qfn/tooling/paths';
 import { renderFunctionsBlock, spliceFunctionsBlock } from './function-values';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { declarationShape } from '@qfn/shared/function/define';
+import { declarationShape } from '@qfn/shared/platform';
 import { repoRoot } from '@qfn/tooling/paths';
 
 export const valuesSchemaFile = join(repoRoot, 'helm', 'values.schema.json');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle, queueSpecOf } from '@qfn/shared';
+import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { sendLoad } from '../../local/load/index';
 import type { LocalStatus } from '../../local/runner';

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueSpecOf, type Broker } from '@qfn/shared';
+import { queueSpecOf, type Broker } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { createPublishApp } from '@qfn/publish';
 import type { ConsoleSnapshot, ConsoleUpdate } from '../../console/server/model';

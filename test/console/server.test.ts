@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commonConfig, createBroker, parseConfig, uuidv7 } from '@qfn/shared';
+import { commonConfig, createBroker, parseConfig, uuidv7 } from '@qfn/shared/platform';
 import { consoleRoute } from '@qfn/publish/routes/console';
 import { tokenAuth } from '@qfn/publish/middleware/auth/index';
 import { generatedPath, renderAssetsModule } from '../../console/build-assets';

@@ -5,7 +5,7 @@
  * time or failing in Postgres attempt after attempt.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, uuidv7 } from '@qfn/shared';
+import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import { deadLetters, faultScenario, message, publishEvents, report, terminate, waitForEmptyQueue } from './support';

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { createRabbitMqBroker, type Broker } from '@qfn/shared';
+import { createRabbitMqBroker, type Broker } from '@qfn/shared/platform';
 import { createPublishApp } from '@qfn/publish';
 import { effectsTable } from '../fixtures/effects';
 import { createTestDatabase, type TestDatabase } from '../support/database';

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRabbitMqBroker, type Broker } from '@qfn/shared';
+import { createRabbitMqBroker, type Broker } from '@qfn/shared/platform';
 import { effectsTable } from '../fixtures/effects';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import pino from 'pino';
-import { createDatabase, type DatabaseHandle } from '@qfn/shared';
+import { createDatabase, type DatabaseHandle } from '@qfn/shared/platform';
 import { createPublishApp } from '@qfn/publish';
 import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';

@@ -6,8 +6,8 @@
  * of dropped subscriptions removed, and delay queues no longer used deleted.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, uuidv7 } from '@qfn/shared';
-import { managementRequest } from '@qfn/shared/queue/rabbitmq/management';
+import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
+import { managementRequest } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import { faultScenario, message, report, terminate } from './support';

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, eq } from 'drizzle-orm';
-import { idempotencyKeys } from '@qfn/shared';
+import { idempotencyKeys } from '@qfn/publish/schema';
 import { rabbitmqHarness } from '../support/brokers';
 import { amqpUrl } from '../support/rabbitmq';
 import { type FunctionProcess, startFunctionProcess } from '../support/process';

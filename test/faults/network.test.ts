@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
-import { createRabbitMqBroker } from '@qfn/shared';
+import { createRabbitMqBroker } from '@qfn/shared/platform';
 import { createPublishApp } from '@qfn/publish';
 import { brokerHarnesses, rabbitmqHarness } from '../support/brokers';
 import { databaseUrl } from '../support/database';

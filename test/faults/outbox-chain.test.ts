@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, OutboxRelay, outboxStats, queueSpecOf, uuidv7 } from '@qfn/shared';
+import { encodeEnvelope, OutboxRelay, outboxStats, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import runJob from '../../functions/run-job/src/function';
 import recordCompletion from '../../functions/record-completion/src/function';
 import { brokerHarnesses } from '../support/brokers';

@@ -5,7 +5,7 @@
  * two copies that arrive in the same batch, where the second is a duplicate, not "processed".
  */
 import { describe, expect, it } from 'vitest';
-import { type Broker, encodeEnvelope, uuidv7 } from '@qfn/shared';
+import { type Broker, encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import { deadLetters, faultScenario, message, report, terminate, waitForEmptyQueue } from './support';

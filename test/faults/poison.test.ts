@@ -4,7 +4,7 @@
  * the good messages around it are not held up behind it.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, uuidv7 } from '@qfn/shared';
+import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import {

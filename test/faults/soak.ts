@@ -16,7 +16,7 @@
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { type Broker, queueSpecOf } from '@qfn/shared';
+import { type Broker, queueSpecOf } from '@qfn/shared/platform';
 import { commandLine, usageError } from '../../scripts/lib/args';
 import storeMessage from '@qfn/store-message';
 import { effectsTable } from '../fixtures/effects';

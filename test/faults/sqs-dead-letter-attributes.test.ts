@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
-import { encodeEnvelope, uuidv7 } from '@qfn/shared';
-import { sqsQueueNames } from '@qfn/shared/queue/sqs/index';
+import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
+import { sqsQueueNames } from '@qfn/shared/platform';
 import { sqsHarness } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import { deadLetters, faultScenario, report, terminate, waitForEmptyQueue } from './support';

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterEach, expect } from 'vitest';
-import { type Broker, type DeadLetter, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared';
+import { type Broker, type DeadLetter, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared/platform';
 import { effectsTable } from '../fixtures/effects';
 import type { BrokerHarness } from '../support/brokers';
 import { createTestDatabase, type TestDatabase } from '../support/database';

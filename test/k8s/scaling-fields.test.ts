@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { defineFunction, kedaDefaults, messageEvent, type FunctionDeclaration, type ScalingOptions, type ScalingPolicy } from '@qfn/shared';
+import { messageEvent } from '@qfn/events';
+import { defineFunction, kedaDefaults, type FunctionDeclaration, type ScalingOptions, type ScalingPolicy } from '@qfn/shared/platform';
 import { functionValues } from '../../scripts/helm/function-values';
 import { brokerKinds, kedaManifests, type BrokerKind } from '@qfn/tooling/keda-manifests';
 import { readScaledObject } from '../../local/autoscaler/scaled-object';

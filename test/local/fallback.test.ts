@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig, commonConfig, defineFunction, messageEvent, type ScalingOptions } from '@qfn/shared';
+import { messageEvent } from '@qfn/events';
+import { parseConfig, commonConfig, defineFunction, type ScalingOptions } from '@qfn/shared/platform';
 import type { ScaleDecision } from '../../local/autoscaler/decide';
 import { hpaDefaults } from '../../local/autoscaler/hpa';
 import { FunctionAutoscaler } from '../../local/autoscaler/loop';

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { commonConfig, createBroker, createDatabase, defaultEventType, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle } from '@qfn/shared';
+import { defaultEventType } from '@qfn/events';
+import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle } from '@qfn/shared/platform';
 import type { ScaleDecision } from '../../local/autoscaler/decide';
 import { localConfig } from '../../local/config';
 import { seedMessage } from '../../local/load/index';

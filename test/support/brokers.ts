@@ -1,6 +1,6 @@
-import { createRabbitMqBroker, type Broker } from '@qfn/shared';
-import { createSqsBroker, deleteSqsQueues } from '@qfn/shared/queue/sqs/index';
-import { startSqsEmulator, type SqsEmulator } from '@qfn/shared/queue/sqs/emulator';
+import { createRabbitMqBroker, type Broker } from '@qfn/shared/platform';
+import { createSqsBroker, deleteSqsQueues } from '@qfn/shared/sqs';
+import { startSqsEmulator, type SqsEmulator } from '@qfn/shared/sqs-emulator';
 import { amqpUrl, closeRabbitConnections, deleteRabbitTopology } from './rabbitmq';
 
 /** How a test gets, configures and cleans up one kind of broker. */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-import { createDatabase, migrateDatabase, type DatabaseHandle } from '@qfn/shared';
+import { createDatabase, migrateDatabase, type DatabaseHandle } from '@qfn/shared/platform';
 
 export const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const migrationsFolder = fileURLToPath(new URL('../../migrations/sql', import.meta.url));

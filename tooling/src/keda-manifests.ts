@@ -1,6 +1,6 @@
 import type { FunctionDeclaration } from '@qfn/shared';
-import { topologyNames } from '@qfn/shared/queue/rabbitmq/topology';
-import { sqsQueueNames } from '@qfn/shared/queue/sqs/names';
+import { topologyNames } from '@qfn/shared/platform';
+import { sqsQueueNames } from '@qfn/shared/platform';
 
 export type BrokerKind = 'rabbitmq' | 'sqs';
 export const brokerKinds: readonly BrokerKind[] = ['rabbitmq', 'sqs'];

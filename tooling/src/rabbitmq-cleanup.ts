@@ -1,4 +1,4 @@
-import { managementRequest } from '@qfn/shared/queue/rabbitmq/management';
+import { managementRequest } from '@qfn/shared/platform';
 
 const defaultManagementUrl = () => process.env['RABBITMQ_MANAGEMENT_URL'] ?? 'http://guest:guest@127.0.0.1:15672';
 

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { type Broker, type Database, type EventDefinition, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared';
+import { type Broker, type Database, type EventDefinition, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared/platform';
 import { errorResponse } from './errors';
 import { IdempotencyStore, type IdempotencyOptions } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';

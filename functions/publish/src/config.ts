@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { brokerHealthSettings, commonConfig, port, positiveInt } from '@qfn/shared';
+import { brokerHealthSettings, commonConfig, port, positiveInt } from '@qfn/shared/platform';
 
 export const publishConfig = commonConfig.extend({
   PORT: port(3000),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared';
+import { type Broker, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../../../test/support/database';

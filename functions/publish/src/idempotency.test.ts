@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { eq } from 'drizzle-orm';
-import { type Broker, createRabbitMqBroker, idempotencyKeys, queueSpecOf } from '@qfn/shared';
+import { idempotencyKeys } from './schema';
+import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';

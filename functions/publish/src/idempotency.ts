@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, lt, or, sql } from 'drizzle-orm';
-import { idempotencyKeys, type Database } from '@qfn/shared';
+import { idempotencyKeys } from './schema';
+import { type Database } from '@qfn/shared';
 
 export type Claim =
   | { kind: 'claimed' }

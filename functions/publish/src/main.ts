@@ -1,5 +1,5 @@
 import { serve } from '@hono/node-server';
-import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, logBrokerEvents, onShutdownSignal, startProcessTelemetry, watchBrokerConnection } from '@qfn/shared';
+import { ConfigError, createBroker, createDatabase, createLogger, describeError, loadConfig, logBrokerEvents, onShutdownSignal, startProcessTelemetry, watchBrokerConnection } from '@qfn/shared/platform';
 import { createPublishApp } from './app';
 import { IdempotencyStore } from './idempotency';
 import { publishConfig } from './config';

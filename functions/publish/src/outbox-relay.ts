@@ -1,4 +1,4 @@
-import { type Broker, type Database, type Logger, observeOutbox, OutboxRelay, recordRelayMetrics } from '@qfn/shared';
+import { type Broker, type Database, type Logger, observeOutbox, OutboxRelay, recordRelayMetrics } from '@qfn/shared/platform';
 
 /** The relay source of rows the publish function writes itself (delayed events). */
 export const publishSource = 'publish';

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared';
+import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';

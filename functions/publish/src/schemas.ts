@@ -1,4 +1,5 @@
-import { defaultEventType, eventType, messageEvent } from '@qfn/shared';
+import { defaultEventType, messageEvent } from '@qfn/events';
+import { eventType } from '@qfn/shared/platform';
 import { z } from 'zod';
 
 /** Body of `POST /message/publish`: the seeds' message plus an optional event type. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { defineFunction, messageEvent, messages } from '@qfn/shared';
+import { messageEvent, messages } from '@qfn/events';
+import { defineFunction } from '@qfn/shared';
 
 /** Stores every published message in Postgres, a batch per transaction. */
 export default defineFunction({

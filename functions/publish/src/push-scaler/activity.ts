@@ -1,4 +1,4 @@
-import { matchesTopic } from '@qfn/shared/messages/topic';
+import { matchesTopic } from '@qfn/shared/platform';
 
 export interface SubscribingFunction {
   name: string;

@@ -1,4 +1,4 @@
-import type { Broker } from '@qfn/shared';
+import type { Broker } from '@qfn/shared/platform';
 import type { QueueActivity } from './activity';
 
 /**

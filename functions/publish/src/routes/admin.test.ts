@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
-import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared';
+import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import { effectsFunction, effectsTable } from '../../../../test/fixtures/effects';
 import { brokerHarnesses } from '../../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';

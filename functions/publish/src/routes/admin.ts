@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { deadLetterView, maxBatch, missingQueue, showSearchLimit } from '@qfn/shared/admin/dead-letters';
-import { type Broker, BrokerUnavailableError, type QueueSpec } from '@qfn/shared';
+import { deadLetterView, maxBatch, missingQueue, showSearchLimit } from '@qfn/shared/platform';
+import { type Broker, BrokerUnavailableError, type QueueSpec } from '@qfn/shared/platform';
 import { errorResponse, validationIssues } from '../errors';
 import { tokenAuth } from '../middleware/auth/index';
 

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { parseConfig, type Broker, type Database, type QueueSpec } from '@qfn/shared';
+import { parseConfig, type Broker, type Database, type QueueSpec } from '@qfn/shared/platform';
 import { inClusterApi } from '../../../../console/kubernetes/client';
 import { ClusterConsoleSource } from '../../../../console/kubernetes/source';
 import { ConsoleHub } from '../../../../console/server/hub';

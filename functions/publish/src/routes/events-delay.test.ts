@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent, type EventDefinition } from '@qfn/shared';
+import { type Broker, defineEvent, type EventDefinition } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import { uniqueName } from '../../../../test/support/names';

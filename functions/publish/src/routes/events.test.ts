@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent, type Delivery, queueSpecOf } from '@qfn/shared';
+import { type Broker, defineEvent, type Delivery, queueSpecOf } from '@qfn/shared/platform';
 import runJob from '@qfn/run-job';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../../test/support/brokers';

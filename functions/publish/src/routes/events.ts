@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { type Broker, BrokerUnavailableError, buildCatalog, type Database, deliveryOptionsSchema, deliveryTime, encodeEnvelope, type EventDefinition, scheduleEvent, UnroutableError, uuidv7 } from '@qfn/shared';
+import { type Broker, BrokerUnavailableError, buildCatalog, type Database, deliveryOptionsSchema, deliveryTime, encodeEnvelope, type EventDefinition, scheduleEvent, UnroutableError, uuidv7 } from '@qfn/shared/platform';
 import { errorResponse, validationIssues } from '../errors';
 import { type IdempotencyStore, requestHash } from '../idempotency';
 import { requestHeader } from '../node-request';

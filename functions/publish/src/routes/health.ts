@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Broker } from '@qfn/shared';
+import type { Broker } from '@qfn/shared/platform';
 
 export interface HealthChecks {
   broker: Broker;

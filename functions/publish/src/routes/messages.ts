@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { inbox, messages, type Database } from '@qfn/shared';
+import { messages } from '@qfn/events';
+import { inbox, type Database } from '@qfn/shared/platform';
 import { errorResponse, validationIssues } from '../errors';
 import { listQuery } from '../schemas';
 

@@ -1,12 +1,6 @@
 import { Hono } from 'hono';
-import {
-  type Broker,
-  BrokerUnavailableError,
-  defaultEventType,
-  encodeEnvelope,
-  UnroutableError,
-  uuidv7,
-} from '@qfn/shared';
+import { defaultEventType } from '@qfn/events';
+import { type Broker, BrokerUnavailableError, encodeEnvelope, UnroutableError, uuidv7 } from '@qfn/shared/platform';
 import { errorResponse, validationIssues } from '../errors';
 import { IdempotencyStore, requestHash } from '../idempotency';
 import type { TokenAuthVariables } from '../middleware/auth/index';

@@ -1,7 +1,7 @@
 import { context, metrics, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
-import { metricNames, scope } from '@qfn/shared';
+import { metricNames, scope } from '@qfn/shared/platform';
 
 /**
  * A server span per request (continuing an incoming `traceparent`), and request metrics by route and status.

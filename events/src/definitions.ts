@@ -1,5 +1,5 @@
-import { messageEvent } from '../messages/event';
-import { defineEvent } from './define';
+import { defineEvent } from '@qfn/shared';
+import { messageEvent } from './message';
 
 /** The seeds' message, as `POST /message/publish` accepts it (that route is unchanged). */
 export const messagePublished = defineEvent('message.published', messageEvent, {

@@ -34,9 +34,5 @@ export const messageEvent = z.strictObject({
 });
 export type MessageEvent = z.output<typeof messageEvent>;
 
-export const eventType = z
-  .string()
-  .max(128)
-  .regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/, 'must be dot-separated lower-case words, e.g. message.published');
-
+/** The type `POST /message/publish` gives a message when its body names none. */
 export const defaultEventType = 'message.published';
