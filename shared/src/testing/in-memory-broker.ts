@@ -139,6 +139,15 @@ export class InMemoryBroker implements Broker, QueueAdmin {
     return queue.dead.splice(0).length;
   }
 
+  /** Removes a function's queue with everything in it (pending retries too): the next consumer starts empty. */
+  deleteQueue(queueName: string): void {
+    const queue = this.#queues.get(queueName);
+    if (!queue) return;
+    for (const timer of queue.delayed) clearTimeout(timer);
+    queue.consumer = undefined;
+    this.#queues.delete(queueName);
+  }
+
   /** A queue's dead letters, oldest first. */
   deadLetters(queueName: string): DeadLetter[] {
     return (this.#queues.get(queueName)?.dead ?? []).map(({ message: _message, ...deadLetter }) => deadLetter);
