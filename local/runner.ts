@@ -434,7 +434,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const broker = config.AMQP_URL || config.BROKER === 'rabbitmq' ? 'RabbitMQ' : config.SQS_ENDPOINT ? 'SQS' : 'embedded SQS emulator';
     const hub = new ConsoleHub({ installation: { name: config.QUEUE_PREFIX, mode: 'local', detail: `${broker} · ${config.DATABASE_URL ? 'Postgres' : 'PGlite'}` } });
     hub.setFunctions(functions.map((fn) => functionInfoOf({ name: fn.declaration.name, scaling: policies.get(fn.declaration.name)! })));
-    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status(), { hub, tokens: this.#adminTokens, admin: () => this.#adminApp });
+    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status(), { hub, tokens: this.#adminTokens, admin: () => this.#adminApp, publishUrl: () => this.publishUrl });
     this.emit('notice', `console: ${this.consoleUrl}${this.#tokenGenerated ? ' (admin token made for this run; set ADMIN_API_TOKEN to choose one)' : ''}`);
     return hub;
   }

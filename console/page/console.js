@@ -168,6 +168,7 @@
     renderFunctions();
     renderWarnings();
     selectFunction(state.selected);
+    if (!events.catalog) loadCatalog();
   }
 
   function renderWarnings() {
@@ -255,6 +256,7 @@
     $('dlq-body').hidden = true;
     renderDeadLetters();
     if (name) loadDeadLetters();
+    if (events.catalog) renderCatalog();
   }
 
   // ---- charts --------------------------------------------------------------------------------
@@ -580,6 +582,147 @@
   $('dlq-replay-all').addEventListener('click', () => replay(undefined));
   $('dlq-replay-selected').addEventListener('click', () => replay(state.selectedLetters));
   $('dlq-purge').addEventListener('click', askPurge);
+
+  // ---- event catalog ---------------------------------------------------------------------------
+  // The publish function's own catalog (GET /events) and endpoint (POST /events/{type}): the same
+  // validation, limits and answers as any producer gets. The local runner forwards both to its publish function.
+  const events = { catalog: null, type: null };
+  const publishTokenKey = 'qfn-console-publish-token';
+
+  function eventsStatus(text, kind) {
+    const el = $('events-status');
+    el.textContent = text;
+    el.dataset.kind = kind || '';
+  }
+
+  async function loadCatalog() {
+    try {
+      const response = await fetch('/events', { headers: { accept: 'application/json' }, cache: 'no-cache' });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.message || `HTTP ${response.status}`);
+      events.catalog = body;
+      renderCatalog();
+    } catch (error) {
+      eventsStatus(`could not read the event catalog: ${error.message}`, 'error');
+    }
+  }
+
+  function renderCatalog() {
+    const types = Object.keys(events.catalog?.events ?? {});
+    $('events-revision').textContent = events.catalog ? `(${types.length} types · revision ${events.catalog.revision})` : '';
+    // The selected function's own types first: what a user testing that function wants to send.
+    const own = (type) => (events.catalog.events[type].subscribers.includes(state.selected) ? 0 : 1);
+    const ordered = [...types].sort((a, b) => own(a) - own(b) || a.localeCompare(b));
+    const select = $('events-type');
+    select.replaceChildren(
+      ...ordered.map((type) => {
+        const option = document.createElement('option');
+        option.value = type;
+        const subscribers = events.catalog.events[type].subscribers;
+        option.textContent = subscribers.length ? type : `${type} (no subscriber)`;
+        return option;
+      }),
+    );
+    if (!events.type || !types.includes(events.type) || own(events.type) === 1) events.type = ordered[0] ?? null;
+    if (events.type) select.value = events.type;
+    showEventType(events.type);
+  }
+
+  function showEventType(type) {
+    events.type = type;
+    const entry = type ? events.catalog?.events[type] : null;
+    $('events-schema').textContent = entry ? JSON.stringify(entry.schema, null, 2) : '';
+    $('events-description').textContent = entry ? `${entry.description ?? ''}${entry.description ? ' · ' : ''}version ${entry.version}` : 'no event types declared';
+    $('events-subscribers').textContent = entry ? (entry.subscribers.length ? `→ ${entry.subscribers.join(', ')}` : 'nobody subscribes: publishing answers 422') : '';
+    $('events-target').textContent = type ? `POST /events/${type}` : 'POST /events/…';
+    $('events-data').value = entry ? JSON.stringify(exampleOf(entry.schema), null, 2) : '';
+    $('events-publish').disabled = !entry;
+    $('events-result').hidden = true;
+    eventsStatus('');
+  }
+
+  /** A value the schema accepts, where one can be made without guessing: defaults, enums, bounds, formats. */
+  function exampleOf(schema, depth = 0) {
+    if (!schema || typeof schema !== 'object' || depth > 8) return null;
+    if ('default' in schema) return schema.default;
+    if ('const' in schema) return schema.const;
+    if (Array.isArray(schema.enum)) return schema.enum[0];
+    if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
+    const options = schema.anyOf || schema.oneOf;
+    if (Array.isArray(options)) return exampleOf(options.find((o) => o.type !== 'null') ?? options[0], depth + 1);
+    if (Array.isArray(schema.allOf)) return exampleOf(Object.assign({}, ...schema.allOf), depth + 1);
+    const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+    switch (type) {
+      case 'object': {
+        const out = {};
+        const required = new Set(schema.required ?? []);
+        for (const [key, property] of Object.entries(schema.properties ?? {})) {
+          if (required.has(key) || (property && 'default' in property)) out[key] = exampleOf(property, depth + 1);
+        }
+        return out;
+      }
+      case 'array':
+        return Array.from({ length: schema.minItems ?? 0 }, () => exampleOf(schema.items, depth + 1));
+      case 'integer':
+      case 'number': {
+        const low = schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 0);
+        const value = schema.maximum !== undefined ? Math.min(low, schema.maximum) : low;
+        return type === 'integer' ? Math.ceil(value) : value;
+      }
+      case 'boolean':
+        return false;
+      case 'string': {
+        const formats = { uuid: () => crypto.randomUUID(), 'date-time': () => new Date().toISOString(), date: () => new Date().toISOString().slice(0, 10), email: () => 'someone@example.com', ipv4: () => '192.0.2.1', ipv6: () => '2001:db8::1', uri: () => 'https://example.com/', url: () => 'https://example.com/' };
+        if (formats[schema.format]) return formats[schema.format]();
+        return 'x'.repeat(Math.max(schema.minLength ?? 0, 1)).slice(0, schema.maxLength ?? Infinity);
+      }
+      default:
+        return null;
+    }
+  }
+
+  async function publishTestEvent(event) {
+    event.preventDefault();
+    const type = events.type;
+    if (!type) return;
+    let data;
+    try {
+      data = JSON.parse($('events-data').value);
+    } catch (error) {
+      return eventsStatus(`not JSON: ${error.message}`, 'error');
+    }
+    const typed = $('events-token').value.trim();
+    if (typed) sessionStorage.setItem(publishTokenKey, typed);
+    const publishToken = sessionStorage.getItem(publishTokenKey);
+    eventsStatus('publishing…');
+    try {
+      const response = await fetch(`/events/${encodeURIComponent(type)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(publishToken ? { authorization: `Bearer ${publishToken}` } : {}) },
+        body: JSON.stringify(data),
+      });
+      const body = await response.json().catch(() => ({}));
+      const result = $('events-result');
+      result.textContent = `HTTP ${response.status}\n${JSON.stringify(body, null, 2)}`;
+      result.hidden = false;
+      if (response.status === 401) {
+        $('events-token-label').hidden = false;
+        sessionStorage.removeItem(publishTokenKey);
+        return eventsStatus('the publish API asks for a client token: enter one of PUBLISH_API_TOKENS', 'error');
+      }
+      if (!response.ok) {
+        const fields = (body.issues ?? body.details ?? []).map((issue) => `${issue.path}: ${issue.message}`).join(' · ');
+        return eventsStatus(`refused (${response.status}): ${body.message ?? body.error ?? ''}${fields ? ` — ${fields}` : ''}`, 'error');
+      }
+      eventsStatus(`accepted: ${type} ${body.id ?? ''} → ${(events.catalog.events[type]?.subscribers ?? []).join(', ')}`, 'ok');
+    } catch (error) {
+      eventsStatus(`publishing failed: ${error.message}`, 'error');
+    }
+  }
+
+  $('events-type').addEventListener('change', (event) => showEventType(event.target.value));
+  $('events-example').addEventListener('click', () => showEventType(events.type));
+  $('events-form').addEventListener('submit', publishTestEvent);
 
   // ---- start ---------------------------------------------------------------------------------
   $('window-select').addEventListener('change', (event) => {

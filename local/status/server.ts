@@ -16,11 +16,14 @@ export interface StatusServerConsole {
   tokens: readonly string[];
   /** The dead-letter admin API (the publish function's own routes), once the broker is connected; 503 before. */
   admin: () => Hono | undefined;
+  /** The publish function's address, once it runs: the console's event catalog and test events go there. */
+  publishUrl?: () => string | null;
 }
 
 /**
  * `GET /_local/status` (the runner's status as JSON) on its own port (the publish function stays
- * untouched) and, with `console`, the web console at `/console/` with the dead-letter API at `/admin/dlq…`.
+ * untouched) and, with `console`, the web console at `/console/` with the dead-letter API at `/admin/dlq…` and the
+ * publish function's `/events` (catalog and test events) forwarded to it.
  *
  * @example
  * const server = await startStatusServer(3001, () => runner.status(), { hub, tokens: [token], admin: () => adminApp });
@@ -39,6 +42,29 @@ export function startStatusServer(port: number, status: () => unknown, consoleOp
       if (!admin) return c.json({ error: 'starting', message: 'the broker is not connected yet' }, 503, { 'retry-after': '1' });
       return admin.fetch(c.req.raw);
     });
+    // The page reads GET /events and posts POST /events/{type} on its own origin, as it does when the publish
+    // function serves it on a cluster: here they go on to the publish function, which validates and answers.
+    const forwardToPublish: MiddlewareHandler = async (c) => {
+      const base = consoleOptions.publishUrl?.();
+      if (!base) return c.json({ error: 'starting', message: 'the publish function is not running yet' }, 503, { 'retry-after': '1' });
+      const target = new URL(c.req.url);
+      const forwarded = new URL(`${target.pathname}${target.search}`, base);
+      const headers = new Headers(c.req.raw.headers);
+      headers.delete('host');
+      const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? undefined : await c.req.arrayBuffer();
+      try {
+        const answer = await fetch(forwarded, { method: c.req.method, headers, ...(body ? { body } : {}), redirect: 'manual' });
+        // fetch has already decoded the body: its length and encoding headers no longer describe it.
+        const answerHeaders = new Headers(answer.headers);
+        answerHeaders.delete('content-encoding');
+        answerHeaders.delete('content-length');
+        return new Response(answer.body, { status: answer.status, headers: answerHeaders });
+      } catch (error) {
+        return c.json({ error: 'publish_unreachable', message: `the publish function did not answer: ${error instanceof Error ? error.message : String(error)}` }, 502);
+      }
+    };
+    app.all('/events', forwardToPublish);
+    app.all('/events/*', forwardToPublish);
   }
   app.notFound((c) => c.json({ error: 'not found', see: consoleOptions ? ['/_local/status', '/console/'] : '/_local/status' }, 404));
 

@@ -6,8 +6,9 @@
 #   2. renders with the chart's default values (helm template) with word-count's Deployment and ScaledObject,
 #   3. builds its image (docker/Dockerfile; stand-in base images when no registry is reachable) and the image
 #      starts its bundle (a bad DATABASE_URL stops it with exit 78 naming the variable),
-#   4. runs under `npm start`: events of type text.submitted are processed and land as rows in its table, and
-#      `npm run dlq -- list word-count` finds the running npm start with no settings.
+#   4. runs under `npm start`: events of type text.submitted are processed and land as rows in its table, the
+#      console shows word-count and text.submitted in its catalog, and `npm run dlq -- list word-count` finds the
+#      running npm start with no settings.
 # Usage: bash scripts/ci/new-function-e2e.sh [--ref <commit>] [--full-test] [--keep] [--help]
 #   --ref <commit>   what to check out (default HEAD; uncommitted work is never included)
 #   --full-test      run the whole `npm test` in the copy instead of the subset (~25+ min on 2 cores)
@@ -16,7 +17,7 @@
 # scripts/helm/install.sh.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 ref=HEAD full_test="" keep=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -131,6 +132,23 @@ rows="$(node --input-type=module -e '
 ' "node_modules/.cache/qfn-local/endpoints-$port.json")"
 echo "word_count rows: $rows"
 [[ "$rows" == 20 ]] || { echo "expected 20 rows in word_count" >&2; exit 1; }
+# The console (served by npm start, behind the admin token it wrote to its endpoints file) shows word-count,
+# its 20 processed events and its event type in the catalog.
+node --input-type=module -e '
+  import { readFileSync } from "node:fs";
+  const { adminToken, statusUrl, publishUrl } = JSON.parse(readFileSync(process.argv[1], "utf8"));
+  const origin = new URL(statusUrl).origin;
+  const refused = await fetch(`${origin}/console/api/snapshot`);
+  if (refused.status !== 401) { console.error(`console data without the token: HTTP ${refused.status}`); process.exit(1); }
+  const snapshot = await (await fetch(`${origin}/console/api/snapshot`, { headers: { authorization: `Bearer ${adminToken}` } })).json();
+  if (!snapshot.functions.some((fn) => fn.name === "word-count")) { console.error(`console functions: ${snapshot.functions.map((fn) => fn.name).join(", ")}`); process.exit(1); }
+  const page = await fetch(`${origin}/console/`);
+  if (!page.ok || !(await page.text()).includes("qfn console")) { console.error(`console page: HTTP ${page.status}`); process.exit(1); }
+  const catalog = await (await fetch(`${origin}/events`)).json();
+  const entry = catalog.events["text.submitted"];
+  if (!entry?.subscribers.includes("word-count")) { console.error(`console catalog: text.submitted ${JSON.stringify(entry)}`); process.exit(1); }
+  console.log(`console: word-count listed among ${snapshot.functions.length} functions; text.submitted in the catalog → ${entry.subscribers.join(", ")}`);
+' "node_modules/.cache/qfn-local/endpoints-$port.json"
 dlq="$(env -u AMQP_URL -u BROKER -u SQS_ENDPOINT npm run --silent dlq -- list word-count 2>&1)"
 echo "$dlq"
 grep -q '^word-count: 0 dead letters' <<<"$dlq" || { echo "npm run dlq did not list word-count" >&2; exit 1; }
