@@ -1,11 +1,26 @@
-export * from './config/index';
-export * from './db/index';
-export * from './function/index';
-export * from './log/index';
-export * from './events/index';
-export * from './messages/index';
-export * from './outbox/index';
-export * from './schedule/index';
-export * from './queue/index';
-export * from './runtime/index';
-export * from './telemetry/index';
+/**
+ * @qfn/shared: what a function author needs — declare a function and its events, run it, fail it for
+ * good. Everything else (brokers, workers, telemetry, the outbox relay, tooling helpers) is
+ * `@qfn/shared/platform`, for the platform's own code: the local runner, scripts/, bench/, tests.
+ * Functions import this entry only (and `@qfn/shared/testing` in their tests); test/public-api.test.ts checks it.
+ */
+export {
+  defineFunction,
+  type BatchItem,
+  type BatchResult,
+  type EventFunctionOptions,
+  type FunctionDeclaration,
+  type FunctionOptions,
+  type HandlerContext,
+  type RetryPolicy,
+  type ScalingOptions,
+} from './function/define';
+export { defineEvent, type EventData, type EventDefinition, type EventInput, type EventOptions } from './events/define';
+export { runFunction, type RunFunctionOptions } from './runtime/run';
+export { PermanentError } from './runtime/errors';
+/** A function's own settings, read once from the environment with zod (a bad one: one line naming it, exit 78). */
+export { booleanFlag, ConfigError, loadConfig, parseConfig, port, positiveInt } from './config/index';
+export { handlerContext } from './outbox/handler-context';
+export type { DeliveryOptions } from './schedule/delivery-time';
+export type { Database } from './db/client';
+export type { Logger } from './log/index';

@@ -31,45 +31,6 @@ export const deliveryStarts = pgTable(
 );
 
 /**
- * Idempotency-Key → event id claimed by the publish function, per client (its token; '' when the API
- * is open); `published` once the broker confirmed. A `pending` claim holds a lease: if its publisher
- * dies, a retry after `lease_until` takes it over and republishes the same event id. Keys older than
- * the TTL (IDEMPOTENCY_KEY_TTL_SECONDS) are forgotten.
- */
-export const idempotencyKeys = pgTable(
-  'idempotency_keys',
-  {
-    clientId: text('client_id').notNull().default(''),
-    key: text('key').notNull(),
-    eventId: text('event_id').notNull(),
-    /** pending: being published; published: confirmed; unconfirmed: the broker did not confirm, a retry republishes the same event id. */
-    state: text('state', { enum: ['pending', 'published', 'unconfirmed'] }).notNull(),
-    requestHash: text('request_hash').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    /** Until when a pending claim belongs to the request that made it. */
-    leaseUntil: timestamp('lease_until', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [primaryKey({ columns: [t.clientId, t.key] }), index('idempotency_keys_created_at_idx').on(t.createdAt)],
-);
-
-/** A message as received by the store-message function. */
-export const messages = pgTable(
-  'messages',
-  {
-    id: text('id').primaryKey(),
-    type: text('type').notNull(),
-    ts: text('ts').notNull(),
-    sender: text('sender').notNull(),
-    messageAttributes: jsonb('message_attributes').$type<Record<string, string>>().notNull(),
-    sentFromIp: text('sent_from_ip').notNull(),
-    priority: integer('priority').notNull(),
-    acceptedAt: timestamp('accepted_at', { withTimezone: true, mode: 'string' }).notNull(),
-    storedAt: timestamp('stored_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
-  },
-  (t) => [index('messages_sender_id_idx').on(t.sender, t.id)],
-);
-
-/**
  * Events waiting for the broker: written by `ctx.publish` in the handler's own transaction (so nothing is
  * sent unless it commits), or by a delayed HTTP publish. A relay sends the due rows (`deliver_at` passed)
  * with confirms and marks them sent; rows are taken with FOR UPDATE SKIP LOCKED, so any number of relays

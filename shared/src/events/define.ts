@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { eventType as eventTypeName } from '../messages/event';
+
+/** An event type's name, which is also its routing key: dot-separated lower-case words. */
+export const eventType = z
+  .string()
+  .max(128)
+  .regex(/^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)+$/, 'must be dot-separated lower-case words, e.g. message.published');
 
 export interface EventOptions {
   /** Raised on purpose when a change is incompatible (see `npm run generate -- --check`); starts at 1. */
@@ -32,7 +37,7 @@ export type EventInput<E> = E extends EventDefinition<string, infer S> ? z.input
  * export const jobCompleted = defineEvent('job.completed', z.strictObject({ jobId: z.string(), kind: z.string() }));
  */
 export function defineEvent<const T extends string, S extends z.ZodType>(type: T, schema: S, options: EventOptions = {}): EventDefinition<T, S> {
-  const checked = eventTypeName.safeParse(type);
+  const checked = eventType.safeParse(type);
   if (!checked.success) throw new Error(`event type ${JSON.stringify(type)}: ${checked.error.issues[0]!.message}`);
   const version = options.version ?? 1;
   if (!Number.isInteger(version) || version < 1) throw new Error(`event type ${type}: version must be a whole number from 1`);

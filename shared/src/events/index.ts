@@ -1,5 +1,4 @@
 export * from './define';
 export * from './subscriptions';
-export * from './builtin';
 export * from './catalog';
 export * from './cloudevents';

@@ -1,3 +1,2 @@
 export * from './envelope';
-export * from './event';
 export * from './topic';
