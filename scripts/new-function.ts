@@ -1,7 +1,7 @@
 /**
  * `npm run new:function -- <name> [--subscribes a.b,c.*] [--description "…"] [--no-table] [--skip-install]`:
- * scaffolds functions/<name>/ (package.json, src/function.ts with its declaration, src/schema.ts with its
- * table, src/main.ts, a test against the real Postgres), generates the table's SQL migration, links the
+ * scaffolds functions/<name>/ (package.json, src/events.ts with its own event type, src/function.ts with its
+ * declaration, src/schema.ts with its table, src/main.ts, a unit test on @qfn/shared/testing), generates the table's SQL migration, links the
  * workspace and regenerates what derives from declarations (KEDA manifests, chart values, the publish
  * function's queue list). Its poolSize and maxReplicaCount fit the chart's default Postgres connection
  * budget with the other functions at their most replicas. `npm start` picks the function up with no other step.
@@ -10,8 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { declaredEventDefinitions } from './event-catalog';
 import { commandLine, usageError } from './lib/args';
 import { connectionBudget, fittingScaling } from './lib/connection-budget';
+import { eventType } from '@qfn/shared/platform';
 import { loadFunctions } from '@qfn/tooling/functions';
 import { functionsDir, repoRoot } from '@qfn/tooling/paths';
 
@@ -33,18 +35,30 @@ export interface NewFunctionOptions {
   maxReplicaCount?: number;
 }
 
-/** Why a scaffold request cannot be honoured, or undefined. */
-export function invalidRequest(options: NewFunctionOptions, targetDir: string): string | undefined {
+/** The type of the event a new function declares for itself when no --subscribes is given. */
+export const defaultEventType = (name: string) => `${name}.requested`;
+
+/**
+ * Why a scaffold request cannot be honoured, or undefined. The first subscription is the event type the
+ * function declares for itself (src/events.ts), so it must be a type, not a pattern, and one no other
+ * package declares; the others may be topic patterns.
+ */
+export function invalidRequest(options: NewFunctionOptions, targetDir: string, declaredTypes: ReadonlySet<string> = new Set()): string | undefined {
   if (!dnsLabel.test(options.name)) return `name "${options.name}" must be a DNS label: a-z, 0-9 and "-", starting with a letter, at most 40 characters`;
   if (reservedNames.has(options.name)) return `name "${options.name}" is taken by the platform`;
   if (options.subscribes.length === 0) return 'give at least one event type to subscribe to';
   const badPattern = options.subscribes.find((pattern) => !topicPattern.test(pattern));
   if (badPattern) return `"${badPattern}" is not a topic pattern (dot-separated words, * for one word, # for any)`;
+  const own = options.subscribes[0]!;
+  if (!eventType.safeParse(own).success) {
+    return `the first of --subscribes, "${own}", is the event type the function declares (src/events.ts): dot-separated lower-case words, no * or #, e.g. text.submitted; patterns may follow it`;
+  }
+  if (declaredTypes.has(own)) return `event type ${own} is declared already (events/catalog.json): give the new function a type of its own first, e.g. ${defaultEventType(options.name)}`;
   if (existsSync(targetDir)) return `${relative(repoRoot, targetDir)} already exists`;
   return undefined;
 }
 
-const camelCase = (name: string) => name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const camelCase = (name: string) => name.replace(/[-._]([a-z0-9])/g, (_, c: string) => c.toUpperCase()).replace(/[-._]/g, '');
 
 /** `{{#key}}…{{/key}}` keeps its lines when the flag is on, `{{^key}}…{{/key}}` when it is off. */
 function renderSections(template: string, flags: Record<string, boolean>): string {
@@ -55,17 +69,22 @@ function renderSections(template: string, flags: Record<string, boolean>): strin
 
 /** The package's files, relative path → content, from the templates (files that render empty are left out). */
 export function renderFunctionFiles(options: NewFunctionOptions): Map<string, string> {
+  const [ownType, ...patterns] = options.subscribes as [string, ...string[]];
+  const camelName = camelCase(options.name);
+  // The event's constant is named after its type (text.submitted → textSubmitted), apart from the function's.
+  const eventConst = camelCase(ownType) === camelName ? `${camelName}Event` : camelCase(ownType);
   const values: Record<string, string> = {
     name: options.name,
-    camelName: camelCase(options.name),
+    camelName,
     snakeName: options.name.replaceAll('-', '_'),
     description: options.description.replace(/\*\//g, '* /').replace(/[\\']/g, (c) => `\\${c}`),
-    subscribes: JSON.stringify(options.subscribes).replace(/"/g, "'"),
-    firstSubscription: options.subscribes[0]!.replace(/[*#]/g, 'example'),
+    eventType: ownType,
+    eventConst,
+    subscribes: `[${[eventConst, ...patterns.map((pattern) => `'${pattern}'`)].join(', ')}]`,
     poolSize: String(options.poolSize ?? 2),
     maxReplicaCount: String(options.maxReplicaCount ?? 5),
   };
-  const flags = { table: options.table ?? true };
+  const flags = { table: options.table ?? true, patterns: patterns.length > 0 };
   const files = new Map<string, string>();
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir)) {
@@ -95,11 +114,13 @@ function run(command: string, args: string[]): boolean {
 
 const usage = `Usage: npm run new:function -- <name> [options]
 
-Scaffolds functions/<name>/: its declaration (src/function.ts), a table it writes (src/schema.ts) and its SQL
-migration (migrations/sql/), the container entry (src/main.ts) and a test; then links the workspace and
-regenerates the KEDA manifests, the chart's values and the publish function's queue list.
+Scaffolds functions/<name>/: its own event type (src/events.ts, defineEvent with a zod schema), its
+declaration subscribed to it (src/function.ts), a table it writes (src/schema.ts) and its SQL migration
+(migrations/sql/), the container entry (src/main.ts) and a unit test that needs no services; then links the
+workspace and regenerates what derives from declarations (KEDA manifests, chart values, the event catalog).
 
-  --subscribes <a.b,c.*>   event types (RabbitMQ topic patterns) it receives (default message.published)
+  --subscribes <a.b,c.*>   the event type it declares and receives, then any topic patterns it also receives
+                           (* one word, # any; read with the same schema) (default <name>.requested)
   --description <text>     one line saying what it does
   --no-table               no src/schema.ts and no migration: the handler only logs
   --skip-install           do not run npm install (the workspace link) afterwards
@@ -110,7 +131,7 @@ async function main(): Promise<void> {
   const { values, positionals } = commandLine(
     usage,
     {
-      subscribes: { type: 'string', default: 'message.published' },
+      subscribes: { type: 'string' },
       description: { type: 'string' },
       'no-table': { type: 'boolean', default: false },
       'skip-install': { type: 'boolean', default: false },
@@ -123,16 +144,17 @@ async function main(): Promise<void> {
 
   const budget = connectionBudget((await loadFunctions()).map((fn) => fn.declaration));
   const scaling = fittingScaling(budget.left);
+  const subscribes = (values.subscribes ?? defaultEventType(name)).split(',').map((s) => s.trim()).filter(Boolean);
   const options: NewFunctionOptions = {
     name,
-    subscribes: values.subscribes.split(',').map((s) => s.trim()).filter(Boolean),
-    description: values.description ?? `Handles ${values.subscribes} events`,
+    subscribes,
+    description: values.description ?? `Handles ${subscribes.join(', ')} events`,
     table,
     ...scaling,
   };
   const targetDir = join(functionsDir, name);
   const problem =
-    invalidRequest(options, targetDir) ??
+    invalidRequest(options, targetDir, new Set((await declaredEventDefinitions()).keys())) ??
     (scaling
       ? undefined
       : `the chart's default Postgres connection budget is spent (${budget.used} of ${budget.budget}: ${budget.parts.join('; ')}): ` +
@@ -163,9 +185,9 @@ async function main(): Promise<void> {
 
   const declaration = (await import(pathToFileURL(join(targetDir, 'src', 'function.ts')).href)) as { default: { name: string } };
   console.log(`\n${declaration.default.name}: declared, subscribed to ${options.subscribes.join(', ')}.`);
-  console.log(`Next: edit functions/${name}/src/function.ts${table ? ` (and its table in src/schema.ts, then npm run db:generate)` : ''},`);
-  console.log(`run its test (npx vitest run functions/${name}), then \`npm start\` runs it and scales it from zero:`);
-  console.log(`  npm run publish:load -- --type ${options.subscribes[0]!.replace(/[*#]/g, 'example')} --count 100`);
+  console.log(`Next: edit its event's fields in functions/${name}/src/events.ts and its handler in src/function.ts${table ? ` (its table in src/schema.ts, then npm run db:generate)` : ''},`);
+  console.log(`run its test (npx vitest run functions/${name}: no services needed), then \`npm start\` runs it and scales it from zero:`);
+  console.log(`  npm run publish:load -- --type ${subscribes[0]} --data '{"text":"hello world"}' --count 100`);
   if (failed.length > 0) {
     console.error(`\nthis step failed; fix what it says and run it again: ${failed.join('; ')}`);
     process.exit(1);
