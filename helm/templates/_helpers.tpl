@@ -65,7 +65,7 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* The queue KEDA watches for a function, named as the broker adapter names it. */}}
+{{/* The queue KEDA watches for a function: the rule of functionQueueName (shared/src/queue/names.ts), restated here because the prefix is an install-time value; test/k8s/queue-names.test.ts holds the two equal. */}}
 {{- define "qfn.queueName" -}}
 {{- if eq .root.Values.broker.type "rabbitmq" }}
 {{- printf "%s.%s" .root.Values.broker.queuePrefix .function }}

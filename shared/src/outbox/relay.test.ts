@@ -8,7 +8,7 @@ import { rabbitmqHarness, sqsHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
 import { waitFor } from '../../../test/support/wait';
-import type { Broker } from '../queue/types';
+import type { BrokerWithAdmin } from '../queue/types';
 import { childEventId } from './child-id';
 import { outboxPublisher } from './publisher';
 import { OutboxRelay, outboxStats } from './relay';
@@ -28,7 +28,7 @@ describe('childEventId', () => {
 describe('the outbox (Postgres + RabbitMQ)', () => {
   const prefix = uniqueName('outbox');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const received: Delivery[] = [];
 
   beforeAll(async () => {
@@ -130,7 +130,7 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
 describe('the outbox relay on SQS', () => {
   const prefix = uniqueName('outboxsqs');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const received = new Set<string>();
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import { context, propagation, ROOT_CONTEXT, trace, TraceFlags, type Context, ty
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { z } from 'zod';
 import { defineEvent } from '../events/define';
-import type { Broker, Delivery } from '../queue/types';
+import type { BrokerWithAdmin, Delivery } from '../queue/types';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
@@ -29,7 +29,7 @@ const spec = { name: 'traced', subscribes: ['test.traced'], retry: { maxAttempts
 describe('trace context across the outbox hop (Postgres + RabbitMQ)', () => {
   const prefix = uniqueName('outboxtrace');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const received: Delivery[] = [];
 
   beforeAll(async () => {

@@ -1,25 +1,74 @@
 import type { Delivery } from './types';
 
-type Settlement = Pick<Delivery, 'ack' | 'retry' | 'deadLetter' | 'release'>;
+/** The four ways a delivery is settled. */
+export type SettlementName = 'ack' | 'retry' | 'deadLetter' | 'release';
+export type Settlement = Pick<Delivery, SettlementName>;
+/** What a delivery carries, without how it is settled. */
+export type DeliveredMessage = Omit<Delivery, SettlementName>;
 
 /**
- * A delivery with the same message and some settlement methods replaced: what a decorator (telemetry spans,
- * a fault injector) wraps. The message's fields are copied here, once, so a field added to Delivery reaches
- * every decorator instead of being dropped by one that lists them by hand.
+ * A delivery an adapter hands out: the broker calls in `settlement` run at most once between them.
+ * The first settlement wins and runs `onSettle` at once (before the broker call: free the prefetch
+ * slot, stop the heartbeat); any later one rejects with "delivery already settled".
  *
  * @example
- * interceptDelivery(delivery, { ack: () => traced('ack', () => delivery.ack()) });
+ * createDelivery({ body, messageId, headers, attempt: 1 }, { ack: () => channel.ack(m), … }, () => slots.give(1));
  */
-export function interceptDelivery(delivery: Delivery, replaced: Partial<Settlement>): Delivery {
+export function createDelivery(message: DeliveredMessage, settlement: Settlement, onSettle?: (operation: SettlementName) => void): Delivery {
+  let settled = false;
+  const once = (operation: SettlementName) => {
+    if (settled) throw new Error('delivery already settled');
+    settled = true;
+    onSettle?.(operation);
+  };
   return {
-    body: delivery.body,
-    messageId: delivery.messageId,
-    headers: delivery.headers,
-    attempt: delivery.attempt,
-    ...(delivery.redelivered !== undefined ? { redelivered: delivery.redelivered } : {}),
-    ack: replaced.ack ?? (() => delivery.ack()),
-    retry: replaced.retry ?? ((delayMs, reason) => delivery.retry(delayMs, reason)),
-    deadLetter: replaced.deadLetter ?? ((reason) => delivery.deadLetter(reason)),
-    release: replaced.release ?? (() => delivery.release()),
+    ...messageOf(message),
+    ack: async () => {
+      once('ack');
+      await settlement.ack();
+    },
+    retry: async (delayMs, reason) => {
+      once('retry');
+      await settlement.retry(delayMs, reason);
+    },
+    deadLetter: async (reason) => {
+      once('deadLetter');
+      await settlement.deadLetter(reason);
+    },
+    release: async () => {
+      once('release');
+      await settlement.release();
+    },
+  };
+}
+
+/** Runs around one settlement of a wrapped delivery; `proceed` settles it (with the caller's arguments). */
+export type SettlementInterceptor = (operation: SettlementName, proceed: () => Promise<void>) => Promise<void>;
+
+/**
+ * The same delivery with every settlement going through `around`: what a decorator (telemetry spans,
+ * a fault injector) wraps. The message's fields are copied here, once, so a field added to Delivery
+ * reaches every decorator instead of being dropped by one that lists them by hand.
+ *
+ * @example
+ * interceptDelivery(delivery, (operation, proceed) => traced(operation, proceed));
+ */
+export function interceptDelivery(delivery: Delivery, around: SettlementInterceptor): Delivery {
+  return {
+    ...messageOf(delivery),
+    ack: () => around('ack', () => delivery.ack()),
+    retry: (delayMs, reason) => around('retry', () => delivery.retry(delayMs, reason)),
+    deadLetter: (reason) => around('deadLetter', () => delivery.deadLetter(reason)),
+    release: () => around('release', () => delivery.release()),
+  };
+}
+
+function messageOf(message: DeliveredMessage): DeliveredMessage {
+  return {
+    body: message.body,
+    messageId: message.messageId,
+    headers: message.headers,
+    attempt: message.attempt,
+    ...(message.redelivered !== undefined ? { redelivered: message.redelivered } : {}),
   };
 }

@@ -91,22 +91,37 @@ export type BrokerEvent =
   /** … and takes them again. */
   | { type: 'unblocked' };
 
+export type BrokerEventListener = (event: BrokerEvent) => void;
+
 /**
- * A message broker behind the function runtime. RabbitMQ and SQS implement it; function code never
- * sees which one is in use.
+ * The data plane of a message broker: what one replica of a function needs. RabbitMQ and SQS
+ * implement it; function code never sees which one is in use.
  */
 export interface Broker {
-  readonly kind: 'rabbitmq' | 'sqs';
+  readonly kind: 'rabbitmq' | 'sqs' | 'memory';
   /** Opens the one long-lived connection of this process (and keeps it open, reconnecting as needed). */
   connect(): Promise<void>;
   /** True while the broker can accept publishes (connected, and not blocked by a resource alarm). */
   isReady(): boolean;
-  /** Creates the function's queue, retry and dead-letter queues and routes, idempotently. */
-  provision(spec: QueueSpec): Promise<void>;
   /** Sends an event to every function subscribed to its type; resolves once the broker has it durably. */
   publish(message: OutgoingMessage): Promise<void>;
-  /** Starts delivering the function's messages to the listener. Survives reconnects. */
+  /**
+   * Starts delivering the function's messages to the listener. Survives reconnects. Declares the
+   * function's queues first when this broker has not yet (so a replica's first start creates them).
+   */
   consume(spec: QueueSpec, listener: DeliveryListener, options: ConsumeOptions): Promise<Subscription>;
+  /** Lifecycle notices (logging and telemetry subscribe; the adapter itself logs nothing). */
+  on(listener: BrokerEventListener): void;
+  /** Stops sending lifecycle notices to a listener given to `on`. */
+  off(listener: BrokerEventListener): void;
+  close(): Promise<void>;
+}
+
+/** Operating a function's queues: provisioning, depth and dead letters (deploy tooling, the local runner, the admin API). */
+export interface QueueAdmin {
+  readonly kind: 'rabbitmq' | 'sqs' | 'memory';
+  /** Creates the function's queue, retry and dead-letter queues and routes, idempotently. */
+  provision(spec: QueueSpec): Promise<void>;
   /** The queue length as the KEDA scaler for this broker reads it. */
   queueDepth(spec: QueueSpec): Promise<QueueDepth>;
   /** Dead-lettered messages of a function, oldest first, without removing them. */
@@ -115,10 +130,14 @@ export interface Broker {
   replayDeadLetters(spec: QueueSpec, limit: number): Promise<number>;
   /** Deletes a function's dead-lettered messages; returns how many. */
   purgeDeadLetters(spec: QueueSpec): Promise<number>;
-  /** Lifecycle notices (logging and telemetry subscribe; the adapter itself logs nothing). */
-  on(listener: (event: BrokerEvent) => void): void;
-  close(): Promise<void>;
 }
+
+/**
+ * What the adapters' factories return: one set of connections that serves both the data plane and
+ * the queue admin (the admin's calls go over the broker's connections). Hand each part of a program
+ * only the half it uses: a replica's worker a `Broker`, tooling a `QueueAdmin`.
+ */
+export type BrokerWithAdmin = Broker & QueueAdmin;
 
 /** No function subscribes to the event's type: publishing it would lose it. */
 export class UnroutableError extends Error {

@@ -17,29 +17,19 @@ export function instrumentBroker(broker: Broker): Broker {
   });
   const system = broker.kind === 'sqs' ? 'aws_sqs' : 'rabbitmq';
 
-  const wrapDelivery = (delivery: Delivery): Delivery => {
-    const settle = (operation: string, run: () => Promise<void>) =>
-      tracer.startActiveSpan(`${operation}`, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': system, 'messaging.operation.name': operation } }, (span) =>
-        finish(span, run()),
-      );
-    return interceptDelivery(delivery, {
-      ack: () => settle('ack', () => delivery.ack()),
-      retry: (delayMs, reason) => settle('retry', () => delivery.retry(delayMs, reason)),
-      deadLetter: (reason) => settle('dead_letter', () => delivery.deadLetter(reason)),
-      release: () => settle('release', () => delivery.release()),
+  const spanNames = { ack: 'ack', retry: 'retry', deadLetter: 'dead_letter', release: 'release' } as const;
+  const wrapDelivery = (delivery: Delivery): Delivery =>
+    interceptDelivery(delivery, (operation, proceed) => {
+      const name = spanNames[operation];
+      return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': system, 'messaging.operation.name': name } }, (span) => finish(span, proceed()));
     });
-  };
 
-  return Object.assign(Object.create(broker) as Broker, {
+  return {
     kind: broker.kind,
     connect: () => broker.connect(),
     isReady: () => broker.isReady(),
-    provision: broker.provision.bind(broker),
-    queueDepth: broker.queueDepth.bind(broker),
-    listDeadLetters: broker.listDeadLetters.bind(broker),
-    replayDeadLetters: broker.replayDeadLetters.bind(broker),
-    purgeDeadLetters: broker.purgeDeadLetters.bind(broker),
     on: broker.on.bind(broker),
+    off: broker.off.bind(broker),
     close: () => broker.close(),
     publish: (message) =>
       tracer.startActiveSpan(
@@ -66,7 +56,7 @@ export function instrumentBroker(broker: Broker): Broker {
         },
       ),
     consume: (spec, listener: DeliveryListener, options) => broker.consume(spec, (delivery) => listener(wrapDelivery(delivery)), options),
-  } satisfies Broker);
+  } satisfies Broker;
 }
 
 /** Ends the span when the work settles, recording a failure. */

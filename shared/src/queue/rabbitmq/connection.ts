@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import amqp, { type ChannelModel } from 'amqplib';
-import type { BrokerEvent } from '../types';
+import { ConnectionMonitor } from '../connection-monitor';
+import type { BrokerEventListener } from '../types';
 import { coalesceSocketWrites } from './coalesce-writes';
 
 export interface ReconnectOptions {
@@ -28,21 +29,29 @@ type SetupStep = (connection: ChannelModel) => Promise<void>;
  */
 export class ReconnectingConnection {
   #connection: ChannelModel | undefined;
-  #closing = false;
-  #reconnectTimer: NodeJS.Timeout | undefined;
+  readonly #monitor: ConnectionMonitor;
   #setupSteps: SetupStep[] = [];
-  #listeners: ((event: BrokerEvent) => void)[] = [];
   #connecting: Promise<void> | undefined;
   #blocked: string | undefined;
 
-  constructor(private readonly options: ReconnectOptions) {}
+  constructor(private readonly options: ReconnectOptions) {
+    this.#monitor = new ConnectionMonitor({
+      attempt: () => this.#open(),
+      ...(options.initialDelayMs !== undefined ? { initialDelayMs: options.initialDelayMs } : {}),
+      ...(options.maxDelayMs !== undefined ? { maxDelayMs: options.maxDelayMs } : {}),
+    });
+  }
 
   get current(): ChannelModel | undefined {
     return this.#connection;
   }
 
-  on(listener: (event: BrokerEvent) => void): void {
-    this.#listeners.push(listener);
+  on(listener: BrokerEventListener): void {
+    this.#monitor.on(listener);
+  }
+
+  off(listener: BrokerEventListener): void {
+    this.#monitor.off(listener);
   }
 
   /** Runs `step` now if connected, and again after every reconnect. */
@@ -55,26 +64,13 @@ export class ReconnectingConnection {
     this.#setupSteps = this.#setupSteps.filter((s) => s !== step);
   }
 
-  async connect(): Promise<void> {
-    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 30_000);
-    let delay = this.options.initialDelayMs ?? 200;
-    for (;;) {
-      try {
-        await this.#open();
-        return;
-      } catch (error) {
-        if (this.#closing) throw error;
-        if (Date.now() + delay > deadline) throw error;
-        this.#emit({ type: 'reconnect_failed', error: error as Error, retryInMs: delay });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, this.options.maxDelayMs ?? 5_000);
-      }
-    }
+  /** Tries for connectTimeoutMs (default 30 s) before it fails. */
+  connect(): Promise<void> {
+    return this.#monitor.connect(this.options.connectTimeoutMs ?? 30_000);
   }
 
   async close(): Promise<void> {
-    this.#closing = true;
-    clearTimeout(this.#reconnectTimer);
+    this.#monitor.close();
     const connection = this.#connection;
     this.#connection = undefined;
     if (connection) await connection.close().catch(() => {});
@@ -147,9 +143,9 @@ export class ReconnectingConnection {
       await connection.close().catch(() => {});
       throw error;
     }
-    if (!onOpened(connection) || this.#closing) return connection;
+    if (!onOpened(connection) || this.#monitor.isClosed) return connection;
     this.#connection = connection;
-    this.#emit({ type: 'connected' });
+    this.#monitor.markUp();
     return undefined;
   }
 
@@ -161,7 +157,7 @@ export class ReconnectingConnection {
   #setBlocked(connection: ChannelModel, reason: string | undefined): void {
     if (this.#connection !== connection || this.#blocked === reason) return;
     this.#blocked = reason;
-    this.#emit(reason === undefined ? { type: 'unblocked' } : { type: 'blocked', reason });
+    this.#monitor.emit(reason === undefined ? { type: 'unblocked' } : { type: 'blocked', reason });
   }
 
   #lost(connection: ChannelModel, error?: Error): void {
@@ -169,26 +165,9 @@ export class ReconnectingConnection {
     this.#connection = undefined;
     if (this.#blocked !== undefined) {
       this.#blocked = undefined;
-      this.#emit({ type: 'unblocked' });
+      this.#monitor.emit({ type: 'unblocked' });
     }
-    this.#emit({ type: 'disconnected', ...(error ? { error } : {}) });
-    if (!this.#closing) this.#scheduleReconnect(this.options.initialDelayMs ?? 200);
-  }
-
-  #scheduleReconnect(delay: number): void {
-    this.#reconnectTimer = setTimeout(() => {
-      this.#open().catch((error: Error) => {
-        if (this.#closing) return;
-        const next = Math.min(delay * 2, this.options.maxDelayMs ?? 5_000);
-        this.#emit({ type: 'reconnect_failed', error, retryInMs: next });
-        this.#scheduleReconnect(next);
-      });
-    }, delay);
-    this.#reconnectTimer.unref();
-  }
-
-  #emit(event: BrokerEvent): void {
-    for (const listener of this.#listeners) listener(event);
+    this.#monitor.markDown(error);
   }
 }
 

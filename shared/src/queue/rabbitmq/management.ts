@@ -1,5 +1,3 @@
-import type { QueueDepth } from '../types';
-
 /** The RabbitMQ management API endpoint KEDA's `rabbitmq` scaler reads in HTTP mode. */
 export function managementUrlFor(amqpUrl: string, port = 15672): string {
   const url = new URL(amqpUrl);
@@ -8,7 +6,7 @@ export function managementUrlFor(amqpUrl: string, port = 15672): string {
   return `${scheme}://${auth}${url.hostname}:${port}`;
 }
 
-interface QueueInfo {
+export interface QueueInfo {
   name?: string;
   arguments?: Record<string, unknown>;
   messages?: number;
@@ -30,15 +28,6 @@ export async function fetchQueueInfo(managementUrl: string, vhost: string, queue
   if (response.status === 404) return undefined;
   if (!response.ok) throw new Error(`management API answered ${response.status} for queue ${queue}`);
   return (await response.json()) as QueueInfo;
-}
-
-export function depthFromQueueInfo(info: QueueInfo | undefined, delayed: number, deadLettered: number): QueueDepth {
-  return {
-    ready: info?.messages_ready ?? 0,
-    inFlight: info?.messages_unacknowledged ?? 0,
-    delayed,
-    deadLettered,
-  };
 }
 
 /** The management API of one vhost, for what AMQP cannot do: policies, listings, conditional deletes. */

@@ -1,16 +1,18 @@
 import type { Channel } from 'amqplib';
 import { retryDelays } from '../../function/define';
+import { functionQueueNames } from '../names';
 import type { QueueSpec } from '../types';
 import type { ManagementApi } from './management';
 
 /** Names of everything a prefix and a function own on the broker. */
 export function topologyNames(prefix: string) {
+  const { queue, deadLetterQueue } = functionQueueNames('rabbitmq', prefix);
   return {
     eventsExchange: `${prefix}.events`,
     deadLetterExchange: `${prefix}.dead-letter`,
-    queue: (fn: string) => `${prefix}.${fn}`,
-    retryQueue: (fn: string, delayMs: number) => `${prefix}.${fn}.retry.${delayMs}ms`,
-    deadLetterQueue: (fn: string) => `${prefix}.${fn}.dlq`,
+    queue,
+    retryQueue: (fn: string, delayMs: number) => `${queue(fn)}.retry.${delayMs}ms`,
+    deadLetterQueue,
   };
 }
 export type TopologyNames = ReturnType<typeof topologyNames>;

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DeleteQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { retryDefaults } from '../../function/define';
-import { type Broker, BrokerUnavailableError, type BrokerEvent, type Delivery, type QueueSpec, UnroutableError } from '../types';
+import { type BrokerWithAdmin, BrokerUnavailableError, type BrokerEvent, type Delivery, type QueueSpec, UnroutableError } from '../types';
 import { startSqsEmulator, type SqsEmulator } from './emulator';
 import { createSqsBroker, deleteSqsQueues, sqsQueueNames, type SqsBrokerOptions } from './index';
 
 let sqs: SqsEmulator;
 let admin: SQSClient;
 let prefix: string;
-const brokers: Broker[] = [];
+const brokers: BrokerWithAdmin[] = [];
 
 beforeAll(async () => {
   sqs = await startSqsEmulator();
@@ -27,7 +27,7 @@ afterEach(async () => {
   await deleteSqsQueues({ prefix, endpoint: sqs.endpoint, region: sqs.region, credentials: sqs.credentials });
 });
 
-async function connectedBroker(options: Partial<SqsBrokerOptions> = {}): Promise<Broker> {
+async function connectedBroker(options: Partial<SqsBrokerOptions> = {}): Promise<BrokerWithAdmin> {
   const broker = createSqsBroker({
     prefix,
     endpoint: sqs.endpoint,
@@ -61,7 +61,7 @@ function event(type = 'message.published', headers: Record<string, string> = {})
 }
 
 /** Deliveries of one subscription, in arrival order, with a way to wait for the next one. */
-async function collect(broker: Broker, queue: QueueSpec, prefetch = 10) {
+async function collect(broker: BrokerWithAdmin, queue: QueueSpec, prefetch = 10) {
   const deliveries: Delivery[] = [];
   const waiters: (() => void)[] = [];
   const subscription = await broker.consume(

@@ -1,8 +1,8 @@
-import { GetQueueAttributesCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
+import { QueueDoesNotExist } from '@aws-sdk/client-sqs';
 import type { CommonConfig } from '../../config/index';
 import {
-  type Broker,
-  type BrokerEvent,
+  type BrokerEventListener,
+  type BrokerWithAdmin,
   BrokerUnavailableError,
   type ConsumeOptions,
   type DeadLetter,
@@ -14,6 +14,7 @@ import {
   UnroutableError,
 } from '../types';
 import { DeadLetterQueue } from './dead-letters';
+import { sqsQueueDepth } from './depth';
 import { toSqsMessage } from './message';
 import { sqsQueueNames, type SqsQueueNames } from './names';
 import { SqsOperations } from './operations';
@@ -56,7 +57,7 @@ export interface SqsBrokerOptions {
 }
 
 /**
- * SQS behind the Broker interface: one client per process, a standard queue and a dead-letter queue
+ * SQS behind the Broker and QueueAdmin interfaces: one client per process, a standard queue and a dead-letter queue
  * per function (`<prefix>-<fn>[-<suffix>]`, `…-dlq`), events routed to every queue whose subscription
  * tags match their type.
  *
@@ -66,12 +67,12 @@ export interface SqsBrokerOptions {
  * await broker.provision(queueSpecOf(storeMessage));
  * await broker.publish({ id, type: 'message.published', body });
  */
-export function createSqsBroker(options: SqsBrokerOptions): Broker {
+export function createSqsBroker(options: SqsBrokerOptions): BrokerWithAdmin {
   return new SqsBroker(options);
 }
 
 /** The SQS broker the environment describes (BROKER=sqs): AWS_REGION, SQS_ENDPOINT, QUEUE_PREFIX, SQS_QUEUE_SUFFIX. */
-export function createSqsBrokerFromEnv(config: CommonConfig): Broker {
+export function createSqsBrokerFromEnv(config: CommonConfig): BrokerWithAdmin {
   return createSqsBroker({
     prefix: config.QUEUE_PREFIX,
     waitTimeSeconds: config.SQS_WAIT_TIME_SECONDS,
@@ -101,7 +102,7 @@ function clientOptions(options: Pick<SqsBrokerOptions, 'region' | 'endpoint' | '
   };
 }
 
-class SqsBroker implements Broker {
+class SqsBroker implements BrokerWithAdmin {
   readonly kind = 'sqs' as const;
   readonly #names: SqsQueueNames;
   readonly #session: SqsSession;
@@ -126,8 +127,12 @@ class SqsBroker implements Broker {
     this.#settings = { ...defaultQueueSettings, ...options.queueSettings };
   }
 
-  on(listener: (event: BrokerEvent) => void): void {
+  on(listener: BrokerEventListener): void {
     this.#session.on(listener);
+  }
+
+  off(listener: BrokerEventListener): void {
+    this.#session.off(listener);
   }
 
   async connect(): Promise<void> {
@@ -187,20 +192,7 @@ class SqsBroker implements Broker {
   async queueDepth(spec: QueueSpec): Promise<QueueDepth> {
     const queues = await this.#lookUp(spec);
     if (!queues) return { ready: 0, inFlight: 0, delayed: 0, deadLettered: 0 };
-    const attributesOf = (queueUrl: string, names: string[]) =>
-      this.#session.call((c) => c.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names as never })));
-    const [main, deadLetters] = await Promise.all([
-      attributesOf(queues.queueUrl, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed']),
-      attributesOf(queues.deadLetterQueueUrl, ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible']),
-    ]);
-    const count = (reply: typeof main, name: string) => Number(reply.Attributes?.[name as keyof typeof reply.Attributes] ?? 0);
-    return {
-      ready: count(main, 'ApproximateNumberOfMessages'),
-      inFlight: count(main, 'ApproximateNumberOfMessagesNotVisible'),
-      delayed: count(main, 'ApproximateNumberOfMessagesDelayed'),
-      // Listing dead letters hides them for a moment: count those too.
-      deadLettered: count(deadLetters, 'ApproximateNumberOfMessages') + count(deadLetters, 'ApproximateNumberOfMessagesNotVisible'),
-    };
+    return sqsQueueDepth(this.#session, queues);
   }
 
   async listDeadLetters(spec: QueueSpec, limit: number): Promise<DeadLetter[]> {

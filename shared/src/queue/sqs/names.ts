@@ -1,5 +1,4 @@
-/** SQS queue names: 1–80 characters, letters, digits, `-` and `_`. */
-const queueNamePattern = /^[A-Za-z0-9_-]{1,80}$/;
+import { functionQueueNames, sqsSafePrefix } from '../names';
 
 /** Tags that mark a queue as this platform's and say what it carries (SQS has no custom queue attributes). */
 export const tagKeys = {
@@ -16,31 +15,17 @@ export type QueueRole = 'main' | 'dead-letter';
 /** Longest tag value SQS accepts. */
 const maxTagValueLength = 256;
 
-/**
- * Names of everything a prefix (and optional suffix) owns on SQS: `<prefix>-<fn>[-<suffix>]`, its
- * dead-letter queue `<that>-dlq`. SQS names cannot hold `.`, which QUEUE_PREFIX allows: it becomes `_`.
- */
+/** Names of everything a prefix (and optional suffix) owns on SQS (see `functionQueueNames`). */
 export function sqsQueueNames(prefix: string, suffix?: string) {
-  const safePrefix = prefix.replaceAll('.', '_');
-  const tail = suffix ? `-${suffix}` : '';
-  const queue = (fn: string) => checked(`${safePrefix}-${fn}${tail}`);
   return {
     prefix,
     suffix,
     /** What every queue of this installation's name starts with (ListQueues `QueueNamePrefix`). */
-    listPrefix: `${safePrefix}-`,
-    queue,
-    deadLetterQueue: (fn: string) => checked(`${queue(fn)}-dlq`),
+    listPrefix: `${sqsSafePrefix(prefix)}-`,
+    ...functionQueueNames('sqs', prefix, suffix),
   };
 }
 export type SqsQueueNames = ReturnType<typeof sqsQueueNames>;
-
-function checked(name: string): string {
-  if (!queueNamePattern.test(name)) {
-    throw new Error(`SQS queue name ${JSON.stringify(name)} is invalid: at most 80 letters, digits, "-" or "_"`);
-  }
-  return name;
-}
 
 /** The tags of one of the installation's queues. */
 export function queueTags(names: SqsQueueNames, fn: string, role: QueueRole, subscribes: readonly string[] = []): Record<string, string> {

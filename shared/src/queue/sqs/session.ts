@@ -1,5 +1,6 @@
 import { ListQueuesCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { BrokerUnavailableError, type BrokerEvent } from '../types';
+import { ConnectionMonitor } from '../connection-monitor';
+import { BrokerUnavailableError, type BrokerEventListener } from '../types';
 
 export interface SqsClientOptions {
   /** AWS region; when absent the SDK's chain (AWS_REGION, profile) decides. */
@@ -29,97 +30,60 @@ export interface SessionOptions {
  */
 export class SqsSession {
   readonly client: SQSClient;
-  #up = false;
-  #closed = false;
-  #probeTimer: NodeJS.Timeout | undefined;
-  readonly #listeners: ((event: BrokerEvent) => void)[] = [];
+  readonly #monitor: ConnectionMonitor;
 
   constructor(private readonly options: SessionOptions) {
     this.client = new SQSClient(clientConfig(options.client));
+    this.#monitor = new ConnectionMonitor({
+      attempt: () => this.call(options.probe),
+      ...(options.probeDelayMs !== undefined ? { initialDelayMs: options.probeDelayMs } : {}),
+      ...(options.maxProbeDelayMs !== undefined ? { maxDelayMs: options.maxProbeDelayMs } : {}),
+    });
   }
 
   get isUp(): boolean {
-    return this.#up && !this.#closed;
+    return this.#monitor.isUp;
   }
 
   get isClosed(): boolean {
-    return this.#closed;
+    return this.#monitor.isClosed;
   }
 
-  on(listener: (event: BrokerEvent) => void): void {
-    this.#listeners.push(listener);
+  on(listener: BrokerEventListener): void {
+    this.#monitor.on(listener);
+  }
+
+  off(listener: BrokerEventListener): void {
+    this.#monitor.off(listener);
   }
 
   /** Runs one SQS call and records whether SQS answered. */
   async call<T>(operation: (client: SQSClient) => Promise<T>): Promise<T> {
-    if (this.#closed) throw new BrokerUnavailableError('the SQS broker is closed');
+    if (this.#monitor.isClosed) throw new BrokerUnavailableError('the SQS broker is closed');
     try {
       const result = await operation(this.client);
-      this.#markUp();
+      this.#monitor.markUp();
       return result;
     } catch (error) {
-      if (isUnreachable(error)) this.#markDown(error as Error);
-      else if (answered(error)) this.#markUp();
+      if (isUnreachable(error)) this.#monitor.markDown(error as Error);
+      else if (answered(error)) this.#monitor.markUp();
       throw error;
     }
   }
 
   /** Probes until SQS answers or `timeoutMs` passes. */
   async connect(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let delay = this.options.probeDelayMs ?? 200;
-    for (;;) {
-      try {
-        await this.call(this.options.probe);
-        return;
-      } catch (error) {
-        if (this.#closed) throw error;
-        if (Date.now() + delay > deadline) {
-          throw new BrokerUnavailableError(`SQS did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
-        }
-        this.#emit({ type: 'reconnect_failed', error: error as Error, retryInMs: delay });
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, this.options.maxProbeDelayMs ?? 5_000);
-      }
+    try {
+      await this.#monitor.connect(timeoutMs);
+    } catch (error) {
+      if (this.#monitor.isClosed) throw error;
+      throw new BrokerUnavailableError(`SQS did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
     }
   }
 
   close(): void {
-    this.#closed = true;
-    clearTimeout(this.#probeTimer);
+    this.#monitor.close();
     this.client.destroy();
-  }
-
-  #markUp(): void {
-    if (this.#up || this.#closed) return;
-    this.#up = true;
-    clearTimeout(this.#probeTimer);
-    this.#probeTimer = undefined;
-    this.#emit({ type: 'connected' });
-  }
-
-  #markDown(error: Error): void {
-    if (this.#closed) return;
-    const wasUp = this.#up;
-    this.#up = false;
-    if (wasUp) this.#emit({ type: 'disconnected', error });
-    if (!this.#probeTimer) this.#scheduleProbe(this.options.probeDelayMs ?? 200);
-  }
-
-  #scheduleProbe(delay: number): void {
-    this.#probeTimer = setTimeout(() => {
-      this.call(this.options.probe).catch((error: Error) => {
-        if (this.#closed || this.#up) return;
-        const next = Math.min(delay * 2, this.options.maxProbeDelayMs ?? 5_000);
-        this.#emit({ type: 'reconnect_failed', error, retryInMs: next });
-        this.#scheduleProbe(next);
-      });
-    }, delay);
-    this.#probeTimer.unref();
-  }
-
-  #emit(event: BrokerEvent): void {
-    for (const listener of this.#listeners) listener(event);
   }
 }
 

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { Delivery, DeliveryListener, QueueSpec, Subscription } from '../types';
+import { createDelivery } from '../delivery';
 import { Capacity } from './capacity';
 import { fromSqsMessage, toDeadLetterMessage } from './message';
 import type { SqsOperations } from './operations';
@@ -32,8 +33,8 @@ export class SqsSubscription implements Subscription {
   /** One share of the prefetch per receive loop; a delivery's slot goes back to its loop's share. */
   readonly #shares: Capacity[] = [];
   readonly #abort = new AbortController();
-  /** Receipt handle → how to hand the message back unprocessed, while it is unsettled. */
-  readonly #unsettled = new Map<string, () => Promise<void>>();
+  /** Receipt handle → the delivery, while it is unsettled. */
+  readonly #unsettled = new Map<string, Delivery>();
   readonly #loops: Promise<void>[] = [];
   #stopped = false;
 
@@ -73,7 +74,7 @@ export class SqsSubscription implements Subscription {
    * out the visibility timeout. A handler that still commits later is absorbed by the inbox.
    */
   async abandonUnsettled(): Promise<void> {
-    await Promise.allSettled([...this.#unsettled.values()].map((handBack) => handBack()));
+    await Promise.allSettled([...this.#unsettled.values()].map((delivery) => delivery.release()));
   }
 
   /** Cuts the receives still waiting at SQS short (the process is going away). */
@@ -153,45 +154,27 @@ export class SqsSubscription implements Subscription {
     const receiptHandle = message.ReceiptHandle!;
     const { queueUrl, deadLetterQueueUrl } = this.queues;
     const stopHeartbeat = this.#heartbeat(receiptHandle);
-    let settled = false;
-    const settle = () => {
-      if (settled) throw new Error('delivery already settled');
-      settled = true;
-      stopHeartbeat();
-      share.give(1);
-      this.#unsettled.delete(receiptHandle);
-    };
-    this.#unsettled.set(receiptHandle, async () => {
-      if (settled) return;
-      settle();
-      await this.operations.changeVisibility(queueUrl, receiptHandle, 0);
-    });
-    return {
-      body: decoded.body,
-      messageId: decoded.eventId,
-      headers: decoded.headers,
-      attempt: decoded.receiveCount,
-      redelivered: decoded.receiveCount > 1,
-      ack: async () => {
-        settle();
-        await this.operations.delete(queueUrl, receiptHandle);
+    const delivery = createDelivery(
+      { body: decoded.body, messageId: decoded.eventId, headers: decoded.headers, attempt: decoded.receiveCount, redelivered: decoded.receiveCount > 1 },
+      {
+        ack: () => this.operations.delete(queueUrl, receiptHandle),
+        // The receive count grows when it comes back: that is the next attempt.
+        retry: (delayMs) => this.operations.changeVisibility(queueUrl, receiptHandle, delayMs / 1000),
+        deadLetter: async (reason) => {
+          const letter = toDeadLetterMessage(message, { reason, attempts: decoded.receiveCount, fn: this.spec.name });
+          await this.operations.send(deadLetterQueueUrl, letter);
+          await this.operations.delete(queueUrl, receiptHandle);
+        },
+        release: () => this.operations.changeVisibility(queueUrl, receiptHandle, 0),
       },
-      // The receive count grows when it comes back: that is the next attempt.
-      retry: async (delayMs) => {
-        settle();
-        await this.operations.changeVisibility(queueUrl, receiptHandle, delayMs / 1000);
+      () => {
+        stopHeartbeat();
+        share.give(1);
+        this.#unsettled.delete(receiptHandle);
       },
-      deadLetter: async (reason) => {
-        settle();
-        const letter = toDeadLetterMessage(message, { reason, attempts: decoded.receiveCount, fn: this.spec.name });
-        await this.operations.send(deadLetterQueueUrl, letter);
-        await this.operations.delete(queueUrl, receiptHandle);
-      },
-      release: async () => {
-        settle();
-        await this.operations.changeVisibility(queueUrl, receiptHandle, 0);
-      },
-    };
+    );
+    this.#unsettled.set(receiptHandle, delivery);
+    return delivery;
   }
 
   /** Extends the message's visibility every `heartbeatFraction` of the timeout; returns the stop switch. */

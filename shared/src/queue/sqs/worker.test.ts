@@ -14,7 +14,7 @@ import { migrateDatabase } from '../../db/migrate';
 import { defineFunction, type FunctionDeclaration } from '../../function/define';
 import { encodeEnvelope, uuidv7 } from '../../messages/envelope';
 import { FunctionWorker, queueSpecOf } from '../../runtime/worker';
-import type { Broker } from '../types';
+import type { BrokerWithAdmin } from '../types';
 import { startSqsEmulator, type SqsEmulator } from './emulator';
 import { createSqsBroker, deleteSqsQueues } from './index';
 
@@ -26,7 +26,7 @@ const job = z.object({ name: z.string(), failUntilAttempt: z.number().int().defa
 let sqs: SqsEmulator;
 let schema: string;
 let database: DatabaseHandle;
-const brokers: Broker[] = [];
+const brokers: BrokerWithAdmin[] = [];
 const workers: FunctionWorker[] = [];
 
 beforeAll(async () => {
@@ -49,7 +49,7 @@ afterEach(async () => {
   await deleteSqsQueues({ prefix: schema, endpoint: sqs.endpoint, region: sqs.region, credentials: sqs.credentials });
 });
 
-async function broker(): Promise<Broker> {
+async function broker(): Promise<BrokerWithAdmin> {
   const created = createSqsBroker({ prefix: schema, endpoint: sqs.endpoint, region: sqs.region, credentials: sqs.credentials, waitTimeSeconds: 1 });
   brokers.push(created);
   await created.connect();
@@ -76,14 +76,14 @@ function recordingFunction(name: string, overrides: { visibilityTimeoutSeconds?:
   });
 }
 
-async function startWorker(declaration: FunctionDeclaration, on: Broker): Promise<FunctionWorker> {
+async function startWorker(declaration: FunctionDeclaration, on: BrokerWithAdmin): Promise<FunctionWorker> {
   const worker = new FunctionWorker({ declaration, broker: on, db: database.db, log: silent });
   await worker.start();
   workers.push(worker);
   return worker;
 }
 
-function publish(on: Broker, data: unknown, id = uuidv7()) {
+function publish(on: BrokerWithAdmin, data: unknown, id = uuidv7()) {
   return on.publish({ id, type: 'job.run', body: encodeEnvelope({ id, type: 'job.run', time: new Date().toISOString(), data }) }).then(() => id);
 }
 
