@@ -9,7 +9,7 @@ import {
   defineFunction,
   migrateDatabase,
   queueSpecOf,
-  type Broker,
+  type BrokerWithAdmin,
   type DatabaseHandle,
   type FunctionDeclaration,
   type QueueSpec,
@@ -199,7 +199,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   readonly #scaleEvents: ScaleDecision[] = [];
   readonly #startedAt = new Date();
   #infrastructure: Infrastructure | undefined;
-  #broker: Broker | undefined;
+  #broker: BrokerWithAdmin | undefined;
   #scalers: QueueScalers | undefined;
   #database: DatabaseHandle | undefined;
   #sampler: MetricsSampler | undefined;
@@ -346,7 +346,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     this.#broker = await createBroker(this.#infrastructure.config, `${config.QUEUE_PREFIX}-local-runner`);
     await this.#broker.connect();
     for (const fn of functions) await this.#broker.provision(queueSpecOf(fn.declaration));
-    this.#adminApp = adminRoutes({ broker: this.#broker, queues: functions.map((fn) => queueSpecOf(fn.declaration)), tokens: this.#adminTokens });
+    this.#adminApp = adminRoutes({ queueAdmin: this.#broker, queues: functions.map((fn) => queueSpecOf(fn.declaration)), tokens: this.#adminTokens });
     this.emit('notice', `queues provisioned for ${functions.map((fn) => fn.declaration.name).join(', ') || 'no functions'}`);
 
     const publishEntry = this.options.publishEntry ?? join(functionsDir, 'publish', 'src', 'main.ts');

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { brokerHarnesses } from '../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
@@ -17,7 +17,7 @@ const tsxLoader = fileURLToPath(new URL('../node_modules/tsx/dist/loader.mjs', i
 describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
   const prefix = uniqueName('dlqcli');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let worker: FunctionWorker;
   const spec = queueSpecOf(storeMessage);
   const ids = [uuidv7(), uuidv7()];

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { fileURLToPath } from 'node:url';
 import {
-  type Broker,
+  type BrokerWithAdmin,
   encodeEnvelope,
   type FunctionDeclaration,
   FunctionWorker,
@@ -36,7 +36,7 @@ const effectsEntry = fileURLToPath(new URL('./fixtures/effects-main.ts', import.
 describe.each(brokerHarnesses)('on $kind', (harness) => {
   let prefix: string;
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const workers: FunctionWorker[] = [];
 
   beforeAll(() => harness.setUp(), 60_000);
@@ -77,7 +77,7 @@ describe.each(brokerHarnesses)('on $kind', (harness) => {
   it('publishes over HTTP, stores the message and reads it back with who processed it', async () => {
     await setUp('roundtrip');
     await startWorker(storeMessage);
-    const app = createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: silent, maxBodyBytes: 65536 });
+    const app = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: silent, maxBodyBytes: 65536 });
 
     const response = await app.request('/message/publish', {
       method: 'POST',

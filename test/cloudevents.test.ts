@@ -8,7 +8,7 @@ import amqp from 'amqplib';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent, defineFunction, FunctionWorker, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, defineEvent, defineFunction, FunctionWorker, queueSpecOf } from '@qfn/shared/platform';
 import { brokerHarnesses } from './support/brokers';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { uniqueName } from './support/names';
@@ -20,7 +20,7 @@ const orderPlaced = defineEvent('order.placed', z.strictObject({ orderId: z.stri
 describe.each(brokerHarnesses)('CloudEvents from outside producers on $kind', (harness) => {
   const prefix = uniqueName('cloudevents');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let worker: FunctionWorker;
   const handled: { id: string; data: unknown }[] = [];
   const fn = defineFunction({

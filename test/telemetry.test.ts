@@ -9,7 +9,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { AggregationTemporality, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { messageEvent } from '@qfn/events';
-import { type Broker, createDatabase, createLogger, defineFunction, type FunctionDeclaration, FunctionWorker, type Logger, metricNames, type ProcessTelemetry, startProcessTelemetry } from '@qfn/shared/platform';
+import { type Broker, createDatabase, type QueueAdmin, createLogger, defineFunction, type FunctionDeclaration, FunctionWorker, type Logger, metricNames, type ProcessTelemetry, startProcessTelemetry } from '@qfn/shared/platform';
 import { createPublishApp } from '@qfn/publish';
 import { effectsFunction, effectsTable } from './fixtures/effects';
 import { brokerHarnesses } from './support/brokers';
@@ -67,6 +67,7 @@ describe.each(brokerHarnesses)('telemetry on $kind', (harness) => {
   let database: TestDatabase;
   let traced: ReturnType<typeof createDatabase>;
   let broker: Broker;
+  let queueAdmin: QueueAdmin;
   const workers: FunctionWorker[] = [];
   const capture = pino({ level: 'silent' });
 
@@ -86,7 +87,9 @@ describe.each(brokerHarnesses)('telemetry on $kind', (harness) => {
     database = await createTestDatabase(prefix);
     await database.db.execute(effectsTable);
     traced = createDatabase({ url: databaseUrl, schema: prefix, poolSize: 5, instrument: telemetry.sql });
-    broker = telemetry.broker(harness.create(prefix));
+    const created = harness.create(prefix);
+    queueAdmin = created;
+    broker = telemetry.broker(created);
     await broker.connect();
   }
 
@@ -118,7 +121,7 @@ describe.each(brokerHarnesses)('telemetry on $kind', (harness) => {
     await startWorker(fn, createLogger({ name: 'traced', destination: collect(lines) }));
 
     spans.reset();
-    const app = createPublishApp({ broker, db: traced.db, pingDatabase: database.ping, log: capture, maxBodyBytes: 65536, telemetry: true });
+    const app = createPublishApp({ broker, queueAdmin, db: traced.db, pingDatabase: database.ping, log: capture, maxBodyBytes: 65536, telemetry: true });
     const incomingTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
     const res = await app.request('/message/publish', {
       method: 'POST',
@@ -165,7 +168,7 @@ describe.each(brokerHarnesses)('telemetry on $kind', (harness) => {
       retried: await metricSum(metricNames.retried, flaky.name),
       dead: await metricSum(metricNames.deadLettered, doomed.name),
     };
-    const app = createPublishApp({ broker, db: traced.db, pingDatabase: database.ping, log: capture, maxBodyBytes: 65536, telemetry: true });
+    const app = createPublishApp({ broker, queueAdmin, db: traced.db, pingDatabase: database.ping, log: capture, maxBodyBytes: 65536, telemetry: true });
     const post = (body: object) =>
       app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await post(message())).status).toBe(202);

@@ -1,4 +1,4 @@
-import type { Broker, Database, QueueSpec } from '@qfn/shared/platform';
+import type { Database, QueueAdmin, QueueSpec } from '@qfn/shared/platform';
 import type { ConsoleHub } from '../server/hub';
 import { InboxProbe } from '../server/inbox-probe';
 import type { FunctionInfo } from '../server/model';
@@ -10,7 +10,7 @@ export interface ClusterConsoleOptions {
   hub: ConsoleHub;
   /** The release's namespace and name, and the API as the pod's service account; none: replicas and decisions stay unknown. */
   kubernetes?: { api: KubernetesApi; namespace: string; release: string };
-  broker: Broker;
+  queueAdmin: QueueAdmin;
   db: Database;
   /** The consumer functions' queues (the publish function's generated list). */
   queues: readonly QueueSpec[];
@@ -27,7 +27,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * installation nobody looks at pays nothing.
  *
  * @example
- * const source = new ClusterConsoleSource({ hub, broker, db, queues, kubernetes: { ...inClusterApi(), release: 'qfn' } });
+ * const source = new ClusterConsoleSource({ hub, queueAdmin, db, queues, kubernetes: { ...inClusterApi(), release: 'qfn' } });
  * const hub = new ConsoleHub({ installation, onWatchers: (on) => source.watching(on) });
  */
 export class ClusterConsoleSource {
@@ -96,12 +96,12 @@ export class ClusterConsoleSource {
   }
 
   async #sample(): Promise<void> {
-    const { hub, broker } = this.options;
+    const { hub, queueAdmin } = this.options;
     const t = Date.now();
     await Promise.all(
       this.options.queues.map(async (spec) => {
         const replicas = this.#reading?.functions.find((fn) => fn.info.name === spec.name);
-        const [depth, inbox] = await Promise.allSettled([broker.queueDepth(spec), this.#inbox.read(spec.name)]);
+        const [depth, inbox] = await Promise.allSettled([queueAdmin.queueDepth(spec), this.#inbox.read(spec.name)]);
         hub.warn(`depth:${spec.name}`, depth.status === 'rejected' ? `queue of ${spec.name} unreadable: ${describe(depth.reason)}` : undefined);
         hub.warn(`inbox:${spec.name}`, inbox.status === 'rejected' ? `processed/s of ${spec.name} unavailable: ${describe(inbox.reason)}` : undefined);
         const d = depth.status === 'fulfilled' ? depth.value : undefined;

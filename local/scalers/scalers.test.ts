@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageEvent } from '@qfn/events';
-import { defineFunction, encodeEnvelope, queueSpecOf, uuidv7, type Broker } from '@qfn/shared/platform';
+import { defineFunction, encodeEnvelope, queueSpecOf, uuidv7, type BrokerWithAdmin } from '@qfn/shared/platform';
 import { managementUrlFor } from '@qfn/shared/platform';
 import { topologyNames } from '@qfn/shared/platform';
 import { sqsQueueNames } from '@qfn/shared/platform';
@@ -17,7 +17,7 @@ import { SqsQueueScaler } from './sqs';
 /** The local runner's scalers against the machine's RabbitMQ and the SQS emulator: counts as KEDA reads them, and an unreadable depth is an error. */
 const declaration = (name: string) => defineFunction({ name, subscribes: ['scaler.test'], schema: messageEvent, handler: async () => {} });
 
-async function publish(broker: Broker, count: number): Promise<void> {
+async function publish(broker: BrokerWithAdmin, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const id = uuidv7();
     await broker.publish({ id, type: 'scaler.test', body: encodeEnvelope({ id, type: 'scaler.test', time: new Date().toISOString(), data: {} }) });
@@ -28,7 +28,7 @@ describe('RabbitMQ scalers', () => {
   const prefix = uniqueName('scalers');
   const fn = declaration('counted');
   const queueName = topologyNames(prefix).queue(fn.name);
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const amqp = new AmqpQueueScaler(amqpUrl);
   beforeAll(async () => {
     broker = rabbitmqHarness.create(prefix);
@@ -86,7 +86,7 @@ describe('SQS scaler', () => {
   const fn = declaration('counted');
   const queueName = sqsQueueNames(prefix).queue(fn.name);
   let emulator: SqsEmulator;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let scaler: SqsQueueScaler;
   beforeAll(async () => {
     emulator = await startSqsEmulator();

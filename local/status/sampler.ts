@@ -1,5 +1,5 @@
 import { count, eq } from 'drizzle-orm';
-import { inbox, type Broker, type Database, type QueueDepth, type QueueSpec } from '@qfn/shared/platform';
+import { inbox, type Database, type QueueAdmin, type QueueDepth, type QueueSpec } from '@qfn/shared/platform';
 
 export interface FunctionMetrics {
   depth: QueueDepth | undefined;
@@ -12,7 +12,7 @@ export interface FunctionMetrics {
 
 export interface MetricsSamplerOptions {
   functions: readonly QueueSpec[];
-  broker: Broker;
+  broker: QueueAdmin;
   db: Database;
   intervalMs?: number;
   /** Whether a function has (or just had) replicas: the inbox is only counted while it can grow. */

@@ -53,21 +53,25 @@ export {
   UnroutableError,
   type Broker,
   type BrokerEvent,
+  type BrokerEventListener,
+  type BrokerWithAdmin,
   type ConsumeOptions,
   type DeadLetter,
   type Delivery,
   type DeliveryListener,
   type OutgoingMessage,
+  type QueueAdmin,
   type QueueDepth,
   type QueueSpec,
   type Subscription,
 } from './queue/types';
-export { interceptDelivery } from './queue/delivery';
+export { createDelivery, interceptDelivery, type DeliveredMessage, type Settlement, type SettlementInterceptor, type SettlementName } from './queue/delivery';
 export { createBroker, type CreateBrokerOptions } from './queue/create';
 export { createRabbitMqBroker, type RabbitMqBrokerOptions } from './queue/rabbitmq/index';
 export { managementRequest, managementUrlFor } from './queue/rabbitmq/management';
 export { topologyNames, type TopologyNames } from './queue/rabbitmq/topology';
 export { sqsQueueNames, type SqsQueueNames } from './queue/sqs/names';
+export { functionQueueName, functionQueueNames, type BrokerKind } from './queue/names';
 
 export { describeError } from './runtime/errors';
 export { brokerHealthSettings, startHealthServer, watchBrokerConnection, type BrokerConnectionWatch, type ProbeChecks } from './runtime/health';

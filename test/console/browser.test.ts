@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
+import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type BrokerWithAdmin, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { sendLoad } from '../../local/load/index';
 import type { LocalStatus } from '../../local/runner';
@@ -19,7 +19,7 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
   const prefix = uniqueName('console');
   let runner: StartedRunner;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let broker: Broker | undefined;
+  let broker: BrokerWithAdmin | undefined;
   let database: DatabaseHandle | undefined;
   const consoleUrl = (fragment = `#token=${token}`) => `http://127.0.0.1:${runner.statusPort}/console/${fragment}`;
   const status = async () => (await (await fetch(`http://127.0.0.1:${runner.statusPort}/_local/status`)).json()) as LocalStatus;

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueSpecOf, type Broker } from '@qfn/shared/platform';
+import { queueSpecOf, type BrokerWithAdmin } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { createPublishApp } from '@qfn/publish';
 import type { ConsoleSnapshot, ConsoleUpdate } from '../../console/server/model';
@@ -16,7 +16,7 @@ const message = { ts: '19941114', sender: 'console', messageAttributes: {}, sent
 describe('the console served by the publish function (RabbitMQ + Postgres, no Kubernetes access)', () => {
   const prefix = uniqueName('pubconsole');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let server: ReturnType<typeof serve>;
   let base: string;
 
@@ -27,6 +27,7 @@ describe('the console served by the publish function (RabbitMQ + Postgres, no Ku
     await broker.provision(queueSpecOf(storeMessage));
     const app = createPublishApp({
       broker,
+      queueAdmin: broker,
       db: database.db,
       pingDatabase: database.ping,
       log: pino({ level: 'silent' }),

@@ -100,10 +100,10 @@ describe('the publish function’s console route', () => {
   it('answers 403 like the admin API when no admin token is set, and 401 to a wrong one', async () => {
     const b = await broker();
     const queues = [{ name: 'store-message' }] as never;
-    const off = consoleRoute({ broker: b, db: undefined as never, queues, tokens: [], env: {} });
+    const off = consoleRoute({ queueAdmin: b, db: undefined as never, queues, tokens: [], env: {} });
     expect((await off.request('/console/api/snapshot')).status).toBe(403);
     expect((await off.request('/console/')).status).toBe(200);
-    const on = consoleRoute({ broker: b, db: undefined as never, queues, tokens: [token], env: {} });
+    const on = consoleRoute({ queueAdmin: b, db: undefined as never, queues, tokens: [token], env: {} });
     expect((await on.request('/console/api/snapshot', { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
     const snapshot = (await (await on.request('/console/api/snapshot', { headers: { authorization: `Bearer ${token}` } })).json()) as { functions: { name: string; maxReplicaCount: number | null }[]; installation: { mode: string } };
     expect(snapshot.installation.mode).toBe('kubernetes');
@@ -113,7 +113,7 @@ describe('the publish function’s console route', () => {
 
   it('says why replicas are unknown when Kubernetes access is asked for but the pod has none', async () => {
     const b = await broker();
-    const route = consoleRoute({ broker: b, db: undefined as never, queues: [], tokens: [token], env: { CONSOLE_KUBERNETES: 'true' } });
+    const route = consoleRoute({ queueAdmin: b, db: undefined as never, queues: [], tokens: [token], env: { CONSOLE_KUBERNETES: 'true' } });
     const snapshot = (await (await route.request('/console/api/snapshot', { headers: { authorization: `Bearer ${token}` } })).json()) as { warnings: string[] };
     expect(snapshot.warnings.join()).toMatch(/replicas and scale decisions unavailable: KUBERNETES_SERVICE_HOST is not set|no such file/);
     await b.close();

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { createRabbitMqBroker, type Broker } from '@qfn/shared/platform';
+import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
 import { createPublishApp } from '@qfn/publish';
 import { effectsTable } from '../fixtures/effects';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -22,7 +22,7 @@ import { deadLetters, faultEntry, faultSpec, message, publishEvents, report, ter
 describe.runIf(canStartPrivateNode())('RabbitMQ memory alarm', () => {
   let node: PrivateRabbitNode;
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const prefix = uniqueName('alarm');
   const processes: FunctionProcess[] = [];
   let alarmRaised = false;
@@ -60,6 +60,7 @@ describe.runIf(canStartPrivateNode())('RabbitMQ memory alarm', () => {
     await publishBroker.connect();
     const app = createPublishApp({
       broker: publishBroker,
+      queueAdmin: publishBroker,
       db: database.db,
       pingDatabase: database.ping,
       log: pino({ level: 'silent' }),

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRabbitMqBroker, type Broker } from '@qfn/shared/platform';
+import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
 import { effectsTable } from '../fixtures/effects';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';
@@ -23,7 +23,7 @@ const publishEntry = fileURLToPath(new URL('../../functions/publish/src/main.ts'
 describe.runIf(canStartPrivateNode())('RabbitMQ restarted mid-stream', () => {
   let node: PrivateRabbitNode;
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   const prefix = uniqueName('brokerrestart');
   const processes: FunctionProcess[] = [];
 

@@ -129,7 +129,7 @@ describe('network faults between functions and RabbitMQ', () => {
     // The publish function's own broker connection, through the proxy.
     const proxied = createRabbitMqBroker({ url: amqp.via(amqpUrl), prefix: world.prefix, clientName: `${world.prefix}-proxied` });
     await proxied.connect();
-    const app = createPublishApp({ broker: proxied, db: world.database.db, pingDatabase: world.database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 65_536 });
+    const app = createPublishApp({ broker: proxied, queueAdmin: proxied, db: world.database.db, pingDatabase: world.database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 65_536 });
     const consumer = world.start(fn);
     await consumer.waitForLog('consuming', 30_000);
 

@@ -16,7 +16,7 @@
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { type Broker, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, queueSpecOf } from '@qfn/shared/platform';
 import { commandLine, usageError } from '../../scripts/lib/args';
 import storeMessage from '@qfn/store-message';
 import { effectsTable } from '../fixtures/effects';
@@ -64,7 +64,7 @@ await harness.setUp();
 const prefix = uniqueName('soak');
 const database = await createTestDatabase(prefix, 4);
 await database.db.execute(effectsTable);
-const broker: Broker = harness.create(prefix, `${prefix}-soak`);
+const broker: BrokerWithAdmin = harness.create(prefix, `${prefix}-soak`);
 await broker.connect();
 const specs = [queueSpecOf(storeMessage), queueSpecOf(faultFunction(faultEnv.parse({ FIXTURE_NAME: effectsName })))];
 for (const spec of specs) await broker.provision(spec);

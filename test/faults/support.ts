@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterEach, expect } from 'vitest';
-import { type Broker, type DeadLetter, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared/platform';
+import { type Broker, type BrokerWithAdmin, type DeadLetter, type QueueAdmin, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared/platform';
 import { effectsTable } from '../fixtures/effects';
 import type { BrokerHarness } from '../support/brokers';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -47,7 +47,7 @@ export async function publishEvents(broker: Broker, count: number, sender = 'hai
 export interface FaultWorld {
   prefix: string;
   database: TestDatabase;
-  broker: Broker;
+  broker: BrokerWithAdmin;
   /** Every row of the effects table for this function. */
   effects(fn: string): Promise<{ event_id: string; attempt: number; atMs: number }[]>;
   effectCount(fn: string): Promise<number>;
@@ -133,7 +133,7 @@ export async function expectExactlyOnce(world: FaultWorld, fn: string, ids: read
 }
 
 /** Waits until nothing is ready, in flight or waiting for a retry on the function's queue. */
-export async function waitForEmptyQueue(broker: Broker, spec: QueueSpec, timeoutMs = 30_000): Promise<void> {
+export async function waitForEmptyQueue(broker: QueueAdmin, spec: QueueSpec, timeoutMs = 30_000): Promise<void> {
   await waitFor(
     `an empty ${spec.name} queue`,
     async () => {
@@ -145,7 +145,7 @@ export async function waitForEmptyQueue(broker: Broker, spec: QueueSpec, timeout
   );
 }
 
-export async function deadLetters(broker: Broker, spec: QueueSpec): Promise<DeadLetter[]> {
+export async function deadLetters(broker: QueueAdmin, spec: QueueSpec): Promise<DeadLetter[]> {
   return broker.listDeadLetters(spec, 1_000);
 }
 

@@ -1,4 +1,4 @@
-import { createRabbitMqBroker, type Broker } from '@qfn/shared/platform';
+import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
 import { createSqsBroker, deleteSqsQueues } from '@qfn/shared/sqs';
 import { startSqsEmulator, type SqsEmulator } from '@qfn/shared/sqs-emulator';
 import { amqpUrl, closeRabbitConnections, deleteRabbitTopology } from './rabbitmq';
@@ -10,7 +10,7 @@ export interface BrokerHarness {
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
   /** A broker for this prefix; `clientName` names its connection. Not connected yet. */
-  create(prefix: string, clientName?: string): Broker;
+  create(prefix: string, clientName?: string): BrokerWithAdmin;
   /** Environment for a function process using this broker with this prefix. */
   env(prefix: string): Record<string, string>;
   /** Removes every queue the prefix created. */

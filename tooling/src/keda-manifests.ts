@@ -1,8 +1,7 @@
 import type { FunctionDeclaration } from '@qfn/shared';
-import { topologyNames } from '@qfn/shared/platform';
-import { sqsQueueNames } from '@qfn/shared/platform';
+import { functionQueueName, type BrokerKind } from '@qfn/shared/platform';
 
-export type BrokerKind = 'rabbitmq' | 'sqs';
+export type { BrokerKind };
 export const brokerKinds: readonly BrokerKind[] = ['rabbitmq', 'sqs'];
 
 export interface KedaManifestOptions {
@@ -25,11 +24,6 @@ export const defaultKedaManifestOptions: KedaManifestOptions = {
 
 /** KEDA trigger metadata values are strings. */
 const metadataNumber = (value: number) => String(value);
-
-/** The queue a function consumes, named as the broker adapter names it. */
-export function queueNameFor(broker: BrokerKind, queuePrefix: string, fn: string): string {
-  return broker === 'rabbitmq' ? topologyNames(queuePrefix).queue(fn) : sqsQueueNames(queuePrefix).queue(fn);
-}
 
 /**
  * Trigger names in every function's ScaledObject: `queue` sizes (and activates), `activation` (AMQP) and
@@ -56,7 +50,7 @@ export function queueTriggers(fn: FunctionDeclaration, broker: BrokerKind, queue
 }
 
 function brokerTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string) {
-  const queueName = queueNameFor(broker, queuePrefix, fn.name);
+  const queueName = functionQueueName(broker, queuePrefix, fn.name);
   const { scaling } = fn;
   if (broker === 'sqs') {
     const metadata: Record<string, string> = {

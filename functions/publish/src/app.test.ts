@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, type Delivery, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, type Delivery, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
@@ -13,7 +13,7 @@ const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: { a: 'b' }
 describe('publish API (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('publishapi');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let app: ReturnType<typeof createPublishApp>;
   const received: Delivery[] = [];
 
@@ -26,7 +26,7 @@ describe('publish API (RabbitMQ + Postgres)', () => {
       received.push(delivery);
       void delivery.ack();
     }, { prefetch: 100 });
-    app = createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 2048 });
+    app = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 2048 });
   });
 
   afterAll(async () => {
@@ -126,6 +126,7 @@ describe('publish API (RabbitMQ + Postgres)', () => {
     const closedBroker = rabbitmqHarness.create(`${prefix}x`);
     const offline = createPublishApp({
       broker: closedBroker,
+      queueAdmin: closedBroker,
       db: database.db,
       pingDatabase: database.ping,
       log: pino({ level: 'silent' }),

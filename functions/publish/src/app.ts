@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { type Broker, type Database, type EventDefinition, isDatabaseUnavailable, type Logger, type QueueSpec } from '@qfn/shared/platform';
+import { type Broker, type Database, type EventDefinition, isDatabaseUnavailable, type Logger, type QueueAdmin, type QueueSpec } from '@qfn/shared/platform';
 import { errorResponse } from './errors';
 import { IdempotencyStore, type IdempotencyOptions } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';
@@ -17,6 +17,8 @@ import { publishRoute } from './routes/publish';
 
 export interface PublishAppOptions {
   broker: Broker;
+  /** The dead-letter admin API's and the console's view of the queues (usually the same broker connection). */
+  queueAdmin: QueueAdmin;
   db: Database;
   pingDatabase: () => Promise<boolean>;
   log: Logger;
@@ -40,7 +42,7 @@ export interface PublishAppOptions {
  * The publish function's HTTP API.
  *
  * @example
- * serve({ fetch: createPublishApp({ broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
+ * serve({ fetch: createPublishApp({ broker, queueAdmin: broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
  */
 export function createPublishApp(options: PublishAppOptions) {
   const app = new Hono();
@@ -68,8 +70,8 @@ export function createPublishApp(options: PublishAppOptions) {
     }),
   );
   app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes, events: events.definitions }));
-  app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
-  app.route('/', consoleRoute({ broker: options.broker, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  app.route('/', adminRoutes({ queueAdmin: options.queueAdmin, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  app.route('/', consoleRoute({ queueAdmin: options.queueAdmin, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.res ? error.getResponse() : errorResponse(c, error.status as 400, 'http_error', error.message);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../../../test/support/database';
@@ -32,8 +32,8 @@ const json = { 'content-type': 'application/json' };
 describe('error answers of the publish API, byte for byte the same JSON (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('errbodies');
   let database: TestDatabase;
-  let broker: Broker;
-  let closedBroker: Broker;
+  let broker: BrokerWithAdmin;
+  let closedBroker: BrokerWithAdmin;
   let unreachableDatabase: DatabaseHandle;
   let missingTables: DatabaseHandle;
 
@@ -57,7 +57,7 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
   });
 
   const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
+    createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
   const publish = (app: ReturnType<typeof appWith>, body: string, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { ...json, ...headers }, body });
 
@@ -231,7 +231,7 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
       body: { error: 'confirmation_required', message: 'purging deletes messages for good: repeat the function name as ?confirm=store-message' },
     });
     // A broker that never connected finds no queue: 404 no_queue, as for a function never started.
-    expect(await answerOf(await appWith({ broker: closedBroker, admin: { queues: [queueSpecOf(storeMessage)], tokens: [adminToken] } }).request('/admin/dlq/store-message', { headers: auth }))).toEqual({
+    expect(await answerOf(await appWith({ broker: closedBroker, queueAdmin: closedBroker, admin: { queues: [queueSpecOf(storeMessage)], tokens: [adminToken] } }).request('/admin/dlq/store-message', { headers: auth }))).toEqual({
       status: 404,
       headers: json,
       body: { error: 'no_queue', message: "the function's queues do not exist on the broker yet: it has never been started" },

@@ -13,7 +13,7 @@ import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '@qfn/events';
-import { type Broker, type QueueSpec } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, type QueueSpec } from '@qfn/shared/platform';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
@@ -275,7 +275,7 @@ describe('publish API under fuzzing', () => {
   const prefix = uniqueName('fuzz');
   const seed = Number(process.env['FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let delivered = 0;
   const catchAll: QueueSpec = { name: 'fuzz-catch-all', subscribes: ['#'], retry: { maxAttempts: 1, initialDelayMs: 0, multiplier: 1, maxDelayMs: 0 }, visibilityTimeoutSeconds: 30 };
   let app: ReturnType<typeof createPublishApp>;
@@ -291,6 +291,7 @@ describe('publish API under fuzzing', () => {
     }, { prefetch: 100 });
     app = createPublishApp({
       broker,
+      queueAdmin: broker,
       db: database.db,
       pingDatabase: database.ping,
       log: pino({ level: 'silent' }),

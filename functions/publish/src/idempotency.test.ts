@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { eq } from 'drizzle-orm';
 import { idempotencyKeys } from './schema';
-import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
@@ -17,9 +17,9 @@ const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_f
 describe('Idempotency-Key when the broker does not confirm', () => {
   const prefix = uniqueName('unconfirmed');
   let database: TestDatabase;
-  let setupBroker: Broker;
+  let setupBroker: BrokerWithAdmin;
   let proxy: TcpProxy;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
 
   beforeAll(async () => {
     database = await createTestDatabase(prefix);
@@ -41,7 +41,7 @@ describe('Idempotency-Key when the broker does not confirm', () => {
   });
 
   it('keeps the event id of an unconfirmed publish and republishes it under that id on retry', async () => {
-    const app = createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, protection: { requestTimeoutMs: 300 } });
+    const app = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, protection: { requestTimeoutMs: 300 } });
     const post = () =>
       app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `k-${prefix}` }, body: JSON.stringify(valid) });
     const claim = async () => (await database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, `k-${prefix}`)))[0];

@@ -24,7 +24,9 @@ const credentials = (() => {
 })();
 if (credentials.publishTokens.length === 0) log.warn('PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)');
 const telemetry = await startProcessTelemetry('publish');
-const broker = telemetry.broker(await createBroker(config, 'publish', { connectAttemptTimeoutMs: config.BROKER_CONNECT_TIMEOUT_SECONDS * 1000 }));
+// One connection: the data plane (traced) publishes, the admin half serves the dead-letter API and the console.
+const queueAdmin = await createBroker(config, 'publish', { connectAttemptTimeoutMs: config.BROKER_CONNECT_TIMEOUT_SECONDS * 1000 });
+const broker = telemetry.broker(queueAdmin);
 // KEDA's external-push scaler: hears every confirmed publish, so a function at zero wakes without a poll.
 const activity = config.PUSH_SCALER_PORT === undefined ? undefined : new QueueActivity(functionQueues, { idleMs: config.PUSH_SCALER_IDLE_SECONDS * 1000 });
 if (activity) observePublishes(broker, activity);
@@ -48,6 +50,7 @@ try {
 let stopping = false;
 const app = createPublishApp({
   broker,
+  queueAdmin,
   db: database.db,
   pingDatabase: database.ping,
   log,

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
@@ -18,9 +18,9 @@ const adminToken = 'admin-token-0123456789abcdef';
 describe('publish API protection (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('protect');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let proxy: TcpProxy;
-  let stalledBroker: Broker;
+  let stalledBroker: BrokerWithAdmin;
 
   beforeAll(async () => {
     database = await createTestDatabase(prefix);
@@ -43,7 +43,7 @@ describe('publish API protection (RabbitMQ + Postgres)', () => {
   });
 
   const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, ...extra });
+    createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, ...extra });
   const publish = (app: ReturnType<typeof appWith>, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(valid) });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { sql } from 'drizzle-orm';
-import { type Broker, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import { effectsFunction, effectsTable } from '../../../../test/fixtures/effects';
 import { brokerHarnesses } from '../../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
@@ -16,7 +16,7 @@ const silent = pino({ level: 'silent' });
 describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   const prefix = uniqueName('admin');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let worker: FunctionWorker;
   const fn = effectsFunction({ name: 'dlq-admin', poisonSender: 'mallory' });
   const spec = queueSpecOf(fn);
@@ -38,6 +38,7 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
     await waitFor('three dead letters', async () => (await broker.listDeadLetters(spec, 10)).length === 3);
     app = createPublishApp({
       broker,
+      queueAdmin: broker,
       db: database.db,
       pingDatabase: database.ping,
       log: silent,
@@ -65,7 +66,7 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   });
 
   it('is off (403) when no admin token is configured', async () => {
-    const closed = createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: silent, maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
+    const closed = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: silent, maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
     const res = await closed.request('/admin/dlq', { headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: 'admin_disabled' });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent, type EventDefinition } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, defineEvent, type EventDefinition } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../../../../test/support/brokers';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import { uniqueName } from '../../../../test/support/names';
@@ -17,7 +17,7 @@ const log = pino({ level: 'silent' });
 describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
   const prefix = uniqueName('delay');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let app: ReturnType<typeof createPublishApp>;
   let relay: ReturnType<typeof startPublishRelay> | undefined;
   const arrivals = new Map<string, number>();
@@ -36,6 +36,7 @@ describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
     }, { prefetch: 100 });
     app = createPublishApp({
       broker,
+      queueAdmin: broker,
       db: database.db,
       pingDatabase: database.ping,
       log,

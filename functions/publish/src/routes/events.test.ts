@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { type Broker, defineEvent, type Delivery, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, defineEvent, type Delivery, queueSpecOf } from '@qfn/shared/platform';
 import runJob from '@qfn/run-job';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../../test/support/brokers';
@@ -17,7 +17,7 @@ const nobodyListens = defineEvent('audit.recorded', z.strictObject({ what: z.str
 describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
   const prefix = uniqueName('eventsapi');
   let database: TestDatabase;
-  let broker: Broker;
+  let broker: BrokerWithAdmin;
   let app: ReturnType<typeof createPublishApp>;
   const received: Delivery[] = [];
 
@@ -34,6 +34,7 @@ describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
     const definitions = new Map(eventDefinitions).set(nobodyListens.type, nobodyListens);
     app = createPublishApp({
       broker,
+      queueAdmin: broker,
       db: database.db,
       pingDatabase: database.ping,
       log: pino({ level: 'silent' }),
