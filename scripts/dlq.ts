@@ -8,7 +8,7 @@
  *   npm run dlq -- purge  <function> [--yes]                 delete them for good (asks first)
  */
 import { createInterface } from 'node:readline/promises';
-import { type Broker, commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared/platform';
+import { commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueAdmin, type QueueSpec } from '@qfn/shared/platform';
 import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/shared/platform';
 import { brokerConfigured, findLocalRunner } from '../local/endpoints';
 import { commandLine } from './lib/args';
@@ -87,7 +87,7 @@ async function confirmPurge(name: string, count: number): Promise<boolean> {
   }
 }
 
-async function run(command: Command, broker: Broker): Promise<number> {
+async function run(command: Command, broker: QueueAdmin): Promise<number> {
   const { spec } = command;
   switch (command.action) {
     case 'list': {
