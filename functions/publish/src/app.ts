@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
-import { type Broker, type Database, type EventDefinition, isDatabaseUnavailable, type Logger, type QueueAdmin, type QueueSpec } from '@qfn/shared/platform';
-import { errorResponse } from './errors';
+import type { Broker, Database, EventDefinition, Logger, QueueSpec } from '@qfn/shared/platform';
+import type { AppEnv } from './app-env';
+import { ApiError, apiErrorHandler, type ErrorRenderer, renderJsonError } from './errors';
 import { IdempotencyStore, type IdempotencyOptions } from './idempotency';
 import { httpTelemetry } from './middleware/telemetry/index';
 import { openApiRoutes } from './openapi';
@@ -17,8 +17,6 @@ import { publishRoute } from './routes/publish';
 
 export interface PublishAppOptions {
   broker: Broker;
-  /** The dead-letter admin API's and the console's view of the queues (usually the same broker connection). */
-  queueAdmin: QueueAdmin;
   db: Database;
   pingDatabase: () => Promise<boolean>;
   log: Logger;
@@ -36,16 +34,21 @@ export interface PublishAppOptions {
   admin?: { queues: readonly QueueSpec[]; tokens: readonly string[] };
   /** Declared event types and who subscribes to them; default: the generated ones of this repository. */
   events?: { definitions: ReadonlyMap<string, EventDefinition>; subscribers: readonly { name: string; subscribes: readonly string[] }[] };
+  /**
+   * How every error answer is rendered (thrown ApiErrors, unknown routes, an unreachable database,
+   * failures); default: `{ error, message, issues? }` as JSON (renderJsonError).
+   */
+  renderError?: ErrorRenderer;
 }
 
 /**
  * The publish function's HTTP API.
  *
  * @example
- * serve({ fetch: createPublishApp({ broker, queueAdmin: broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
+ * serve({ fetch: createPublishApp({ broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
  */
 export function createPublishApp(options: PublishAppOptions) {
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
   if (options.telemetry) app.use(httpTelemetry());
   protect(app, options.protection ?? {});
   const idempotency = new IdempotencyStore(options.db, options.idempotency);
@@ -70,18 +73,10 @@ export function createPublishApp(options: PublishAppOptions) {
     }),
   );
   app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes, events: events.definitions }));
-  app.route('/', adminRoutes({ queueAdmin: options.queueAdmin, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
-  app.route('/', consoleRoute({ queueAdmin: options.queueAdmin, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
-  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route ${c.req.method} ${c.req.path}`));
-  app.onError((error, c) => {
-    if (error instanceof HTTPException) return error.res ? error.getResponse() : errorResponse(c, error.status as 400, 'http_error', error.message);
-    if (isDatabaseUnavailable(error)) {
-      options.log.warn({ err: error.message, path: c.req.path }, 'database unavailable');
-      c.header('retry-after', '2');
-      return errorResponse(c, 503, 'database_unavailable', 'the database is not reachable; nothing was published: retry later');
-    }
-    options.log.error({ err: error.message, path: c.req.path }, 'request failed');
-    return errorResponse(c, 500, 'internal_error', 'the request failed; nothing is known to be published');
-  });
+  app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  app.route('/', consoleRoute({ broker: options.broker, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  const render = options.renderError ?? renderJsonError;
+  app.notFound((c) => render(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c));
+  app.onError(apiErrorHandler({ log: options.log, render }));
   return app;
 }

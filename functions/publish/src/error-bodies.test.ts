@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type BrokerWithAdmin, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
+import { type Broker, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
 import { createPublishApp, type PublishAppOptions } from './app';
+import { ApiError, type ErrorRenderer } from './errors';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.1.2.3', priority: 1 };
 const publishToken = 'publish-token-0123456789abcdef';
@@ -32,8 +33,8 @@ const json = { 'content-type': 'application/json' };
 describe('error answers of the publish API, byte for byte the same JSON (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('errbodies');
   let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let closedBroker: BrokerWithAdmin;
+  let broker: Broker;
+  let closedBroker: Broker;
   let unreachableDatabase: DatabaseHandle;
   let missingTables: DatabaseHandle;
 
@@ -57,7 +58,7 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
   });
 
   const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
+    createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
   const publish = (app: ReturnType<typeof appWith>, body: string, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { ...json, ...headers }, body });
 
@@ -236,5 +237,44 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
       headers: json,
       body: { error: 'no_queue', message: "the function's queues do not exist on the broker yet: it has never been started" },
     });
+  });
+
+  it('renders every error answer through renderError when one is given, and gives way to a replaced onError', async () => {
+    // RFC 9457 problem details instead of the default shape.
+    const problem: ErrorRenderer = (error, c) =>
+      c.json(
+        { type: `https://errors.example/${error.code}`, title: error.message, status: error.status, ...(error.issues ? { errors: error.issues } : {}) },
+        error.status,
+        { ...error.headers, 'content-type': 'application/problem+json' },
+      );
+    const app = appWith({ renderError: problem, protection: { publishTokens: [publishToken] } });
+    const problemJson = { 'content-type': 'application/problem+json' };
+    expect(await answerOf(await publish(app, JSON.stringify(valid)))).toEqual({
+      status: 401,
+      headers: { ...problemJson, 'www-authenticate': 'Bearer realm="qfn-publish"' },
+      body: { type: 'https://errors.example/unauthorized', title: 'a token is required: Authorization: Bearer <token> or X-API-Key: <token>', status: 401 },
+    });
+    expect(await answerOf(await publish(app, JSON.stringify({ ...valid, color: 'red' }), { authorization: `Bearer ${publishToken}` }))).toEqual({
+      status: 400,
+      headers: problemJson,
+      body: { type: 'https://errors.example/validation_failed', title: 'the message does not match the schema', status: 400, errors: [{ path: 'color', message: 'unknown field' }] },
+    });
+    expect(await answerOf(await app.request('/nope'))).toEqual({
+      status: 404,
+      headers: problemJson,
+      body: { type: 'https://errors.example/not_found', title: 'no route GET /nope', status: 404 },
+    });
+    const noDatabase = appWith({ db: unreachableDatabase.db, renderError: problem });
+    expect(await answerOf(await noDatabase.request('/message/01a2141b-0000-7000-8000-000000000000'))).toEqual({
+      status: 503,
+      headers: { ...problemJson, 'retry-after': '2' },
+      body: { type: 'https://errors.example/database_unavailable', title: 'the database is not reachable; nothing was published: retry later', status: 503 },
+    });
+
+    const replaced = appWith();
+    replaced.onError((error, c) => c.text(`refused: ${error instanceof ApiError ? error.code : 'unexpected'}`, error instanceof ApiError ? error.status : 500));
+    const refused = await publish(replaced, '{}', { 'content-type': 'text/plain' });
+    expect(refused.status).toBe(415);
+    expect(await refused.text()).toBe('refused: unsupported_media_type');
   });
 });

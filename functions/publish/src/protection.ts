@@ -1,12 +1,12 @@
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { timeout } from 'hono/timeout';
-import type { ErrorBody } from './errors';
+import type { AppEnv } from './app-env';
+import { ApiError, type ErrorBody } from './errors';
 import { tokenAuth } from './middleware/auth/index';
 import { rateLimit } from './middleware/rate-limit/index';
 import { secureResponseHeaders } from './middleware/secure-headers/index';
+import { nodeRequestOf } from './node-request';
 
 export interface ProtectionOptions {
   /** Tokens of the message API (`POST /message/publish`, `GET /message…`). Empty or absent: open. */
@@ -28,7 +28,7 @@ export const defaultRequestTimeoutMs = 10_000;
  * const app = new Hono();
  * protect(app, { publishTokens: credentials.publishTokens, rateLimit: { ratePerSecond: 50, burst: 100 } });
  */
-export function protect(app: Hono, options: ProtectionOptions): void {
+export function protect(app: Hono<AppEnv>, options: ProtectionOptions): void {
   const timeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   app.use(secureResponseHeaders());
   app.use(timeout(timeoutMs, (c) => timedOut(c, timeoutMs)));
@@ -37,25 +37,18 @@ export function protect(app: Hono, options: ProtectionOptions): void {
 }
 
 /** The client a request comes from: the token it authenticated with, else the address it connected from. */
-function clientKey(c: Context): string {
-  const clientId = c.get('clientId' as never) as string | undefined;
+function clientKey(c: Context<AppEnv>): string {
+  const clientId = c.get('clientId');
   if (clientId) return clientId;
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return `ip:${incoming?.socket?.remoteAddress ?? 'unknown'}`;
+  return `ip:${nodeRequestOf(c)?.socket?.remoteAddress ?? 'unknown'}`;
 }
 
 /** 408 when the client had not even finished sending its request, else 503 (we were too slow). */
-function timedOut(c: Context, timeoutMs: number): HTTPException {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming && !incoming.complete) {
-    return new HTTPException(408, { res: jsonError(408, { error: 'request_timeout', message: `the request did not arrive within ${timeoutMs} ms` }) });
-  }
+function timedOut(c: Context, timeoutMs: number): ApiError {
+  const incoming = nodeRequestOf(c);
+  if (incoming && !incoming.complete) return new ApiError(408, 'request_timeout', `the request did not arrive within ${timeoutMs} ms`);
   const message = `no answer within ${timeoutMs} ms; the message may or may not have been published: retry with the same Idempotency-Key`;
-  return new HTTPException(503, { res: jsonError(503, { error: 'request_timeout', message }, { 'retry-after': '1' }) });
-}
-
-function jsonError(status: number, body: ErrorBody, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+  return new ApiError(503, 'request_timeout', message, { headers: { 'retry-after': '1' } });
 }
 
 /**

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
 import { type Broker, BrokerUnavailableError, buildCatalog, type Database, deliveryOptionsSchema, deliveryTime, encodeEnvelope, type EventDefinition, scheduleEvent, UnroutableError, uuidv7 } from '@qfn/shared/platform';
-import { errorResponse, validationIssues } from '../errors';
+import type { AppEnv } from '../app-env';
+import { ApiError, validationFailed } from '../errors';
 import { type IdempotencyStore, requestHash } from '../idempotency';
 import { requestHeader } from '../node-request';
+import { badIdempotencyKey, brokerBlocked, idempotencyInProgress, idempotencyKeyReused, unroutable } from '../publishing-errors';
 import { idempotencyKey } from '../schemas';
-import type { TokenAuthVariables } from '../middleware/auth/index';
-import { jsonBody, type JsonBodyVariables } from '../middleware/json-body/index';
+import { jsonBody } from '../middleware/json-body/index';
 import { publishSource } from '../outbox-relay';
 
 export interface EventRoutesOptions {
@@ -35,7 +36,7 @@ export function eventRoutes(options: EventRoutesOptions) {
     else if (event.type === 'unblocked' || event.type === 'disconnected') blockedReason = undefined;
   });
 
-  return new Hono<{ Variables: JsonBodyVariables & Partial<TokenAuthVariables> }>()
+  return new Hono<AppEnv>()
     .get('/events', (c) => {
       c.header('etag', etag);
       if (c.req.header('if-none-match') === etag) return c.body(null, 304);
@@ -43,33 +44,27 @@ export function eventRoutes(options: EventRoutesOptions) {
     })
     .get('/events/:type', (c) => {
       const entry = catalog.events[c.req.param('type')];
-      if (!entry) return errorResponse(c, 404, 'unknown_event_type', `no event type ${c.req.param('type')} is declared`);
+      if (!entry) throw new ApiError(404, 'unknown_event_type', `no event type ${c.req.param('type')} is declared`);
       return c.json({ type: c.req.param('type'), revision: catalog.revision, ...entry });
     })
     .post('/events/:type', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
       const type = c.req.param('type');
       const definition = events.get(type);
       if (!definition) {
-        return errorResponse(c, 422, 'unknown_event_type', `no event type ${type} is declared; GET /events lists them`, [{ path: 'type', message: 'not declared' }]);
+        throw new ApiError(422, 'unknown_event_type', `no event type ${type} is declared; GET /events lists them`, { issues: [{ path: 'type', message: 'not declared' }] });
       }
       const parsed = definition.schema.safeParse(c.get('jsonBody'));
-      if (!parsed.success) {
-        return errorResponse(c, 400, 'validation_failed', `the data does not match the schema of ${type}`, validationIssues(parsed.error));
-      }
+      if (!parsed.success) throw validationFailed(`the data does not match the schema of ${type}`, parsed.error);
       const query = c.req.query();
       const delay = deliveryOptionsSchema.safeParse({
         ...(query['delaySeconds'] !== undefined ? { delaySeconds: query['delaySeconds'] } : {}),
         ...(query['deliverAt'] !== undefined ? { deliverAt: query['deliverAt'] } : {}),
       });
-      if (!delay.success) {
-        return errorResponse(c, 400, 'validation_failed', 'bad delaySeconds or deliverAt', validationIssues(delay.error).map((i) => ({ ...i, path: `query.${i.path}` })));
-      }
+      if (!delay.success) throw validationFailed('bad delaySeconds or deliverAt', delay.error, 'query.');
       const deliverAt = deliveryTime(delay.data);
       const rawKey = requestHeader(c, 'idempotency-key');
       const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
-      if (key && !key.success) {
-        return errorResponse(c, 400, 'validation_failed', 'bad Idempotency-Key header', [{ path: 'header.Idempotency-Key', message: key.error.issues[0]!.message }]);
-      }
+      if (key && !key.success) throw badIdempotencyKey(key.error);
       let id = uuidv7();
       const claimant = key?.success && options.idempotency ? { store: options.idempotency, clientId: c.get('clientId') ?? '', key: key.data } : undefined;
       if (claimant) {
@@ -78,41 +73,40 @@ export function eventRoutes(options: EventRoutesOptions) {
           c.header('idempotent-replayed', 'true');
           return c.json({ id: claim.eventId }, 202);
         }
-        if (claim.kind === 'in_progress') return errorResponse(c, 409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being published');
-        if (claim.kind === 'mismatch') return errorResponse(c, 422, 'idempotency_key_reused', 'this Idempotency-Key was used with a different body');
+        if (claim.kind === 'in_progress') throw idempotencyInProgress();
+        if (claim.kind === 'mismatch') throw idempotencyKeyReused();
         if (claim.kind === 'republish') id = claim.eventId;
       }
-      const response = await send(id);
-      if (claimant) {
-        // Best effort, as on POST /message/publish: a claim left pending is taken over once its lease expires.
-        const { store, clientId, key: claimed } = claimant;
-        const settle = response.status === 202 ? store.markPublished(clientId, claimed) : response.status === 422 ? store.release(clientId, claimed, id) : store.markUnconfirmed(clientId, claimed);
-        await settle.catch(() => {});
+      let response: Response;
+      try {
+        response = await send(id);
+      } catch (error) {
+        // The API's answers settle the claim (a 422: certainly not published, free the key); anything else leaves it to its lease.
+        if (claimant && error instanceof ApiError) {
+          const { store, clientId, key: claimed } = claimant;
+          await (error.status === 422 ? store.release(clientId, claimed, id) : store.markUnconfirmed(clientId, claimed)).catch(() => {});
+        }
+        throw error;
       }
+      // Best effort, as on POST /message/publish: a claim left pending is taken over once its lease expires.
+      if (claimant) await claimant.store.markPublished(claimant.clientId, claimant.key).catch(() => {});
       return response;
 
-      /** Schedules the event (delayed) or publishes it now; the answer to give. */
+      /** Schedules the event (delayed) or publishes it now: the 202 answer, or throws the ApiError to answer. */
       async function send(id: string): Promise<Response> {
         if (deliverAt) {
           // Kept in Postgres until due: check now that someone will receive it.
-          if (catalog.events[type]!.subscribers.length === 0) {
-            return errorResponse(c, 422, 'unroutable', `no function subscribes to event type ${type}; nothing was scheduled`, [{ path: 'type', message: 'no subscriber' }]);
-          }
+          if (catalog.events[type]!.subscribers.length === 0) throw unroutable(`no function subscribes to event type ${type}; nothing was scheduled`);
           await scheduleEvent(options.db, { id, type, data: parsed.data, deliverAt, source: publishSource });
           return c.json({ id, deliverAt: deliverAt.toISOString() }, 202);
         }
-        if (blockedReason !== undefined) {
-          c.header('retry-after', '5');
-          return errorResponse(c, 503, 'broker_blocked', `the broker refuses publishes for now (${blockedReason}); nothing was published: retry later`);
-        }
-        if (!broker.isReady()) return unavailable(c);
+        if (blockedReason !== undefined) throw brokerBlocked(blockedReason);
+        if (!broker.isReady()) throw brokerUnavailable();
         try {
           await broker.publish({ id, type, body: encodeEnvelope({ id, type, time: new Date().toISOString(), data: parsed.data }) });
         } catch (error) {
-          if (error instanceof UnroutableError) {
-            return errorResponse(c, 422, 'unroutable', `${error.message}; nothing was published`, [{ path: 'type', message: 'no subscriber' }]);
-          }
-          if (error instanceof BrokerUnavailableError) return unavailable(c);
+          if (error instanceof UnroutableError) throw unroutable(`${error.message}; nothing was published`);
+          if (error instanceof BrokerUnavailableError) throw brokerUnavailable();
           throw error;
         }
         return c.json({ id }, 202);
@@ -120,7 +114,6 @@ export function eventRoutes(options: EventRoutesOptions) {
     });
 }
 
-function unavailable(c: Parameters<typeof errorResponse>[0]) {
-  c.header('retry-after', '1');
-  return errorResponse(c, 503, 'broker_unavailable', 'the broker is not reachable or did not confirm the event; retry later');
+function brokerUnavailable(): ApiError {
+  return new ApiError(503, 'broker_unavailable', 'the broker is not reachable or did not confirm the event; retry later', { headers: { 'retry-after': '1' } });
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { messages } from '@qfn/events';
 import { inbox, type Database } from '@qfn/shared/platform';
-import { errorResponse, validationIssues } from '../errors';
+import { ApiError, validationFailed } from '../errors';
 import { listQuery } from '../schemas';
 
 type MessageRow = typeof messages.$inferSelect;
@@ -26,15 +26,15 @@ export function messageRoutes(db: Database) {
   return new Hono()
     .get('/message/:id', async (c) => {
       const id = c.req.param('id');
-      if (id.length > 64 || id.includes('\u0000')) return errorResponse(c, 404, 'not_found', `no message ${JSON.stringify(id.slice(0, 64))}`);
+      if (id.length > 64 || id.includes('\u0000')) throw new ApiError(404, 'not_found', `no message ${JSON.stringify(id.slice(0, 64))}`);
       const [row] = await db.select().from(messages).where(eq(messages.id, id));
-      if (!row) return errorResponse(c, 404, 'not_found', `no stored message with id ${id}`);
+      if (!row) throw new ApiError(404, 'not_found', `no stored message with id ${id}`);
       const processed = await db.select({ functionName: inbox.functionName }).from(inbox).where(eq(inbox.eventId, id));
       return c.json({ ...present(row), processedBy: processed.map((p) => p.functionName).sort() });
     })
     .get('/message', async (c) => {
       const query = listQuery.safeParse(c.req.query());
-      if (!query.success) return errorResponse(c, 400, 'validation_failed', 'bad query parameters', validationIssues(query.error));
+      if (!query.success) throw validationFailed('bad query parameters', query.error);
       const { sender, limit, cursor } = query.data;
       const conditions: SQL[] = [];
       if (sender) conditions.push(eq(messages.sender, sender));

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
-import { errorResponse } from '../../errors';
+import { ApiError } from '../../errors';
 
 export interface TokenAuthOptions {
   /** Accepted tokens (API keys); at least one. */
@@ -24,7 +24,7 @@ export function clientIdOf(token: string): string {
 
 /**
  * Requires `Authorization: Bearer <token>` or `X-API-Key: <token>` with one of the configured tokens,
- * answering 401 with a JSON error and a `WWW-Authenticate` challenge otherwise. Tokens are compared
+ * throwing a 401 ApiError with a `WWW-Authenticate` challenge otherwise. Tokens are compared
  * as SHA-256 digests with `timingSafeEqual`, against every configured token, so neither the length
  * nor the first differing byte of a guess shows in the response time.
  *
@@ -39,8 +39,7 @@ export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler<{ Variab
   return async (c, next) => {
     const presented = credentialOf(c.req.header('authorization'), c.req.header('x-api-key'));
     if (presented === undefined) {
-      c.header('www-authenticate', challenge);
-      return errorResponse(c, 401, 'unauthorized', 'a token is required: Authorization: Bearer <token> or X-API-Key: <token>');
+      throw new ApiError(401, 'unauthorized', 'a token is required: Authorization: Bearer <token> or X-API-Key: <token>', { headers: { 'www-authenticate': challenge } });
     }
     const hash = digest(presented);
     let match: string | undefined;
@@ -49,8 +48,7 @@ export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler<{ Variab
       if (timingSafeEqual(hash, candidate.hash)) match = candidate.clientId;
     }
     if (match === undefined) {
-      c.header('www-authenticate', `${challenge}, error="invalid_token"`);
-      return errorResponse(c, 401, 'unauthorized', 'the token is not valid');
+      throw new ApiError(401, 'unauthorized', 'the token is not valid', { headers: { 'www-authenticate': `${challenge}, error="invalid_token"` } });
     }
     c.set('clientId', match);
     await next();

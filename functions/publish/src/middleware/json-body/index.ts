@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { errorResponse } from '../../errors';
+import { ApiError } from '../../errors';
 import { nodeRequestOf, requestHeader } from '../../node-request';
 
 export interface JsonBodyOptions {
@@ -13,7 +13,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Accepts only `application/json` bodies up to `maxBytes` of valid UTF-8 JSON and puts the parsed
- * value in `c.var.jsonBody`. Answers 415, 413 or 400 with a JSON error otherwise.
+ * value in `c.var.jsonBody`. Throws a 415, 413 or 400 ApiError otherwise.
  *
  * @example
  * app.post('/message/publish', jsonBody({ maxBytes: 64 * 1024 }), (c) => c.json(c.var.jsonBody));
@@ -24,11 +24,11 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<{ Variable
     const contentType = requestHeader(c, 'content-type') ?? '';
     const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
     if (mediaType !== 'application/json' && !mediaType.endsWith('+json')) {
-      return errorResponse(c, 415, 'unsupported_media_type', 'Content-Type must be application/json');
+      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json');
     }
     const declared = requestHeader(c, 'content-length');
     if (declared !== undefined && Number(declared) > options.maxBytes) {
-      return errorResponse(c, 413, 'payload_too_large', tooLarge);
+      throw new ApiError(413, 'payload_too_large', tooLarge);
     }
     // On Node, a body with Content-Length is framed by the HTTP parser to exactly that many bytes, so it
     // can be read whole without building a WHATWG Request and stream (most of a small request's cost).
@@ -36,17 +36,17 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<{ Variable
       nodeRequestOf(c) && declared !== undefined
         ? new Uint8Array(await c.req.raw.arrayBuffer())
         : await readLimited(c.req.raw.body, options.maxBytes);
-    if (bytes === undefined) return errorResponse(c, 413, 'payload_too_large', tooLarge);
+    if (bytes === undefined) throw new ApiError(413, 'payload_too_large', tooLarge);
     let text: string;
     try {
       text = decoder.decode(bytes);
     } catch {
-      return errorResponse(c, 400, 'invalid_encoding', 'body is not valid UTF-8');
+      throw new ApiError(400, 'invalid_encoding', 'body is not valid UTF-8');
     }
     try {
       c.set('jsonBody', JSON.parse(text));
     } catch (error) {
-      return errorResponse(c, 400, 'malformed_json', `body is not valid JSON: ${(error as Error).message}`);
+      throw new ApiError(400, 'malformed_json', `body is not valid JSON: ${(error as Error).message}`);
     }
     await next();
   };

@@ -1,13 +1,13 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import { errorResponse } from '../../errors';
+import type { Context, Env, MiddlewareHandler } from 'hono';
+import { ApiError } from '../../errors';
 
-export interface RateLimitOptions {
+export interface RateLimitOptions<E extends Env = Env> {
   /** Sustained requests per second one client may make. */
   ratePerSecond: number;
   /** Requests a client may make at once after being idle: the bucket's size. */
   burst: number;
   /** Names the client a request comes from (its token, its address). */
-  key: (c: Context) => string;
+  key: (c: Context<E>) => string;
   /** Clients remembered at most; the least recently seen is forgotten first, so memory stays bounded. */
   maxClients?: number;
   /** Milliseconds clock (tests pass a fake one). */
@@ -21,12 +21,12 @@ interface Bucket {
 
 /**
  * A token bucket per client: each request takes one token, tokens come back at `ratePerSecond` up to
- * `burst`. An empty bucket answers 429 with a JSON error and `Retry-After` (seconds until a token is back).
+ * `burst`. An empty bucket throws a 429 ApiError with `Retry-After` (seconds until a token is back).
  *
  * @example
  * app.use('/message/*', rateLimit({ ratePerSecond: 50, burst: 100, key: (c) => c.var.clientId ?? 'anonymous' }));
  */
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+export function rateLimit<E extends Env = Env>(options: RateLimitOptions<E>): MiddlewareHandler<E> {
   if (!(options.ratePerSecond > 0) || !(options.burst >= 1)) throw new Error('rateLimit needs ratePerSecond > 0 and burst >= 1');
   const maxClients = options.maxClients ?? 10_000;
   const now = options.now ?? (() => performance.now());
@@ -51,8 +51,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   return async (c, next) => {
     const retryAfterSeconds = take(options.key(c));
     if (retryAfterSeconds > 0) {
-      c.header('retry-after', String(retryAfterSeconds));
-      return errorResponse(c, 429, 'rate_limited', `too many requests from this client; retry in ${retryAfterSeconds} s`);
+      throw new ApiError(429, 'rate_limited', `too many requests from this client; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
     }
     await next();
   };
