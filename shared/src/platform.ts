@@ -17,6 +17,7 @@ export { migrateDatabase, waitForDatabase, type MigrateOptions } from './db/migr
 export { deliveryStarts, inbox, outbox } from './db/schema';
 
 export {
+  declarationShape,
   kedaDefaults,
   retryDefaults,
   retryDelayMs,
