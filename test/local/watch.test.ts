@@ -17,7 +17,8 @@ const scratch = mkdtempSync(join(repoRoot, 'node_modules', '.watch-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const declarationSource = (name: string, maxReplicaCount: number) => `
-import { defineFunction, messageEvent } from '@qfn/shared';
+import { messageEvent } from '@qfn/events';
+import { defineFunction } from '@qfn/shared';
 export default defineFunction({
   name: '${name}',
   subscribes: ['watch.test'],
