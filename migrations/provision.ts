@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueSpec } from '@qfn/shared/platform';
-import { commandLine } from '../scripts/lib/args';
+import { commandLine } from '@qfn/tooling/command-line';
 
 commandLine(
   `Usage: npm run provision

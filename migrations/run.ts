@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadConfig, migrateDatabase, redactUrl, url } from '@qfn/shared/platform';
-import { commandLine } from '../scripts/lib/args';
+import { commandLine } from '@qfn/tooling/command-line';
 
 commandLine(
   `Usage: npm run migrate

@@ -5,7 +5,7 @@
  * loops such as the README's image build.
  */
 import { buildImageBundle, findImageTarget, imageTargets } from '@qfn/tooling/images';
-import { commandLine, usageError } from './lib/args';
+import { commandLine, usageError } from '@qfn/tooling/command-line';
 
 const usage = `Usage: npm run build -- <function>... | --all | --list [--kind function|publish|migrate]
 

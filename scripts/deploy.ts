@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { migrationsBehindSchema } from './generate';
-import { commandLine, usageError } from './lib/args';
+import { commandLine, usageError } from '@qfn/tooling/command-line';
 import { repoRoot } from '@qfn/tooling/paths';
 import { deployPlan, shellLine } from './helm/deploy-plan';
 import { findImageTarget, type ImageTarget } from '@qfn/tooling/images';

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline/promises';
 import { commonConfig, createBroker, describeError, loadConfig, queueSpecOf, type QueueAdmin, type QueueSpec } from '@qfn/shared/platform';
 import { deadLetterView, maxBatch, missingQueue, showSearchLimit, type DeadLetterView } from '@qfn/shared/platform';
 import { brokerConfigured, findLocalRunner } from '../local/endpoints';
-import { commandLine } from './lib/args';
+import { commandLine } from '@qfn/tooling/command-line';
 import { loadFunctions } from '@qfn/tooling/functions';
 
 const usage = `Usage: npm run dlq -- <command> <function> [options]

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { commandLine } from './lib/args';
+import { commandLine } from '@qfn/tooling/command-line';
 import { loadFunctions, type FunctionPackage } from '@qfn/tooling/functions';
 import { functionsDir, repoRoot } from '@qfn/tooling/paths';
 import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';

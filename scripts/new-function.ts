@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { declaredEventDefinitions } from './event-catalog';
-import { commandLine, usageError } from './lib/args';
+import { commandLine, usageError } from '@qfn/tooling/command-line';
 import { connectionBudget, fittingScaling } from './lib/connection-budget';
 import { eventType } from '@qfn/shared/platform';
 import { loadFunctions } from '@qfn/tooling/functions';

@@ -4,7 +4,7 @@
  */
 import { findLocalRunner } from '../local/endpoints';
 import { sendLoad } from '../local/load/index';
-import { commandLine, usageError } from './lib/args';
+import { commandLine, usageError } from '@qfn/tooling/command-line';
 
 const usage = `Usage: npm run publish:load -- [options]
 

@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { loadConfig } from '@qfn/shared';
 import { localConfig } from '../local/config';
 import { migrationsBehindSchema, writeDerivedFiles } from './generate';
-import { commandLine } from './lib/args';
+import { commandLine } from '@qfn/tooling/command-line';
 import { publishEndpoints, withdrawEndpoints } from '../local/endpoints';
 import { LocalRunner, StoppedWhileStartingError } from '../local/runner';
 import { attachTerminalView } from '../local/status/terminal';

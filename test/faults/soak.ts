@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { type BrokerWithAdmin, queueSpecOf } from '@qfn/shared/platform';
-import { commandLine, usageError } from '../../scripts/lib/args';
+import { commandLine, usageError } from '@qfn/tooling/command-line';
 import storeMessage from '@qfn/store-message';
 import { effectsTable } from '../fixtures/effects';
 import { faultEnv, faultFunction } from './fixtures/fault-function';
