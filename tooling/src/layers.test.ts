@@ -16,6 +16,10 @@ describe('the tooling layers', () => {
   it('bench/ imports nothing from test/', () => {
     expect(layerViolations('bench')).toEqual([]);
   });
+
+  it('migrations/ imports nothing from scripts/, local/, bench/ or test/', () => {
+    expect(layerViolations('migrations')).toEqual([]);
+  });
 });
 
 describe('layerViolations', () => {

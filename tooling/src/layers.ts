@@ -11,6 +11,8 @@ export const forbiddenImports: Readonly<Record<string, readonly string[]>> = {
   local: ['scripts', 'bench'],
   // The benchmarks are tooling too: what they share with the tests lives in @qfn/tooling, not in test/.
   bench: ['test'],
+  // The migration runner ships as an image of its own: nothing from the repository's tools but @qfn/tooling.
+  migrations: ['scripts', 'local', 'bench', 'test'],
 };
 
 /** Module specifiers in a source text: `import … from`, `export … from`, bare `import '…'` and `import('…')`. */
