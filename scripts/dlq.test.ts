@@ -84,7 +84,7 @@ describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
     expect(unknown.stderr).toMatch(/unknown function "nope"; known: .*store-message/);
     expect((await dlq('explode', 'store-message')).code).toBe(2);
     expect((await dlq('list', 'store-message', '--limit', '0')).code).toBe(2);
-  });
+  }, 90_000);
 
   it('replays with ids kept, and purges only with --yes when nobody can confirm', async () => {
     const replay = await dlq('replay', 'store-message');
@@ -105,5 +105,5 @@ describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
     expect(purged.code).toBe(0);
     expect(purged.stdout).toContain('purged 2 dead letters');
     expect(await broker.listDeadLetters(spec, 10)).toHaveLength(0);
-  });
+  }, 90_000);
 });
