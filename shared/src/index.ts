@@ -20,7 +20,6 @@ export { runFunction, type RunFunctionOptions } from './runtime/run';
 export { PermanentError } from './runtime/errors';
 /** A function's own settings, read once from the environment with zod (a bad one: one line naming it, exit 78). */
 export { booleanFlag, ConfigError, loadConfig, parseConfig, port, positiveInt } from './config/index';
-export { handlerContext } from './outbox/handler-context';
 export type { DeliveryOptions } from './schedule/delivery-time';
 export type { Database } from './db/client';
 export type { Logger } from './log/index';

@@ -42,6 +42,7 @@ export { decodeEnvelope, encodeEnvelope, EnvelopeError, envelopeSchema, uuidv7, 
 export { matchesTopic } from './messages/topic';
 
 export { childEventId } from './outbox/child-id';
+export { handlerContext } from './outbox/handler-context';
 export { outboxPublisher, type PublishEvent } from './outbox/publisher';
 export { OutboxRelay, outboxStats, type OutboxRelayEvents, type OutboxRelayOptions, type OutboxStats } from './outbox/relay';
 export { observeOutbox, outboxMetricNames, recordRelayMetrics } from './outbox/metrics';
