@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { declarationShape } from '@qfn/shared/platform';
 import { repoRoot } from '@qfn/tooling/paths';
+import { declaredValueDocs, scalingValueDocs } from './function-values';
 
 export const valuesSchemaFile = join(repoRoot, 'helm', 'values.schema.json');
 
@@ -21,6 +22,9 @@ const defaultedByTemplates: Record<string, readonly string[]> = {
   'scaling.sqs': ['scaleOnInFlight', 'scaleOnDelayed'],
   'scaling.fallback': ['behavior'],
 };
+
+/** The comment each value has in helm/values.yaml, as its description. */
+const describedAs = (docs: readonly string[]) => docs.join(' ');
 
 /** zod states `int()`'s safe-integer range on every integer; a bound nobody declared says nothing. */
 function withoutImplicitBounds(schema: JsonSchema): JsonSchema {
@@ -68,7 +72,13 @@ export function declaredValuesSchema(): Record<(typeof declaredValues)[number], 
     declaredValues.map((key) => {
       const property = properties[key];
       if (!property) throw new Error(`the declaration schema has no ${key}`);
-      return [key, chartShape(property, key)];
+      const shaped = chartShape(property, key);
+      if (key !== 'scaling') return [key, { ...shaped, description: describedAs(declaredValueDocs[key]) }];
+      const scaling = Object.entries(shaped.properties ?? {}).map(([field, schema]) => [
+        field,
+        { ...schema, description: describedAs(scalingValueDocs[field as keyof typeof scalingValueDocs]) },
+      ]);
+      return [key, { ...shaped, description: 'KEDA ScaledObject settings (same names and meaning as in KEDA).', properties: Object.fromEntries(scaling) }];
     }),
   ) as Record<(typeof declaredValues)[number], JsonSchema>;
 }
