@@ -7,7 +7,7 @@ describe('HandlerSignals', () => {
   it('resolves with the handler result and leaves its signal alone', async () => {
     const signals = new HandlerSignals(1_000);
     let seen: AbortSignal | undefined;
-    expect(await signals.run(async (signal) => ((seen = signal), 'done'))).toBe('done');
+    expect(await signals.run(async (call) => ((seen = call.signal), 'done'))).toBe('done');
     expect(seen!.aborted).toBe(false);
   });
 
@@ -19,8 +19,8 @@ describe('HandlerSignals', () => {
   it('rejects with a HandlerTimeoutError once the timeout passes, though the handler ignores its signal', async () => {
     const signals = new HandlerSignals(30);
     let seen: AbortSignal | undefined;
-    const call = signals.run(async (signal) => {
-      seen = signal;
+    const call = signals.run(async (handler) => {
+      seen = handler.signal;
       await sleep(300);
     });
     await expect(call).rejects.toBeInstanceOf(HandlerTimeoutError);
@@ -32,8 +32,8 @@ describe('HandlerSignals', () => {
   it('lets a handler that honours its signal stop early', async () => {
     const signals = new HandlerSignals(30);
     let stoppedEarly = false;
-    const call = signals.run(async (signal) => {
-      await sleep(5_000, undefined, { signal }).catch(() => (stoppedEarly = true));
+    const call = signals.run(async (handler) => {
+      await sleep(5_000, undefined, { signal: handler.signal }).catch(() => (stoppedEarly = true));
     });
     await expect(call).rejects.toBeInstanceOf(HandlerTimeoutError);
     await sleep(0);
@@ -44,9 +44,9 @@ describe('HandlerSignals', () => {
     const signals = new HandlerSignals();
     const seen: AbortSignal[] = [];
     const running = [1, 2].map(() =>
-      signals.run(async (signal) => {
-        seen.push(signal);
-        await sleep(5_000, undefined, { signal });
+      signals.run(async (call) => {
+        seen.push(call.signal);
+        await sleep(5_000, undefined, { signal: call.signal });
       }),
     );
     signals.abortAll(new ShutdownDeadlineError(100));
@@ -58,11 +58,24 @@ describe('HandlerSignals', () => {
     expect(signals.aborted).toBe(true);
   });
 
+  it('gives a signal first read after the abort already aborted, with the reason', async () => {
+    const signals = new HandlerSignals(20);
+    let late: AbortSignal | undefined;
+    const call = signals.run(async (handler) => {
+      await sleep(100);
+      late = handler.signal;
+    });
+    await expect(call).rejects.toBeInstanceOf(HandlerTimeoutError);
+    await sleep(150);
+    expect(late?.aborted).toBe(true);
+    expect(late?.reason).toBeInstanceOf(HandlerTimeoutError);
+  });
+
   it('without a timeout, never aborts a handler on its own', async () => {
     const signals = new HandlerSignals();
-    const result = await signals.run(async (signal) => {
+    const result = await signals.run(async (call) => {
       await sleep(50);
-      return signal.aborted;
+      return call.signal.aborted;
     });
     expect(result).toBe(false);
   });

@@ -13,7 +13,7 @@ import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
 import { BatchCollector } from './batch-collector';
 import { describeError, ShutdownDeadlineError, WorkerLifecycleError } from './errors';
 import { decideFailure, type Random } from './failure-policy';
-import { HandlerSignals } from './handler-signals';
+import { HandlerSignals, type HandlerCall } from './handler-signals';
 import { claimInbox, forgetStart, recordStart, unclaimInbox } from './inbox';
 
 export interface WorkerEvents {
@@ -444,8 +444,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       for (const item of work) ran.add(item);
       if (work.length === 0) return;
       // One signal per handler call (the whole batch for a batch handler): aborted at its timeout or the shutdown deadline.
-      await this.#signals.run(async (signal) => {
-        const contexts = work.map((item) => ({ event: item.event, ctx: this.#context(item, db, signal) }));
+      await this.#signals.run(async (call) => {
+        const contexts = work.map((item) => ({ event: item.event, ctx: this.#context(item, db, call) }));
         if (declaration.handler) {
           for (const { event, ctx } of contexts) await declaration.handler(event, ctx);
           return;
@@ -464,7 +464,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     return { failed, ran };
   }
 
-  #context(item: Decoded, db: Database, signal: AbortSignal): HandlerContext {
+  #context(item: Decoded, db: Database, call: HandlerCall): HandlerContext {
     const parentLog = this.options.log;
     const source = this.#declaration.name;
     const onOutboxWrite = this.options.onOutboxWrite;
@@ -476,7 +476,9 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
       eventType: item.envelope.type,
       eventTime: item.envelope.time,
       attempt: item.delivery.attempt,
-      signal,
+      get signal() {
+        return call.signal;
+      },
       // Made on first use, like the logger: most handlers publish nothing.
       get publish() {
         return (publish ??= outboxPublisher(db, item.envelope.id, source, onOutboxWrite));
