@@ -20,6 +20,10 @@ describe('the tooling layers', () => {
   it('migrations/ imports nothing from scripts/, local/, bench/ or test/', () => {
     expect(layerViolations('migrations')).toEqual([]);
   });
+
+  it("scripts/' commands import nothing from test/ (their tests may use the harness)", () => {
+    expect(layerViolations('scripts')).toEqual([]);
+  });
 });
 
 describe('layerViolations', () => {
@@ -36,6 +40,14 @@ describe('layerViolations', () => {
       { file: join('local', 'watch', 'index.ts'), specifier: scripts },
       { file: join('local', 'watch', 'index.ts'), specifier: bench },
     ]);
+  });
+
+  it("lets a layer's tests use the test harness where its commands may not", () => {
+    const harness = ['..', 'test', 'support', 'names'].join('/');
+    mkdirSync(join(root, 'scripts'), { recursive: true });
+    writeFileSync(join(root, 'scripts', 'soak.ts'), `import { uniqueName } from '${harness}';\n`);
+    writeFileSync(join(root, 'scripts', 'dlq.test.ts'), `import { uniqueName } from '${harness}';\n`);
+    expect(layerViolations('scripts', root)).toEqual([{ file: join('scripts', 'soak.ts'), specifier: harness }]);
   });
 
   it('finds import, export-from, side-effect and dynamic specifiers', () => {

@@ -15,6 +15,11 @@ export const forbiddenImports: Readonly<Record<string, readonly string[]>> = {
   migrations: ['scripts', 'local', 'bench', 'test'],
 };
 
+/** The same for a layer's commands and modules only: its tests may use the test harness (test/support). */
+export const forbiddenOutsideTests: Readonly<Record<string, readonly string[]>> = {
+  scripts: ['test'],
+};
+
 /** Module specifiers in a source text: `import … from`, `export … from`, bare `import '…'` and `import('…')`. */
 export function importSpecifiers(source: string): string[] {
   const pattern = /\b(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g;
@@ -36,11 +41,13 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+const isTest = (file: string) => /\.test\.[cm]?[jt]s$/.test(file);
+
 /** Relative imports in `layer`'s files that reach into a directory the layer sits below. */
-export function layerViolations(layer: keyof typeof forbiddenImports & string, root = repoRoot): LayerViolation[] {
-  const forbidden = forbiddenImports[layer] ?? [];
+export function layerViolations(layer: string, root = repoRoot): LayerViolation[] {
   const violations: LayerViolation[] = [];
   for (const file of sourceFiles(join(root, layer))) {
+    const forbidden = [...(forbiddenImports[layer] ?? []), ...(isTest(file) ? [] : (forbiddenOutsideTests[layer] ?? []))];
     for (const specifier of importSpecifiers(readFileSync(file, 'utf8'))) {
       if (!specifier.startsWith('.')) continue;
       const target = relative(root, resolve(dirname(file), specifier)).split(sep)[0]!;
