@@ -1,7 +1,7 @@
 /**
  * `npm run generate`: the one command that writes what derives from the functions' declarations — the KEDA
  * manifests in keda/, the chart's `functions:` values, their part of values.schema.json and the queue specs,
- * the publish function's queue list, the event catalog — and the SQL migrations when they are behind the
+ * the publish function's queue list, the event catalog, the console's page assets — and the SQL migrations when they are behind the
  * tables (`npm run db:generate`). `--check` changes nothing and exits 1 naming what is stale and the command
  * to run (`npm test` runs it first).
  */
@@ -16,9 +16,10 @@ import { functionsDir, repoRoot } from '@qfn/tooling/paths';
 import { driftedFiles, generatedFiles, staleFiles } from './helm/generated-files';
 import { currentFunctionQueues, functionQueuesFile } from './function-queues';
 import { breakingChanges, declaredCatalog, eventCatalogFile, eventDefinitionsFile, renderCatalog, renderEventDefinitions } from './event-catalog';
+import { generatedPath as consoleAssetsFile, renderAssetsModule } from '../console/build-assets';
 
 export interface Staleness {
-  /** Generated files that differ from what the declarations give (repository-relative). */
+  /** Generated files that differ from what their sources give (repository-relative). */
   derived: string[];
   /** Tables whose SQL migration has not been generated yet (drizzle-kit's summary), empty when up to date. */
   migrations: string | undefined;
@@ -31,6 +32,7 @@ async function expectedDerivedFiles(packages: readonly FunctionPackage[]): Promi
   files.set(functionQueuesFile, await currentFunctionQueues());
   files.set(eventDefinitionsFile, renderEventDefinitions());
   files.set(eventCatalogFile, renderCatalog(await declaredCatalog(packages)));
+  files.set(consoleAssetsFile, await renderAssetsModule());
   return files;
 }
 
@@ -130,7 +132,7 @@ function breakingEventsReport(changes: string[]): string {
 /** The lines telling the user what is stale and what to run, empty when nothing is. */
 export function stalenessReport(state: Staleness): string[] {
   const lines: string[] = [];
-  if (state.derived.length > 0) lines.push(`out of date with the function declarations: ${state.derived.join(', ')}\n  run: npm run generate`);
+  if (state.derived.length > 0) lines.push(`out of date with the declarations (or console/page/): ${state.derived.join(', ')}\n  run: npm run generate`);
   if (state.breakingEvents.length > 0) lines.push(breakingEventsReport(state.breakingEvents));
   if (state.migrations) lines.push(`the SQL migrations are behind the tables in */src/schema.ts (would ${state.migrations})\n  run: npm run db:generate`);
   return lines;
@@ -138,10 +140,11 @@ export function stalenessReport(state: Staleness): string[] {
 
 const usage = `Usage: npm run generate [-- --check]
 
-Regenerates what derives from the functions' declarations (keda/, helm/values.yaml's functions: block,
-the functions' part of helm/values.schema.json, helm/files/queue-specs.json, functions/publish/src/function-queues.generated.ts, the event catalog
-events/catalog.json and functions/publish/src/event-definitions.generated.ts), and the SQL migrations
-(npm run db:generate) when they are behind the tables in */src/schema.ts.
+The one command that writes generated files. From the functions' declarations: keda/<broker>/,
+helm/values.yaml's functions: block, the functions' part of helm/values.schema.json, helm/files/queue-specs.json,
+functions/publish/src/function-queues.generated.ts, the event catalog events/catalog.json and
+functions/publish/src/event-definitions.generated.ts. From console/page/: console/assets.generated.ts. And the SQL
+migrations (npm run db:generate) when they are behind the tables in */src/schema.ts.
   --check   change nothing; exit 1 naming what is stale and the command to run`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

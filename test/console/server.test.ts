@@ -19,7 +19,7 @@ const token = 'console-unit-test-token-0123456789';
 const point = (t: number, desired: number): SeriesPoint => ({ t, ready: 3, inFlight: 1, delayed: 0, desired, readyReplicas: desired, processedPerSecond: 5, lagP50: 10, lagP99: 20 });
 
 describe('the console assets', () => {
-  it('are the committed module built from console/page and uplot (run npx tsx console/build-assets.ts after editing the page)', async () => {
+  it('are the committed module built from console/page and uplot (run npm run generate after editing the page)', async () => {
     expect(readFileSync(generatedPath, 'utf8') === (await renderAssetsModule())).toBe(true);
   });
 });
