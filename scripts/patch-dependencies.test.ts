@@ -8,10 +8,16 @@ import { startTcpProxy } from '../test/support/tcp-proxy';
 
 const postgresDir = fileURLToPath(new URL('../node_modules/postgres/', import.meta.url));
 
+const patchedVersion = '3.4.9';
+const { version: installedVersion } = JSON.parse(readFileSync(`${postgresDir}package.json`, 'utf8')) as { version: string };
+const otherVersion = installedVersion !== patchedVersion;
+if (otherVersion) {
+  // The patch script says what to do about another version (it patches only the one it was written for).
+  console.warn(`scripts/patch-dependencies.test.ts: skipping the patch check: postgres ${installedVersion} is installed, the patch is for ${patchedVersion}`);
+}
+
 describe('patched postgres.js', () => {
-  it('is installed with the fixes (npm install runs scripts/patch-dependencies.mjs)', () => {
-    const { version } = JSON.parse(readFileSync(`${postgresDir}package.json`, 'utf8')) as { version: string };
-    if (version !== '3.4.9') return; // the patch script says what to do about another version
+  it.skipIf(otherVersion)(`is installed with the fixes (npm install runs scripts/patch-dependencies.mjs on postgres ${patchedVersion})`, () => {
     for (const file of ['src/connection.js', 'cjs/src/connection.js', 'src/index.js', 'cjs/src/index.js']) {
       expect(readFileSync(`${postgresDir}${file}`, 'utf8'), file).toContain('qfn: patched by scripts/patch-dependencies.mjs');
     }

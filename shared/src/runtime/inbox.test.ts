@@ -1,26 +1,21 @@
 /** The inbox statements on PGlite in-process (the same SQL as on Postgres; no service needed). */
-import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../db/client';
+import { createTestDatabase, type TestDatabase } from '../testing/database';
 import { claimInbox, forgetStart, recordStart, unclaimInbox } from './inbox';
 
-const migrationsFolder = fileURLToPath(new URL('../../../migrations/sql', import.meta.url));
 const keyOf = (item: { id: string; digest: string }) => item;
 
 describe('inbox statements (PGlite)', () => {
-  let client: PGlite;
+  // A migrated PGlite (its data directory cached between runs: initdb in WASM alone takes seconds).
+  let database: TestDatabase;
   let db: Database;
   beforeAll(async () => {
-    client = new PGlite();
-    const pglite = drizzle(client);
-    await migrate(pglite, { migrationsFolder });
-    db = pglite as unknown as Database;
+    database = await createTestDatabase();
+    db = database.db;
   }, 60_000);
   afterAll(async () => {
-    await client?.close();
+    await database?.close();
   });
 
   it('claims new ids once: a second claim of the same id finds it and runs nothing', async () => {

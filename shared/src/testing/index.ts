@@ -3,6 +3,7 @@
  * a migrated PGlite database in this process, and `runOnce(fn, event)` through the real worker.
  */
 export { InMemoryBroker, type Settled } from './in-memory-broker';
+export { handlerContext } from '../outbox/handler-context';
 export { createTestDatabase, findMigrationsFolder, type TestDatabase, type TestDatabaseOptions } from './database';
 export {
   runOnce,
