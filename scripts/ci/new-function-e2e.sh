@@ -113,7 +113,7 @@ runner_pid=$!
 for _ in $(seq 120); do grep -q '^\[local\] ready' "$work/start.log" && break; kill -0 "$runner_pid" || break; sleep 1; done
 grep -q '^\[local\] ready' "$work/start.log" || { cat "$work/start.log"; echo "npm start did not become ready" >&2; exit 1; }
 export PORT="$port"
-npx tsx scripts/publish-load.ts --type text.submitted --count 20 --rate 0 --concurrency 5
+npx tsx scripts/publish-load.ts --type text.submitted --data '{"text":"hello world"}' --count 20 --rate 0 --concurrency 5
 processed=0
 for _ in $(seq 60); do
   processed="$(curl -s "http://127.0.0.1:$status_port/_local/status" | node -e 'let t="";process.stdin.on("data",(c)=>t+=c).on("end",()=>console.log(JSON.parse(t).functions.find((f)=>f.name==="word-count")?.processed??0))')"
