@@ -61,6 +61,24 @@ describe('publish API protection (RabbitMQ + Postgres)', () => {
     expect((await app.request('/message?limit=1', { headers: { 'x-api-key': publishToken } })).status).toBe(200);
   });
 
+  it('asks the same publish token on POST /events/{type}, counts it in the same rate limit, and leaves the catalog open', async () => {
+    const app = appWith({ protection: { publishTokens: [publishToken], rateLimit: { ratePerSecond: 0.5, burst: 2 } } });
+    const publishEvent = (headers: Record<string, string> = {}) =>
+      app.request('/events/message.published', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(valid) });
+    const anonymous = await publishEvent();
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: 'unauthorized' });
+    expect((await publishEvent({ authorization: `Bearer ${adminToken}` })).status).toBe(401);
+    const client = { authorization: `Bearer ${publishToken}` };
+    expect((await publishEvent(client)).status).toBe(202);
+    expect((await publish(app, client)).status).toBe(202);
+    // The bucket (burst 2) is the client's, whichever route it publishes through.
+    const limited = await publishEvent(client);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
+    for (const path of ['/events', '/events/message.published']) expect((await app.request(path)).status, path).toBe(200);
+  });
+
   it('leaves health, readiness and the API description open', async () => {
     const app = appWith({ protection: { publishTokens: [publishToken] } });
     for (const path of ['/healthz', '/readyz', '/openapi.json', '/docs']) expect((await app.request(path)).status, path).toBe(200);

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Context, Hono } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { timeout } from 'hono/timeout';
 import type { AppEnv } from './app-env';
 import { ApiError, type ErrorBody } from './errors';
@@ -9,9 +9,9 @@ import { secureResponseHeaders } from './middleware/secure-headers/index';
 import { nodeRequestOf } from './node-request';
 
 export interface ProtectionOptions {
-  /** Tokens of the message API (`POST /message/publish`, `GET /message…`). Empty or absent: open. */
+  /** Tokens of the message API (`POST /message/publish`, `GET /message…`) and of `POST /events/{type}`. Empty or absent: open. */
   publishTokens?: readonly string[];
-  /** Per-client token bucket on the message API (client = its token, else its address). Absent: no limit. */
+  /** Per-client token bucket on the message API and `POST /events/{type}`, shared (client = its token, else its address). Absent: no limit. */
   rateLimit?: { ratePerSecond: number; burst: number };
   /** Longest a request may take before it is answered 503; default 10 s. */
   requestTimeoutMs?: number;
@@ -32,8 +32,19 @@ export function protect(app: Hono<AppEnv>, options: ProtectionOptions): void {
   const timeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   app.use(secureResponseHeaders());
   app.use(timeout(timeoutMs, (c) => timedOut(c, timeoutMs)));
-  if (options.publishTokens?.length) app.use('/message/*', tokenAuth({ tokens: options.publishTokens, realm: 'qfn-publish' }));
-  if (options.rateLimit) app.use('/message/*', rateLimit({ ...options.rateLimit, key: clientKey }));
+  // POST /events/{type} publishes as /message/publish does: the same tokens, and one bucket per client across
+  // both. The catalog (GET /events…) stays open, as the API description does: producers read it to validate.
+  const onPublish = (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) => (c.req.method === 'POST' ? middleware(c, next) : next());
+  if (options.publishTokens?.length) {
+    const auth = tokenAuth({ tokens: options.publishTokens, realm: 'qfn-publish' });
+    app.use('/message/*', auth);
+    app.use('/events/*', onPublish(auth));
+  }
+  if (options.rateLimit) {
+    const limit = rateLimit({ ...options.rateLimit, key: clientKey });
+    app.use('/message/*', limit);
+    app.use('/events/*', onPublish(limit));
+  }
 }
 
 /** The client a request comes from: the token it authenticated with, else the address it connected from. */
