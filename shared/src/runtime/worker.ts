@@ -2,82 +2,26 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { z } from 'zod';
 import type { Database } from '../db/client';
-import { isDatabaseUnavailable } from '../db/errors';
 import type { FunctionDeclaration, HandlerContext } from '../function/define';
 import type { Logger } from '../log/index';
 import type { Envelope } from '../messages/envelope';
 import { decodeDelivery } from '../events/cloudevents';
 import { schemaFor } from '../events/subscriptions';
 import { outboxPublisher } from '../outbox/publisher';
-import type { Broker, Delivery, QueueSpec, Subscription } from '../queue/types';
+import type { Delivery, QueueSpec, Subscription } from '../queue/types';
 import { BatchCollector } from './batch-collector';
+import { DatabaseWait, gaveUp } from './database-wait';
 import { describeError, ShutdownDeadlineError, WorkerLifecycleError } from './errors';
-import { decideFailure, type Random } from './failure-policy';
+import { decideFailure } from './failure-policy';
 import { HandlerSignals, type HandlerCall } from './handler-signals';
+import { InFlight } from './in-flight';
 import { claimInbox, forgetStart, recordStart, unclaimInbox } from './inbox';
+import type { ProcessingTracer, StopOptions, StopResult, WorkerEvents, WorkerOptions, WorkerState } from './worker-types';
 
-export interface WorkerEvents {
-  started: [];
-  message_received: [{ delivery: Delivery; envelope?: Envelope }];
-  message_processed: [{ envelope: Envelope; attempt: number; durationMs: number; duplicate: boolean }];
-  message_retried: [{ envelope?: Envelope; attempt: number; delayMs: number; reason: string }];
-  message_dead_lettered: [{ envelope?: Envelope; attempt: number; reason: string }];
-  message_released: [{ delivery: Delivery }];
-  /** The broker could not take a settlement; the message will be redelivered. */
-  settle_failed: [{ error: unknown }];
-  /** An event id arrived again with another payload: the first one's effect stands, this one is skipped. */
-  message_conflict: [{ envelope: Envelope; digest: string; firstDigest: string | null; total: number }];
-  /** A redelivered message runs alone, in case it is what crashed the last consumer. */
-  message_isolated: [{ envelope: Envelope; starts: number }];
-  /** The database is unreachable or refuses connections: the messages wait (no attempt counted) and are tried again. */
-  database_unavailable: [{ error: unknown; retryInMs: number; messages: number }];
-  stopped: [{ drained: boolean; released: number }];
-}
-
-/** Runs a message's processing inside its trace (telemetry provides one; the default just runs it). */
-export interface ProcessingTracer {
-  trace<T>(items: { headers: Readonly<Record<string, string>>; eventId: string; attempt: number }[], work: () => Promise<T>): Promise<T>;
-}
+export type { ProcessingTracer, StopOptions, StopResult, WorkerEvents, WorkerOptions, WorkerState } from './worker-types';
 
 const untraced: ProcessingTracer = { trace: (_items, work) => work() };
 
-export interface WorkerOptions {
-  declaration: FunctionDeclaration;
-  tracer?: ProcessingTracer;
-  broker: Broker;
-  db: Database;
-  log: Logger;
-  /** Overrides the declaration's concurrency (e.g. from FUNCTION_CONCURRENCY). */
-  concurrency?: number;
-  /** How long a partial batch may wait for more deliveries when no batch is running (batch handlers). */
-  batchLingerMs?: number;
-  /**
-   * A redelivered message whose earlier isolated runs never finished this many times (the process
-   * died each time) is dead-lettered instead of run again. Default 2: one death may be bad luck (a
-   * node lost, a kill), two in a row while it ran alone are the message.
-   */
-  crashLimit?: number;
-  /** Called when a handler wrote an outbox row (ctx.publish): the relay looks once the transaction committed. */
-  onOutboxWrite?: () => void;
-  /** The random source of the retry jitter (tests make it deterministic). */
-  random?: Random;
-}
-
-export interface StopOptions {
-  /**
-   * Milliseconds to wait for in-flight messages (the grace period); defaults to the declaration's.
-   * At its end the handlers' `ctx.signal` is aborted and what they still hold goes back to the queue.
-   */
-  timeoutMs?: number;
-}
-
-export interface StopResult {
-  /** Every in-flight message settled within the grace period. */
-  drained: boolean;
-}
-
-/** Where a worker is in its lifecycle: `idle` → `starting` → `running` → `stopping` → `stopped`. */
-export type WorkerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 interface Decoded {
   delivery: Delivery;
@@ -96,9 +40,6 @@ export const defaultBatchLingerMs = 20;
 export function payloadDigest(envelope: Envelope): string {
   return createHash('sha256').update(envelope.type).update('\n').update(JSON.stringify(envelope.data)).digest('base64url').slice(0, 22);
 }
-
-/** Marks work handed back to the broker because the worker stopped while the database was away. */
-const released = Symbol('released');
 
 /** Converts a function declaration into the broker's view of its queue. */
 export function queueSpecOf(declaration: FunctionDeclaration): QueueSpec {
@@ -133,16 +74,14 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   readonly #suspects: Delivery[] = [];
   #isolating = false;
   readonly #crashLimit: number;
-  /** Wakes the waits for the database when the worker stops. */
-  readonly #pauses = new Set<() => void>();
-  #inFlight = 0;
+  readonly #database: DatabaseWait;
+  readonly #inFlight = new InFlight();
   #conflicts = 0;
   #flushScheduled = false;
   #activeBatches = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   /** Batches processed at once: a batch handler's transactions each hold one of the pool's connections. */
   readonly #maxBatches: number;
-  readonly #idleWaiters = new Set<() => void>();
 
   constructor(private readonly options: WorkerOptions) {
     super();
@@ -156,6 +95,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     });
     this.#signals = new HandlerSignals(options.declaration.handlerTimeoutMs);
     this.#crashLimit = options.crashLimit ?? 2;
+    this.#database = new DatabaseWait({ stopping: () => this.#stopping });
   }
 
   get state(): WorkerState {
@@ -163,7 +103,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   }
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#inFlight.count;
   }
 
   get spec(): QueueSpec {
@@ -212,12 +152,12 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     this.#stopping = true;
     this.#state = 'stopping';
     clearTimeout(this.#lingerTimer);
-    for (const wake of this.#pauses) wake();
+    this.#database.wakeAll();
     await this.#starting?.catch(() => {});
     await this.#subscription?.stop();
     const released = this.#releaseWaiting();
     const timeoutMs = options.timeoutMs ?? this.#declaration.shutdownGracePeriodSeconds * 1000;
-    const drained = await this.#waitIdle(timeoutMs);
+    const drained = await this.#inFlight.whenIdle(timeoutMs);
     // Handlers still running should give up: what they hold goes back to the queue.
     if (!drained) this.#signals.abortAll(new ShutdownDeadlineError(timeoutMs));
     this.#state = 'stopped';
@@ -301,7 +241,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     const id = item.envelope.id;
     const name = this.#declaration.name;
     const starts = await this.#withDatabase([delivery], () => recordStart(this.options.db, name, id));
-    if (starts === released) return;
+    if (starts === gaveUp) return;
     const crashes = starts - 1;
     if (crashes >= this.#crashLimit) {
       await this.#deadLetter(
@@ -319,45 +259,19 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Runs database work; while the database is unreachable or refusing connections, waits with
-   * backoff and runs it again, counting no attempt (the messages are not at fault). If the worker
+   * Runs database work, waiting (no attempt counted) while the database is away; if the worker
    * stops meanwhile, the messages go back to the broker.
    */
-  async #withDatabase<T>(deliveries: Delivery[], work: () => Promise<T>): Promise<T | typeof released> {
-    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5_000)) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!isDatabaseUnavailable(error)) throw error;
-        if (this.#stopping) {
-          for (const delivery of deliveries) this.#release(delivery);
-          return released;
-        }
-        this.emit('database_unavailable', { error, retryInMs: delayMs, messages: deliveries.length });
-        await this.#pause(delayMs);
-      }
-    }
+  async #withDatabase<T>(deliveries: Delivery[], work: () => Promise<T>): Promise<T | typeof gaveUp> {
+    const outcome = await this.#database.run(work, (error, retryInMs) =>
+      this.emit('database_unavailable', { error, retryInMs, messages: deliveries.length }),
+    );
+    if (outcome === gaveUp) for (const delivery of deliveries) this.#release(delivery);
+    return outcome;
   }
 
-  #pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#pauses.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#pauses.add(wake);
-    });
-  }
-
-  /** Counts `messages` as in flight until `work` settles. */
   #track(work: Promise<void>, messages = 1): void {
-    this.#inFlight += messages;
-    work.finally(() => {
-      this.#inFlight -= messages;
-      if (this.#inFlight === 0) for (const resolve of this.#idleWaiters) resolve();
-    });
+    this.#inFlight.track(work, messages);
   }
 
   async #processBatch(deliveries: Delivery[]): Promise<void> {
@@ -381,7 +295,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
         decoded.map((item) => item.delivery),
         () => this.#runInTransaction(decoded),
       );
-      if (outcome === released) return;
+      if (outcome === gaveUp) return;
       const { failed, ran } = outcome;
       const durationMs = performance.now() - started;
       for (const item of decoded) {
@@ -530,19 +444,5 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
     const waiting = [...this.#collector.drain(), ...this.#suspects.splice(0)];
     for (const delivery of waiting) this.#release(delivery);
     return waiting.length;
-  }
-
-  #waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.#inFlight === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (drained: boolean) => {
-        clearTimeout(timer);
-        this.#idleWaiters.delete(onIdle);
-        resolve(drained);
-      };
-      const onIdle = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.#idleWaiters.add(onIdle);
-    });
   }
 }
