@@ -15,7 +15,7 @@ import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectEach
 import { canStartPrivateNode, type PrivateRabbitNode, startPrivateRabbitNode } from './rabbitmq-node';
 import { deadLetters, report, terminate, waitForEmptyQueue } from './support';
 
-const jobs = 300;
+const jobs = 200;
 
 describe.runIf(canStartPrivateNode())('outbox chain across a RabbitMQ restart', () => {
   let node: PrivateRabbitNode;
@@ -46,7 +46,7 @@ describe.runIf(canStartPrivateNode())('outbox chain across a RabbitMQ restart', 
     };
     const recovery = startRecoveryRelay(database.db, broker);
     try {
-      const ids = await publishChainJobs(broker, jobs, 20_000);
+      const ids = await publishChainJobs(broker, jobs, 1_000);
       const replicas = { 'run-job': start('run-job'), 'record-completion': start('record-completion') };
       await Promise.all(Object.values(replicas).map((r) => r.waitForLog('consuming', 30_000)));
       const started = performance.now();

@@ -16,7 +16,7 @@ import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectEach
 import { deadLetters, faultScenario, report, superviseReplica, waitForEmptyQueue } from './support';
 import { startFunctionProcess } from '../support/process';
 
-const jobs = 300;
+const jobs = 200;
 const outageMs = 3_000;
 
 describe.each(brokerHarnesses)('outbox chain across a Postgres outage on $kind', (harness) => {
@@ -40,7 +40,7 @@ describe.each(brokerHarnesses)('outbox chain across a Postgres outage on $kind',
     const supervise = (fn: ChainFunction) =>
       superviseReplica(() => startFunctionProcess(chainEntries[fn], world.env(fn, { DATABASE_URL: viaProxy, STALL_TIMEOUT_SECONDS: '5', LOG_LEVEL: 'info' })));
     try {
-      const ids = await publishChainJobs(world.broker, jobs, 20_000);
+      const ids = await publishChainJobs(world.broker, jobs, 1_000);
       const replicas = { 'run-job': supervise('run-job'), 'record-completion': supervise('record-completion') };
       const started = performance.now();
       await waitFor('a quarter of the completions', async () => (await chainRowCount(world.database.db, 'job_completions')) >= jobs / 4, 120_000, 20);

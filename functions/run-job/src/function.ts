@@ -20,14 +20,15 @@ export default defineFunction({
   retry: { maxAttempts: 3, initialDelayMs: 2_000 },
   scaling: { minReplicaCount: 0, maxReplicaCount: 8, targetQueueLength: 4, pollingInterval: 5, cooldownPeriod: 60 },
   shutdownGracePeriodSeconds: 60,
+  // The largest valid job takes seconds: one still running after this is stuck; its thread is stopped and it is retried.
+  handlerTimeoutMs: 120_000,
   handler: async (event, ctx) => {
-    const { db, eventId, eventType, publish } = ctx;
+    const { db, eventId, eventType, publish, signal } = ctx;
     assertJobType(eventType);
     // On a worker thread: this thread keeps acking, heartbeating and answering probes meanwhile.
-    // The runtime's signal (grace deadline, handler timeout) terminates the job's thread.
-    const signal = (ctx as { signal?: AbortSignal }).signal;
-    ctx.log.debug({ eventId: ctx.eventId, eventType }, 'job started');
-    const { result, startedAt, finishedAt, threadId } = await replicaJobPool(concurrency).run({ type: eventType, input: event }, signal ? { signal } : {});
+    // ctx.signal (the shutdown deadline, handlerTimeoutMs) terminates the job's thread.
+    ctx.log.debug({ eventId, eventType }, 'job started');
+    const { result, startedAt, finishedAt, threadId } = await replicaJobPool(concurrency).run({ type: eventType, input: event }, { signal });
     const durationMs = finishedAt - startedAt;
     const kind = jobKind(eventType);
     ctx.log.info({ kind, threadId, startedAt, finishedAt, durationMs: Math.round(durationMs) }, 'job ran');

@@ -10,8 +10,12 @@ export const jobPoolSettings = z.object({
   FUNCTION_CONCURRENCY: z.coerce.number().int().positive().max(1000).optional(),
   /** Worker threads running jobs; default: the function's concurrency. */
   JOB_THREADS: z.coerce.number().int().min(1).max(256).optional(),
-  /** Heap limit of each worker thread (V8 old generation, MiB): a job past it fails and its thread is replaced, the replica lives on. */
-  JOB_THREAD_MEMORY_MB: z.coerce.number().int().min(16).max(65_536).default(512),
+  /**
+   * Heap limit of each worker thread (V8 old generation, MiB): a job past it fails (retried, then
+   * dead-lettered) and its thread is replaced, the replica lives on. 64: the largest valid job
+   * (word-count of 1 MB of distinct words) needs under 32 here, and two threads stay inside the chart's 256Mi.
+   */
+  JOB_THREAD_MEMORY_MB: z.coerce.number().int().min(16).max(65_536).default(64),
 });
 
 export type JobPoolSettings = z.output<typeof jobPoolSettings>;

@@ -88,7 +88,7 @@ describe('the job pool', () => {
 
 describe('the job pool settings', () => {
   it('size the pool as the function concurrency unless JOB_THREADS says otherwise', () => {
-    expect(jobPoolSize(jobPoolSettings.parse({}), 2)).toEqual({ threads: 2, maxOldGenerationSizeMb: 512 });
+    expect(jobPoolSize(jobPoolSettings.parse({}), 2)).toEqual({ threads: 2, maxOldGenerationSizeMb: 64 });
     expect(jobPoolSize(jobPoolSettings.parse({ FUNCTION_CONCURRENCY: '6' }), 2).threads).toBe(6);
     expect(jobPoolSize(jobPoolSettings.parse({ FUNCTION_CONCURRENCY: '6', JOB_THREADS: '3', JOB_THREAD_MEMORY_MB: '64' }), 2)).toEqual({ threads: 3, maxOldGenerationSizeMb: 64 });
   });

@@ -36,7 +36,7 @@ export function jobWorkerFile(base: string | URL = import.meta.url): { filename:
  * at once on as many cores.
  *
  * @example
- * const pool = createJobPool({ threads: 2, maxOldGenerationSizeMb: 512 });
+ * const pool = createJobPool({ threads: 2, maxOldGenerationSizeMb: 64 });
  * await pool.ready();
  * await pool.run({ type: 'job.count-primes', input: { limit: 1_000 } }, { signal: ctx.signal });
  * await pool.close();
