@@ -28,6 +28,8 @@ export const unitTests = [
   'shared/src/queue/sqs/names.test.ts',
   'shared/src/runtime/batch-collector.test.ts',
   'shared/src/runtime/cleanup.test.ts',
+  'shared/src/runtime/database-wait.test.ts',
+  'shared/src/runtime/in-flight.test.ts',
   'shared/src/runtime/failure-policy.test.ts',
   'shared/src/runtime/handler-signals.test.ts',
   'shared/src/runtime/health.test.ts',
@@ -62,7 +64,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: unitTests } },
+      // globalSetup: the migrated PGlite copy the unit tests load, made once before they start (shared/src/testing/database.ts).
+      { extends: true, test: { name: 'unit', include: unitTests, globalSetup: ['shared/src/testing/vitest-setup.ts'] } },
       { extends: true, test: { name: 'integration', include: allTests, exclude: [...excluded, ...unitTests] } },
     ],
   },

@@ -269,6 +269,15 @@ export async function runOnce<S extends z.ZodType>(fn: FunctionDeclaration<S>, e
 
 /** The per-process context `runOnce` uses when given none. */
 export function sharedTestContext(): Promise<TestContext> {
-  shared ??= testContext();
+  shared ??= testContext().then((context) => {
+    const close = context.close;
+    // Closing it ends it for this process: the next runOnce without a context makes a new one.
+    return Object.assign(context, {
+      close: async () => {
+        shared = undefined;
+        await close();
+      },
+    });
+  });
   return shared;
 }

@@ -44,16 +44,10 @@ function migrationsDigest(folder: string): string {
   return hash.digest('hex').slice(0, 24);
 }
 
-/** A PGlite with the migrations applied: from the cached copy when there is one, else migrated now and cached. */
-async function migratedPglite(folder: string): Promise<PGlite> {
-  const cached = join(cacheDir(), `${migrationsDigest(folder)}.tar.gz`);
-  if (existsSync(cached)) {
-    try {
-      return await PGlite.create({ loadDataDir: new Blob([readFileSync(cached)]) });
-    } catch {
-      // A damaged copy: make a new one.
-    }
-  }
+const cachedCopy = (folder: string) => join(cacheDir(), `${migrationsDigest(folder)}.tar.gz`);
+
+/** Migrates a new PGlite and keeps a copy of its data directory for the next ones. */
+async function migrateAndCache(folder: string, cached: string): Promise<PGlite> {
   const pglite = await PGlite.create();
   await migratePglite(drizzlePglite(pglite), { migrationsFolder: folder, migrationsSchema: 'drizzle' });
   const dump = Buffer.from(await (await pglite.dumpDataDir('gzip')).arrayBuffer());
@@ -63,6 +57,30 @@ async function migratedPglite(folder: string): Promise<PGlite> {
   writeFileSync(partial, dump);
   renameSync(partial, cached);
   return pglite;
+}
+
+/** A PGlite with the migrations applied: from the cached copy when there is one, else migrated now and cached. */
+async function migratedPglite(folder: string): Promise<PGlite> {
+  const cached = cachedCopy(folder);
+  if (existsSync(cached)) {
+    try {
+      return await PGlite.create({ loadDataDir: new Blob([readFileSync(cached)]) });
+    } catch {
+      // A damaged copy, or one another PGlite version made: make a new one.
+    }
+  }
+  return migrateAndCache(folder, cached);
+}
+
+/**
+ * Makes the cached migrated copy if there is none yet (a vitest globalSetup calls it once, so that test
+ * files started at the same time do not each run initdb).
+ */
+export async function prepareTestDatabase(options: TestDatabaseOptions = {}): Promise<void> {
+  const folder = options.migrationsFolder ?? findMigrationsFolder();
+  const cached = cachedCopy(folder);
+  if (existsSync(cached)) return;
+  await (await migrateAndCache(folder, cached)).close();
 }
 
 /**
