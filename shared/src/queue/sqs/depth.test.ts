@@ -61,32 +61,32 @@ describe('SQS queue depth (emulator behind a rewriting proxy)', () => {
     await sqs.stop();
   });
 
-  it('counts what the queue holds while every attribute comes back', async () => {
+  /** A connected broker, through the proxy, with the function's queues provisioned; closed after `work`. */
+  async function withBroker(work: (sqsBroker: ReturnType<typeof broker>) => Promise<void>): Promise<void> {
     const sqsBroker = broker();
     try {
       await sqsBroker.connect();
       await sqsBroker.provision(spec);
-      for (let i = 0; i < 3; i++) await sqsBroker.publish({ id: `e${i}`, type: 'depth.test', body: Buffer.from('{}') });
-      expect(await sqsBroker.queueDepth(spec)).toEqual({ ready: 3, inFlight: 0, delayed: 0, deadLettered: 0 });
-    } finally {
-      await sqsBroker.close();
-    }
-  });
-
-  it('fails naming the queue and the attribute when one is missing or not a count, instead of counting 0', async () => {
-    const sqsBroker = broker();
-    try {
-      await sqsBroker.connect();
-      await sqsBroker.provision(spec);
-      rewrite.current = ({ ApproximateNumberOfMessagesDelayed: _, ...rest }) => rest;
-      await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(`SQS queue ${prefix}-counted: attribute ApproximateNumberOfMessagesDelayed is missing`);
-      rewrite.current = (attributes) => ({ ...attributes, ApproximateNumberOfMessagesNotVisible: 'lots' });
-      await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(/SQS queue depth\w+-counted(-dlq)?: attribute ApproximateNumberOfMessagesNotVisible is "lots", not a count/);
+      await work(sqsBroker);
     } finally {
       rewrite.current = (attributes) => attributes;
       await sqsBroker.close();
     }
-  });
+  }
+
+  it('counts what the queue holds while every attribute comes back', () =>
+    withBroker(async (sqsBroker) => {
+      for (let i = 0; i < 3; i++) await sqsBroker.publish({ id: `e${i}`, type: 'depth.test', body: Buffer.from('{}') });
+      expect(await sqsBroker.queueDepth(spec)).toEqual({ ready: 3, inFlight: 0, delayed: 0, deadLettered: 0 });
+    }));
+
+  it('fails naming the queue and the attribute when one is missing or not a count, instead of counting 0', () =>
+    withBroker(async (sqsBroker) => {
+      rewrite.current = ({ ApproximateNumberOfMessagesDelayed: _, ...rest }) => rest;
+      await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(`SQS queue ${prefix}-counted: attribute ApproximateNumberOfMessagesDelayed is missing`);
+      rewrite.current = (attributes) => ({ ...attributes, ApproximateNumberOfMessagesNotVisible: 'lots' });
+      await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(/SQS queue depth\w+-counted(-dlq)?: attribute ApproximateNumberOfMessagesNotVisible is "lots", not a count/);
+    }));
 });
 
 describe('countAttribute', () => {
