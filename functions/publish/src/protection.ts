@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Context, Env, Hono, MiddlewareHandler } from 'hono';
 import { timeout } from 'hono/timeout';
 import type { AppEnv } from './app-env';
 import { ApiError, type ErrorBody } from './errors';
@@ -34,7 +34,7 @@ export function protect(app: Hono<AppEnv>, options: ProtectionOptions): void {
   app.use(timeout(timeoutMs, (c) => timedOut(c, timeoutMs)));
   // POST /events/{type} publishes as /message/publish does: the same tokens, and one bucket per client across
   // both. The catalog (GET /events…) stays open, as the API description does: producers read it to validate.
-  const onPublish = (middleware: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> => (c, next) => (c.req.method === 'POST' ? middleware(c, next) : next());
+  const onPublish = <E extends Env>(middleware: MiddlewareHandler<E>): MiddlewareHandler<E> => (c, next) => (c.req.method === 'POST' ? middleware(c, next) : next());
   if (options.publishTokens?.length) {
     const auth = tokenAuth({ tokens: options.publishTokens, realm: 'qfn-publish' });
     app.use('/message/*', auth);
