@@ -244,7 +244,7 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       await page.goto(consoleUrl());
       await page.locator('#events-type option[value="message.published"]').waitFor({ state: 'attached' });
       const catalog = (await (await fetch(`http://127.0.0.1:${runner.port}/events`)).json()) as { revision: string; events: Record<string, { schema: unknown }> };
-      const listed = await page.locator('#events-type option').evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value));
+      const listed = await page.locator('#events-type option').evaluateAll((options) => options.map((option) => (option as unknown as { value: string }).value));
       expect([...listed].sort()).toEqual(Object.keys(catalog.events).sort());
       expect(await page.locator('#events-revision').textContent()).toContain(catalog.revision);
       // The selected function's own type comes first, with who receives it and its schema as GET /events serves it.
