@@ -4,7 +4,7 @@
  */
 export { InMemoryBroker, type Settled } from './in-memory-broker';
 export { handlerContext } from '../outbox/handler-context';
-export { createTestDatabase, findMigrationsFolder, type TestDatabase, type TestDatabaseOptions } from './database';
+export { createTestDatabase, findMigrationsFolder, prepareTestDatabase, type TestDatabase, type TestDatabaseOptions } from './database';
 export {
   runOnce,
   sharedTestContext,
