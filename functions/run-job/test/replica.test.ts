@@ -125,6 +125,8 @@ describe('run-job on its worker threads', () => {
       expect(code).toBe(0);
       expect(await results()).toEqual([{ event_id: id, n: 1 }]);
       expect(replica.logs.find((l) => l['msg'] === 'stopped')?.['drained']).toBe(true);
+      // Every shutdown step, the pool's own (onStopped) included, went through.
+      expect(replica.logs.filter((l) => l['msg'] === 'shutdown step failed; the next steps run still')).toEqual([]);
     } finally {
       await stopAll();
     }
@@ -140,6 +142,7 @@ describe('run-job on its worker threads', () => {
       const { code, exitMs } = await terminate(replica);
       expect(code).toBe(0);
       expect(replica.logs.find((l) => l['msg'] === 'stopped')?.['drained']).toBe(false);
+      expect(replica.logs.filter((l) => l['msg'] === 'shutdown step failed; the next steps run still')).toEqual([]);
       expect(jobsRan(replica)).toEqual([]);
       expect(await results()).toEqual([]);
       const next = start({ SHUTDOWN_GRACE_PERIOD_SECONDS: '60' });

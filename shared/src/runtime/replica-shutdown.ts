@@ -16,6 +16,8 @@ export interface ReplicaParts {
   health?: Pick<Server, 'close'> | undefined;
   telemetry: { shutdown(): Promise<void> };
   stallWatch?: { stop(): void } | undefined;
+  /** The function's own resources (RunFunctionOptions.onStopped), closed right after the worker stopped. */
+  onStopped?: (() => Promise<void> | void) | undefined;
   log: Logger;
 }
 
@@ -25,12 +27,13 @@ export interface ReplicaParts {
  * one fails; each failure is logged, and all of them are thrown together (a CleanupError) at the end.
  */
 export async function stopReplica(parts: ReplicaParts, options: { timeoutMs: number }): Promise<StopResult> {
-  const { worker, relay, broker, database, health, telemetry, stallWatch, log } = parts;
+  const { worker, relay, broker, database, health, telemetry, stallWatch, onStopped, log } = parts;
   let drained = false;
   let relayStopped: Promise<void> | undefined;
   await runCleanup(
     [
       { name: 'worker.stop', run: async () => ({ drained } = await worker.stop({ timeoutMs: options.timeoutMs })) },
+      ...(onStopped ? [{ name: 'onStopped', run: async () => await onStopped() }] : []),
       {
         // Not drained, the relay's next transaction may wait for a pool connection behind the handlers
         // still running: it ends with the pool below instead of holding the exit past the grace period.

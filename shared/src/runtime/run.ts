@@ -64,6 +64,11 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
 export interface RunFunctionOptions {
   /** Wraps the process's broker before the worker uses it (tests inject faults this way). */
   decorateBroker?: (broker: Broker) => Broker;
+  /**
+   * Closes what the function opened itself (e.g. run-job's worker-thread pool), once the worker has
+   * drained or handed its messages back at the shutdown deadline.
+   */
+  onStopped?: () => Promise<void> | void;
 }
 
 /**
@@ -125,7 +130,7 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
     stopping = true;
     const timeoutMs = (config.SHUTDOWN_GRACE_PERIOD_SECONDS ?? declaration.shutdownGracePeriodSeconds) * 1000;
     log.info({ signal, inFlight: worker.inFlight }, 'draining');
-    await stopReplica({ worker, relay, broker, database, health, telemetry, stallWatch, log }, { timeoutMs });
+    await stopReplica({ worker, relay, broker, database, health, telemetry, stallWatch, log, onStopped: options.onStopped }, { timeoutMs });
   });
 
   try {
