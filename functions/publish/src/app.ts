@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Broker, Database, EventDefinition, Logger, QueueSpec } from '@qfn/shared/platform';
+import type { Broker, Database, EventDefinition, Logger, QueueAdmin, QueueSpec } from '@qfn/shared/platform';
 import type { AppEnv } from './app-env';
 import { ApiError, apiErrorHandler, type ErrorRenderer, renderJsonError } from './errors';
 import { IdempotencyStore, type IdempotencyOptions } from './idempotency';
@@ -17,6 +17,8 @@ import { publishRoute } from './routes/publish';
 
 export interface PublishAppOptions {
   broker: Broker;
+  /** The dead-letter admin API's and the console's view of the queues (usually the same broker connection). */
+  queueAdmin: QueueAdmin;
   db: Database;
   pingDatabase: () => Promise<boolean>;
   log: Logger;
@@ -45,7 +47,7 @@ export interface PublishAppOptions {
  * The publish function's HTTP API.
  *
  * @example
- * serve({ fetch: createPublishApp({ broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
+ * serve({ fetch: createPublishApp({ broker, queueAdmin: broker, db, pingDatabase, log, maxBodyBytes: 65536 }).fetch, port: 3000 });
  */
 export function createPublishApp(options: PublishAppOptions) {
   const app = new Hono<AppEnv>();
@@ -73,8 +75,8 @@ export function createPublishApp(options: PublishAppOptions) {
     }),
   );
   app.route('/', openApiRoutes({ maxBodyBytes: options.maxBodyBytes, events: events.definitions }));
-  app.route('/', adminRoutes({ broker: options.broker, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
-  app.route('/', consoleRoute({ broker: options.broker, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  app.route('/', adminRoutes({ queueAdmin: options.queueAdmin, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
+  app.route('/', consoleRoute({ queueAdmin: options.queueAdmin, db: options.db, queues: options.admin?.queues ?? [], tokens: options.admin?.tokens ?? [] }));
   const render = options.renderError ?? renderJsonError;
   app.notFound((c) => render(new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`), c));
   app.onError(apiErrorHandler({ log: options.log, render }));

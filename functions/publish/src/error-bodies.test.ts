@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { type Broker, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../../../test/support/database';
@@ -33,8 +33,8 @@ const json = { 'content-type': 'application/json' };
 describe('error answers of the publish API, byte for byte the same JSON (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('errbodies');
   let database: TestDatabase;
-  let broker: Broker;
-  let closedBroker: Broker;
+  let broker: BrokerWithAdmin;
+  let closedBroker: BrokerWithAdmin;
   let unreachableDatabase: DatabaseHandle;
   let missingTables: DatabaseHandle;
 
@@ -58,7 +58,7 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
   });
 
   const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({ broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
+    createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
   const publish = (app: ReturnType<typeof appWith>, body: string, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { ...json, ...headers }, body });
 

@@ -1,12 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { deadLetterView, maxBatch, missingQueue, showSearchLimit } from '@qfn/shared/platform';
-import { type Broker, BrokerUnavailableError, type QueueSpec } from '@qfn/shared/platform';
+import { BrokerUnavailableError, deadLetterView, maxBatch, missingQueue, type QueueAdmin, type QueueSpec, showSearchLimit } from '@qfn/shared/platform';
 import { ApiError, validationFailed } from '../errors';
 import { tokenAuth } from '../middleware/auth/index';
 
 export interface AdminRoutesOptions {
-  broker: Broker;
+  queueAdmin: QueueAdmin;
   /** The consumer functions' queues (name, subscriptions, retry, visibility): all the dead-letter tools need. */
   queues: readonly QueueSpec[];
   /** Admin tokens, distinct from the publish tokens. None: every admin route answers 403. */
@@ -43,7 +42,7 @@ function guarded(handler: (c: Context) => Promise<Response>) {
  * `DELETE /admin/dlq/:function?confirm=<function>` (purge; the name must be repeated).
  *
  * @example
- * app.route('/', adminRoutes({ broker, queues: [queueSpecOf(storeMessage)], tokens: [process.env.ADMIN_API_TOKEN!] }));
+ * app.route('/', adminRoutes({ queueAdmin, queues: [queueSpecOf(storeMessage)], tokens: [process.env.ADMIN_API_TOKEN!] }));
  */
 export function adminRoutes(options: AdminRoutesOptions) {
   const app = new Hono();
@@ -67,7 +66,7 @@ export function adminRoutes(options: AdminRoutesOptions) {
     if (!spec) throw unknown(c);
     const query = listQuery.safeParse(c.req.query());
     if (!query.success) throw validationFailed('bad query parameters', query.error);
-    const letters = await options.broker.listDeadLetters(spec, query.data.limit);
+    const letters = await options.queueAdmin.listDeadLetters(spec, query.data.limit);
     return c.json({ function: spec.name, count: letters.length, items: letters.map(deadLetterView) });
   }));
 
@@ -75,7 +74,7 @@ export function adminRoutes(options: AdminRoutesOptions) {
     const spec = specOf(c);
     if (!spec) throw unknown(c);
     const wanted = c.req.param('eventId') ?? '';
-    const letter = (await options.broker.listDeadLetters(spec, showSearchLimit)).find((l) => l.eventId === wanted || l.handle === wanted);
+    const letter = (await options.queueAdmin.listDeadLetters(spec, showSearchLimit)).find((l) => l.eventId === wanted || l.handle === wanted);
     if (!letter) throw new ApiError(404, 'not_found', `no dead letter ${wanted.slice(0, 64)} among the oldest ${showSearchLimit} of ${spec.name}`);
     return c.json(deadLetterView(letter));
   }));
@@ -86,8 +85,8 @@ export function adminRoutes(options: AdminRoutesOptions) {
     const query = replayQuery.safeParse(c.req.query());
     if (!query.success) throw validationFailed('bad query parameters', query.error);
     // "All" means the ones there now: messages failing again while we replay are not picked up twice.
-    const limit = query.data.limit ?? (await options.broker.listDeadLetters(spec, maxBatch)).length;
-    const replayed = limit === 0 ? 0 : await options.broker.replayDeadLetters(spec, limit);
+    const limit = query.data.limit ?? (await options.queueAdmin.listDeadLetters(spec, maxBatch)).length;
+    const replayed = limit === 0 ? 0 : await options.queueAdmin.replayDeadLetters(spec, limit);
     return c.json({ function: spec.name, replayed });
   }));
 
@@ -99,7 +98,7 @@ export function adminRoutes(options: AdminRoutesOptions) {
     if (query.data.confirm !== spec.name) {
       throw new ApiError(400, 'confirmation_required', `purging deletes messages for good: repeat the function name as ?confirm=${spec.name}`);
     }
-    const purged = await options.broker.purgeDeadLetters(spec);
+    const purged = await options.queueAdmin.purgeDeadLetters(spec);
     return c.json({ function: spec.name, purged });
   }));
 

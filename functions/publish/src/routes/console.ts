@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { parseConfig, type Broker, type Database, type QueueSpec } from '@qfn/shared/platform';
+import { parseConfig, type Database, type QueueAdmin, type QueueSpec } from '@qfn/shared/platform';
 import { inClusterApi } from '../../../../console/kubernetes/client';
 import { ClusterConsoleSource } from '../../../../console/kubernetes/source';
 import { ConsoleHub } from '../../../../console/server/hub';
@@ -9,7 +9,7 @@ import { tokenAuth } from '../middleware/auth/index';
 import { adminDisabled } from './admin';
 
 export interface ConsoleRouteOptions {
-  broker: Broker;
+  queueAdmin: QueueAdmin;
   db: Database;
   /** The consumer functions' queues (as for the admin API). */
   queues: readonly QueueSpec[];
@@ -31,14 +31,14 @@ export const consoleConfig = z.object({
  * from the Kubernetes API when the chart gives it access. Nothing runs until a page is open.
  *
  * @example
- * app.route('/', consoleRoute({ broker, db, queues: functionQueues, tokens: adminTokens }));
+ * app.route('/', consoleRoute({ queueAdmin, db, queues: functionQueues, tokens: adminTokens }));
  */
 export function consoleRoute(options: ConsoleRouteOptions) {
   const config = parseConfig(consoleConfig, options.env ?? process.env);
   let source: ClusterConsoleSource | undefined;
   let kubernetesProblem: string | undefined;
   const hub = new ConsoleHub({
-    installation: { name: config.CONSOLE_RELEASE, mode: 'kubernetes', detail: `${options.broker.kind === 'rabbitmq' ? 'RabbitMQ' : 'SQS'} · served by the publish function` },
+    installation: { name: config.CONSOLE_RELEASE, mode: 'kubernetes', detail: `${options.queueAdmin.kind === 'rabbitmq' ? 'RabbitMQ' : 'SQS'} · served by the publish function` },
     onWatchers: (watching) => source?.watching(watching),
   });
   let kubernetes: ConstructorParameters<typeof ClusterConsoleSource>[0]['kubernetes'];
@@ -49,7 +49,7 @@ export function consoleRoute(options: ConsoleRouteOptions) {
       kubernetesProblem = `replicas and scale decisions unavailable: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
-  source = new ClusterConsoleSource({ hub, broker: options.broker, db: options.db, queues: options.queues, ...(kubernetes ? { kubernetes } : {}) });
+  source = new ClusterConsoleSource({ hub, queueAdmin: options.queueAdmin, db: options.db, queues: options.queues, ...(kubernetes ? { kubernetes } : {}) });
   if (kubernetesProblem) hub.warn('kubernetes-setup', kubernetesProblem);
 
   const guard: MiddlewareHandler =
