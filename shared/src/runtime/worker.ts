@@ -111,8 +111,8 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
   }
 
   /**
-   * Starts consuming (the broker declares the function's queues first). A worker starts once: a second call, or one after
-   * `stop()`, throws a WorkerLifecycleError (one that failed may be called again).
+   * Starts consuming (the broker declares the function's queues first). A worker starts once: a
+   * second call, or one after `stop()`, throws a WorkerLifecycleError (after a failed start, it may be called again).
    */
   start(): Promise<void> {
     if (this.#state !== 'idle') {
