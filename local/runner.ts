@@ -21,8 +21,8 @@ import { adminRoutes } from '@qfn/publish/routes/admin';
 import { ConsoleHub } from '../console/server/hub';
 import { InboxProbe } from '../console/server/inbox-probe';
 import { kedaManifests, type BrokerKind } from '@qfn/tooling/keda-manifests';
-import { loadFunctions, type FunctionPackage } from '@qfn/tooling/functions';
-import { functionsDir, repoRoot } from '@qfn/tooling/paths';
+import { loadFunctions, loadHttpFunctions, type FunctionPackage } from '@qfn/tooling/functions';
+import { repoRoot } from '@qfn/tooling/paths';
 import { hpaDefaults, type HpaSettings } from './autoscaler/hpa';
 import { readScaledObject, type LocalScaledObject } from './autoscaler/scaled-object';
 import type { ScaleDecision } from './autoscaler/decide';
@@ -46,7 +46,7 @@ export interface LocalRunnerOptions {
   config: LocalConfig;
   /** Every function under functions/ (loadFunctions) when absent. */
   functions?: LocalFunction[];
-  /** The publish function's entry point; functions/publish/src/main.ts when absent, none when false. */
+  /** The publish function's entry point; the declared HTTP function's (functions/publish/src/main.ts) when absent, none when false. */
   publishEntry?: string | false;
   backoff?: BackoffPolicy;
   /** The admin token of the console and the dead-letter API; ADMIN_API_TOKEN(_FILE) when absent, else one made for this run. */
@@ -213,6 +213,9 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   /** Replica sets a rollout is draining. */
   readonly #draining = new Set<ReplicaSet>();
   #publishEnv: NodeJS.ProcessEnv | undefined;
+  /** Drain time of the publish function's replicas (its declaration's shutdownGracePeriodSeconds). */
+  #publishGraceSeconds = 10;
+  #publishEntryFile: string | undefined;
   #consoleRecorder: { stop(): Promise<void> } | undefined;
 
   constructor(private readonly options: LocalRunnerOptions) {
@@ -221,6 +224,11 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
   get publishUrl(): string | null {
     return this.#publish ? `http://127.0.0.1:${this.options.config.PORT}` : null;
+  }
+
+  /** The entry point the publish function runs from (watch mode rebuilds it); undefined when it does not run. */
+  get publishEntryFile(): string | undefined {
+    return this.#publishEntryFile;
   }
 
   get statusUrl(): string | null {
@@ -266,7 +274,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       await old.stop();
       this.#draining.delete(old);
       if (this.#stopping) return;
-      this.#publish = this.#replicaSet('publish', launcher, this.#publishEnv!, 10);
+      this.#publish = this.#replicaSet('publish', launcher, this.#publishEnv!, this.#publishGraceSeconds);
       this.#publish.scale(desired);
       return;
     }
@@ -317,8 +325,9 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const policies = new Map(functions.map((fn) => [fn.declaration.name, localScalingPolicy(fn.declaration, config.LOCAL_SCALING)]));
     const hub = await this.#startConsole(functions, policies);
 
+    const publishFunction = await this.#selectHttpFunction();
     const poolOverride = Number(process.env['DATABASE_POOL_SIZE']) || undefined;
-    const publishPool = poolOverride ?? 5;
+    const publishPool = poolOverride ?? publishFunction?.poolSize ?? 5;
     const functionPools = functions.reduce((sum, fn) => sum + policies.get(fn.declaration.name)!.maxReplicaCount * (poolOverride ?? fn.declaration.poolSize), 0);
     // Every pool at its largest, plus the runner's own connection and the migrator's.
     const maxConnections = functionPools + publishPool + 2;
@@ -349,14 +358,13 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     this.#adminApp = adminRoutes({ queueAdmin: this.#broker, queues: functions.map((fn) => queueSpecOf(fn.declaration)), tokens: this.#adminTokens });
     this.emit('notice', `queues provisioned for ${functions.map((fn) => fn.declaration.name).join(', ') || 'no functions'}`);
 
-    const publishEntry = this.options.publishEntry ?? join(functionsDir, 'publish', 'src', 'main.ts');
     const buildStarted = performance.now();
     this.#bundleDir = bundleDirectory();
     const launchers = await prepareLaunchers(
       config.LOCAL_RUNTIME,
       [
         ...functions.map((fn) => ({ name: fn.declaration.name, entryFile: fn.entryFile })),
-        ...(publishEntry && existsSync(publishEntry) ? [{ name: 'publish', entryFile: publishEntry }] : []),
+        ...(publishFunction ? [{ name: 'publish', entryFile: publishFunction.entryFile }] : []),
       ],
       { outDir: this.#bundleDir, cwd: repoRoot },
     );
@@ -368,8 +376,10 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     if (publishLauncher) {
       // The push scaler is served only when some function's ScaledObject has an external-push trigger, as the chart does.
       const push = [...policies.values()].some((policy) => policy.pushActivation) ? { PUSH_SCALER_PORT: String(config.LOCAL_PUSH_SCALER_PORT) } : {};
-      this.#publishEnv = { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: '10', ...push };
-      this.#publish = this.#replicaSet('publish', publishLauncher, this.#publishEnv, 10);
+      this.#publishGraceSeconds = publishFunction!.graceSeconds;
+      this.#publishEntryFile = publishFunction!.entryFile;
+      this.#publishEnv = { ...baseEnv, PORT: String(config.PORT), QFN_LOCAL_GRACE_SECONDS: String(this.#publishGraceSeconds), ...push };
+      this.#publish = this.#replicaSet('publish', publishLauncher, this.#publishEnv, this.#publishGraceSeconds);
       this.#publish.scale(1);
     }
 
@@ -442,6 +452,18 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
   /** Stop was asked for while starting (Ctrl+C during startup): start no more processes. */
   #throwIfStopping(): void {
     if (this.#stopping) throw new StoppedWhileStartingError();
+  }
+
+  /**
+   * The HTTP function served on PORT (the publish function): its entry point, and its pool and drain time
+   * from its declaration (defineHttpFunction). None with `publishEntry: false` or when its entry is missing.
+   */
+  async #selectHttpFunction(): Promise<{ entryFile: string; poolSize: number; graceSeconds: number } | undefined> {
+    if (this.options.publishEntry === false) return undefined;
+    const [declared] = await loadHttpFunctions();
+    const entryFile = this.options.publishEntry ?? declared?.entryFile;
+    if (!entryFile || !existsSync(entryFile)) return undefined;
+    return { entryFile, poolSize: declared?.declaration.poolSize ?? 5, graceSeconds: declared?.declaration.shutdownGracePeriodSeconds ?? 10 };
   }
 
   async #selectFunctions(): Promise<LocalFunction[]> {

@@ -66,7 +66,7 @@ export function watchFunctions(options: WatchOptions): Watcher {
     }
     await Promise.all(
       [...plan.rollout].map(async (name) => {
-        const entryFile = name === 'publish' ? join(functionsDir, 'publish', 'src', 'main.ts') : packages.get(name)?.entryFile;
+        const entryFile = name === 'publish' ? runner.publishEntryFile : packages.get(name)?.entryFile;
         if (!entryFile || (name !== 'publish' && !runner.functionNames.includes(name))) return;
         const started = performance.now();
         try {

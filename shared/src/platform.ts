@@ -30,6 +30,16 @@ export {
   type ScalingPolicy,
   type SingleHandlerDeclaration,
 } from './function/define';
+export {
+  defineHttpFunction,
+  isHttpFunction,
+  type HttpFunctionApp,
+  type HttpFunctionConfig,
+  type HttpFunctionContext,
+  type HttpFunctionDeclaration,
+  type HttpFunctionOptions,
+  type HttpShutdownStep,
+} from './function/http';
 
 export { createLogger, redactUrl } from './log/index';
 
@@ -79,6 +89,7 @@ export { describeError } from './runtime/errors';
 export { brokerHealthSettings, startHealthServer, watchBrokerConnection, type BrokerConnectionWatch, type ProbeChecks } from './runtime/health';
 export { inFlightMessageType, podDeletionCostAnnotation } from './runtime/in-flight-report';
 export { functionConfig, logBrokerEvents, logWorkerEvents } from './runtime/run';
+export { httpFunctionConfig, runHttpFunction } from './runtime/run-http';
 export { onShutdownSignal } from './runtime/shutdown';
 export { watchForStalls, type StallWatchOptions } from './runtime/stall';
 export { FunctionWorker, queueSpecOf, type StopOptions, type WorkerEvents, type WorkerOptions } from './runtime/worker';

@@ -2,8 +2,8 @@ import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundleEntries } from './bundle';
-import { loadFunctions } from './functions';
-import { distDir, functionsDir, repoRoot } from './paths';
+import { loadFunctions, loadHttpFunctions } from './functions';
+import { distDir, repoRoot } from './paths';
 
 /** Something that becomes one container image: a consumer function, the publish function, or the migration runner. */
 export interface ImageTarget {
@@ -18,7 +18,7 @@ export interface ImageTarget {
   tagValue: string;
 }
 
-/** Every image the project builds, from the function declarations plus publish and migrate. */
+/** Every image the project builds: one per declared function (consumers and the HTTP publish function), plus migrate. */
 export async function imageTargets(): Promise<ImageTarget[]> {
   const functions = (await loadFunctions()).map(
     (pkg): ImageTarget => ({
@@ -30,16 +30,20 @@ export async function imageTargets(): Promise<ImageTarget[]> {
       tagValue: `functions.${pkg.declaration.name}.image.tag`,
     }),
   );
+  // The chart has one HTTP function, the publish function, with its values at the top level (`publish.image.tag`).
+  const httpFunctions = (await loadHttpFunctions()).map(
+    (pkg): ImageTarget => ({
+      name: pkg.declaration.name,
+      kind: 'publish',
+      entries: { index: pkg.entryFile },
+      dockerfile: 'docker/Dockerfile',
+      imageName: `qfn-${pkg.declaration.name}`,
+      tagValue: `${pkg.declaration.name}.image.tag`,
+    }),
+  );
   return [
     ...functions,
-    {
-      name: 'publish',
-      kind: 'publish',
-      entries: { index: join(functionsDir, 'publish', 'src', 'main.ts') },
-      dockerfile: 'docker/Dockerfile',
-      imageName: 'qfn-publish',
-      tagValue: 'publish.image.tag',
-    },
+    ...httpFunctions,
     {
       name: 'migrate',
       kind: 'migrate',
