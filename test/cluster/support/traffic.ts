@@ -12,8 +12,9 @@ export interface Published {
 }
 
 /**
- * POSTs `count` messages to the publish Service (its ClusterIP, through kube-proxy), `concurrency` at a time. A 503 is
- * retried with the same Idempotency-Key (the README's retry rule), at most 5 times; anything else fails the run.
+ * POSTs `count` messages to the publish Service (its ClusterIP, through kube-proxy), `concurrency` at a time. A 503 or a
+ * failed connection is retried with the same Idempotency-Key (the README's retry rule), at most 5 times; anything else
+ * fails the run.
  */
 export async function publishMessages(url: string, token: string, count: number, concurrency = 32, sender = 'cluster-test'): Promise<Published> {
   const ids: string[] = [];
@@ -25,12 +26,20 @@ export async function publishMessages(url: string, token: string, count: number,
       const key = randomUUID();
       const body = JSON.stringify({ ts: new Date().toISOString(), sender, messageAttributes: { n: String(index) }, sent_from_ip: '192.0.2.1', priority: 1 });
       for (let attempt = 1; ; attempt++) {
-        const response = await fetch(`${url}/message/publish`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key },
-          body,
-          signal: AbortSignal.timeout(15_000),
-        });
+        let response: Response;
+        try {
+          response = await fetch(`${url}/message/publish`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key },
+            body,
+            signal: AbortSignal.timeout(15_000),
+          });
+        } catch (error) {
+          // Refused while kube-proxy catches up with a replaced publish pod: the same key again is safe.
+          if (attempt >= 5) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+          continue;
+        }
         const text = await response.text();
         if (response.status === 202) {
           ids.push((JSON.parse(text) as { id: string }).id);
