@@ -226,3 +226,22 @@ affinity:
 {{- define "qfn.pushScalerAddress" -}}
 {{- printf "%s.%s.svc.cluster.local:%d" (include "qfn.componentName" (dict "root" . "component" "publish")) .Release.Namespace (int .Values.publish.pushScaler.port) }}
 {{- end }}
+
+{{- /*
+Liveness and readiness probes on a named container port: /healthz and /readyz, what the consumers' health
+server (HEALTH_PORT) and an HTTP function's app (runHttpFunction, on PORT) answer. Call with the port's name.
+*/}}
+{{- define "qfn.probes" -}}
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: {{ . }}
+  periodSeconds: 10
+  failureThreshold: 3
+readinessProbe:
+  httpGet:
+    path: /readyz
+    port: {{ . }}
+  periodSeconds: 5
+  failureThreshold: 2
+{{- end }}
