@@ -68,13 +68,15 @@ function packageOf(functionName: string, url: string): string {
   return shortUrl(url);
 }
 
-export function formatSummary(summary: ProfileSummary): string {
+/** The summary as text; with `units` (requests or messages the profiled process handled), µs of CPU per unit beside each row. */
+export function formatSummary(summary: ProfileSummary, units?: number): string {
   const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
+  const each = (ms: number) => (units ? `  ${((ms * 1000) / units).toFixed(1).padStart(6)} µs/unit` : '');
   return [
-    `CPU ${summary.totalMs.toFixed(0)} ms (idle excluded)`,
+    `CPU ${summary.totalMs.toFixed(0)} ms (idle excluded)${units ? `, ${units} units handled: ${((summary.totalMs * 1000) / units).toFixed(1)} µs each` : ''}`,
     'by package:',
-    ...summary.byPackage.map((p) => `  ${percent(p.share)}  ${p.selfMs.toFixed(0).padStart(6)} ms  ${p.name}`),
+    ...summary.byPackage.map((p) => `  ${percent(p.share)}  ${p.selfMs.toFixed(0).padStart(6)} ms${each(p.selfMs)}  ${p.name}`),
     'top frames (self time):',
-    ...summary.topFrames.map((f) => `  ${percent(f.share)}  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.frame}`),
+    ...summary.topFrames.map((f) => `  ${percent(f.share)}  ${f.selfMs.toFixed(0).padStart(6)} ms${each(f.selfMs)}  ${f.frame}`),
   ].join('\n');
 }
