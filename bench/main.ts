@@ -1,7 +1,7 @@
 /**
  * `npm run bench` runs every figure; `npm run bench -- publish consume` runs the ones named.
  * BENCH_RUNS (timed runs per figure, default 3) and BENCH_SECONDS (seconds per load run, default 5)
- * trade time for steadier medians. Needs RabbitMQ, Postgres and wrk; see README "Performance".
+ * trade time for steadier medians; BENCH_NODE=24 runs the measured processes on the pinned Node 24 (lib/node.ts). Needs RabbitMQ, Postgres and wrk; see README "Performance".
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { imageTargets } from '@qfn/tooling/images';
 import { bundleFunction, shippedBundles, type FunctionBundle } from './lib/bundles';
 import type { BenchContext, Figure, FigureLine } from './lib/figure';
 import { formatSummary, summariseProfile } from './lib/profile';
+import { measuredNode } from './lib/node';
 import { formatLine, formatTable } from './lib/report';
 
 const figures: Figure[] = [publish, consume, e2e, scaleFromZero, coldStart, idleRss, bundle, containers];
@@ -46,11 +47,11 @@ const context: BenchContext = {
   progress: (message) => console.error(`  ${message}`),
   outDir,
   profileArgs: (label) => (profiling ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : []),
-  reportProfiles: (label) => {
+  reportProfiles: (label, units) => {
     const dir = join(profileDir, label);
     if (!profiling || !existsSync(dir)) return;
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
-      console.error(`profile ${label} (${join(dir, file)}):\n${formatSummary(summariseProfile(join(dir, file), 20))}`);
+      console.error(`profile ${label} (${join(dir, file)}):\n${formatSummary(summariseProfile(join(dir, file), 20), units)}`);
     }
   },
 };
@@ -68,7 +69,7 @@ async function buildCompactBundles(dir: string): Promise<Map<string, FunctionBun
 }
 
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
-const machine = `${cpus().length} CPUs, Node ${process.version}, ${context.runs} runs per figure (median), ${context.seconds} s per load run`;
+const machine = `${cpus().length} CPUs, measured processes on Node ${measuredNode().version}, ${context.runs} runs per figure (median), ${context.seconds} s per load run`;
 console.error(`bench: ${machine}; load average ${load()}`);
 const results: FigureLine[] = [];
 let failed = false;

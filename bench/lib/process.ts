@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { measuredNode } from './node';
 
 export interface NodeProcess {
   child: ChildProcess;
@@ -16,7 +17,7 @@ export interface NodeProcess {
 }
 
 /**
- * Starts `node <args>` (or `options.program`, e.g. `docker run …`) and follows its JSON log lines (one per line on stdout, as pino writes them).
+ * Starts `node <args>` (the node of BENCH_NODE, see measuredNode; or `options.program`, e.g. `docker run …`) and follows its JSON log lines (one per line on stdout, as pino writes them).
  *
  * @example
  * const publish = startNode(['dist/publish.mjs'], { PORT: '3001' });
@@ -25,7 +26,7 @@ export interface NodeProcess {
  */
 export function startNode(args: readonly string[], env: Record<string, string>, options: { cwd?: string; program?: string } = {}): NodeProcess {
   const startedAt = performance.now();
-  const child = spawn(options.program ?? process.execPath, [...args], {
+  const child = spawn(options.program ?? measuredNode().path, [...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),

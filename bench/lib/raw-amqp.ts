@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { measuredNode } from './node';
 
 const worker = fileURLToPath(new URL('../workers/raw-amqp.ts', import.meta.url));
 
@@ -17,7 +18,7 @@ export interface RawAmqpResult {
  */
 export function runRawAmqp(env: Record<string, string>, args: string[]): Promise<RawAmqpResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(measuredNode().path, ['--import', 'tsx', worker, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.on('exit', (code) => {
