@@ -126,7 +126,7 @@ describe('@qfn/shared entries', () => {
     const root = await import('@qfn/shared');
     // Adding to this list widens what every function may depend on: decide it here, on purpose.
     expect(Object.keys(root).sort()).toEqual(
-      ['ConfigError', 'PermanentError', 'booleanFlag', 'defineEvent', 'defineFunction', 'loadConfig', 'parseConfig', 'port', 'positiveInt', 'runFunction'].sort(),
+      ['ConfigError', 'HandlerTimeoutError', 'PermanentError', 'ShutdownDeadlineError', 'booleanFlag', 'defineEvent', 'defineFunction', 'loadConfig', 'parseConfig', 'port', 'positiveInt', 'runFunction'].sort(),
     );
   });
 

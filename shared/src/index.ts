@@ -12,12 +12,14 @@ export {
   type FunctionDeclaration,
   type FunctionOptions,
   type HandlerContext,
+  type RetryJitter,
   type RetryPolicy,
   type ScalingOptions,
 } from './function/define';
 export { defineEvent, type EventData, type EventDefinition, type EventInput, type EventOptions } from './events/define';
 export { runFunction, type RunFunctionOptions } from './runtime/run';
-export { PermanentError } from './runtime/errors';
+/** `ctx.signal.reason` when the handler ran past `handlerTimeoutMs` or the shutdown grace deadline came. */
+export { HandlerTimeoutError, PermanentError, ShutdownDeadlineError } from './runtime/errors';
 /** A function's own settings, read once from the environment with zod (a bad one: one line naming it, exit 78). */
 export { booleanFlag, ConfigError, loadConfig, parseConfig, port, positiveInt } from './config/index';
 export type { DeliveryOptions } from './schedule/delivery-time';

@@ -85,7 +85,8 @@ export { topologyNames, type TopologyNames } from './queue/rabbitmq/topology';
 export { sqsQueueNames, type SqsQueueNames } from './queue/sqs/names';
 export { functionQueueName, functionQueueNames, type BrokerKind } from './queue/names';
 
-export { describeError } from './runtime/errors';
+export { describeError, WorkerLifecycleError } from './runtime/errors';
+export { CleanupError } from './runtime/cleanup';
 export { brokerHealthSettings, startHealthServer, watchBrokerConnection, type BrokerConnectionWatch, type ProbeChecks } from './runtime/health';
 export { inFlightMessageType, podDeletionCostAnnotation } from './runtime/in-flight-report';
 export { functionConfig, logBrokerEvents, logWorkerEvents } from './runtime/run';
@@ -93,6 +94,7 @@ export { httpFunctionConfig, runHttpFunction } from './runtime/run-http';
 export { onShutdownSignal } from './runtime/shutdown';
 export { watchForStalls, type StallWatchOptions } from './runtime/stall';
 export { FunctionWorker, queueSpecOf, type StopOptions, type WorkerEvents, type WorkerOptions } from './runtime/worker';
+export type { StopResult, WorkerState } from './runtime/worker-types';
 
 export { instrumentBroker } from './telemetry/broker';
 export { telemetryConfig, telemetryPlan, type TelemetryConfig } from './telemetry/config';
