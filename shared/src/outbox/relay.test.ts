@@ -1,20 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Delivery } from '../queue/types';
 import { defineEvent } from '../events/define';
 import { outbox } from '../db/schema';
-import { rabbitmqHarness, sqsHarness } from '../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { sqsHarness } from '../../../test/support/brokers';
+import { useConsumingBroker } from '../../../test/support/consuming';
 import { uniqueName } from '../../../test/support/names';
 import { waitFor } from '../../../test/support/wait';
-import type { BrokerWithAdmin } from '../queue/types';
 import { childEventId } from './child-id';
 import { outboxPublisher } from './publisher';
 import { OutboxRelay, outboxStats } from './relay';
 
 const noted = defineEvent('test.noted', z.strictObject({ n: z.int() }));
 const spec = { name: 'noter', subscribes: ['test.noted'], retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 }, visibilityTimeoutSeconds: 5 };
+
+/** An outbox row as a handler's ctx.publish writes it, inserted straight into the table. */
+const outboxRow = (id: string, type: string, data: unknown, source = 'noter') => ({ id, type, body: JSON.stringify({ id, type, time: new Date().toISOString(), data }), source });
+
+/** Lets the relays drain the table side by side until each finds nothing; what each one sent. */
+const drainTogether = (relays: OutboxRelay[]) =>
+  Promise.all(relays.map(async (relay) => {
+    let taken = 0;
+    for (let n = await relay.drainOnce(); n > 0; n = await relay.drainOnce()) taken += n;
+    return taken;
+  }));
 
 describe('childEventId', () => {
   it('is the same for the same parent and position, and a UUID', () => {
@@ -27,38 +37,20 @@ describe('childEventId', () => {
 
 describe('the outbox (Postgres + RabbitMQ)', () => {
   const prefix = uniqueName('outbox');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
   const received: Delivery[] = [];
+  const fixture = useConsumingBroker({ prefix, queues: [spec], provision: true, prefetch: 500, onDelivery: (delivery) => received.push(delivery) });
 
-  beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    await broker.provision(spec);
-    await broker.consume(spec, (delivery) => {
-      received.push(delivery);
-      void delivery.ack();
-    }, { prefetch: 500 });
-  });
-
-  afterAll(async () => {
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
-  });
-
-  const unsent = async () => (await outboxStats(database.db)).pending;
+  const unsent = async () => (await outboxStats(fixture.database.db)).pending;
 
   it('writes nothing when the handler transaction rolls back, one row per call when it commits', async () => {
     await expect(
-      database.db.transaction(async (tx) => {
+      fixture.database.db.transaction(async (tx) => {
         await outboxPublisher(tx as never, 'parent-a', 'noter')(noted, { n: 1 });
         throw new Error('handler failed');
       }),
     ).rejects.toThrow('handler failed');
     expect(await unsent()).toBe(0);
-    const ids = await database.db.transaction(async (tx) => {
+    const ids = await fixture.database.db.transaction(async (tx) => {
       const publish = outboxPublisher(tx as never, 'parent-a', 'noter');
       return [await publish(noted, { n: 1 }), await publish(noted, { n: 2 })];
     });
@@ -67,11 +59,11 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
   });
 
   it('refuses data that does not match the event type, permanently', async () => {
-    await expect(database.db.transaction((tx) => outboxPublisher(tx as never, 'p', 'noter')(noted, { n: 'one' } as never))).rejects.toThrow(/ctx.publish\(test.noted\)/);
+    await expect(fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'p', 'noter')(noted, { n: 'one' } as never))).rejects.toThrow(/ctx.publish\(test.noted\)/);
   });
 
   it('publishes committed rows with confirms, their trace headers kept, and marks them sent', async () => {
-    const relay = new OutboxRelay({ db: database.db, broker, source: 'noter' });
+    const relay = new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter' });
     const before = received.length;
     expect(await relay.drainOnce()).toBe(2);
     expect(await unsent()).toBe(0);
@@ -81,16 +73,12 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
   });
 
   it('shares rows between relays with SKIP LOCKED: each row sent once', async () => {
-    const rows = Array.from({ length: 2_000 }, (_, i) => ({ id: `${prefix}-s${i}`, type: 'test.noted', body: JSON.stringify({ id: `${prefix}-s${i}`, type: 'test.noted', time: new Date().toISOString(), data: { n: i } }), source: 'noter' }));
-    for (let i = 0; i < rows.length; i += 500) await database.db.insert(outbox).values(rows.slice(i, i + 500));
+    const rows = Array.from({ length: 2_000 }, (_, i) => outboxRow(`${prefix}-s${i}`, 'test.noted', { n: i }));
+    for (let i = 0; i < rows.length; i += 500) await fixture.database.db.insert(outbox).values(rows.slice(i, i + 500));
     const before = received.length;
-    const relays = [1, 2, 3].map(() => new OutboxRelay({ db: database.db, broker, source: 'noter', batchSize: 100 }));
+    const relays = [1, 2, 3].map(() => new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter', batchSize: 100 }));
     const started = performance.now();
-    const counts = await Promise.all(relays.map(async (relay) => {
-      let taken = 0;
-      for (let n = await relay.drainOnce(); n > 0; n = await relay.drainOnce()) taken += n;
-      return taken;
-    }));
+    const counts = await drainTogether(relays);
     const ms = performance.now() - started;
     expect(counts.reduce((a, b) => a + b, 0)).toBe(2_000);
     const got = await waitFor('2000 deliveries', () => (received.length - before >= 2_000 ? received.slice(before) : undefined), 30_000);
@@ -99,69 +87,45 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
   });
 
   it("leaves another source's rows alone until they are old enough to adopt", async () => {
-    await database.db.insert(outbox).values({ id: `${prefix}-orphan`, type: 'test.noted', body: JSON.stringify({ id: `${prefix}-orphan`, type: 'test.noted', time: new Date().toISOString(), data: { n: 0 } }), source: 'dead-function' });
-    expect(await new OutboxRelay({ db: database.db, broker, source: 'noter' }).drainOnce()).toBe(0);
-    expect(await new OutboxRelay({ db: database.db, broker, source: 'publish', adoptAfterMs: 60_000 }).drainOnce()).toBe(0);
-    await database.db.execute(sql`update ${outbox} set created_at = now() - interval '2 minutes' where id = ${`${prefix}-orphan`}`);
-    expect(await new OutboxRelay({ db: database.db, broker, source: 'publish', adoptAfterMs: 60_000 }).drainOnce()).toBe(1);
+    await fixture.database.db.insert(outbox).values(outboxRow(`${prefix}-orphan`, 'test.noted', { n: 0 }, 'dead-function'));
+    expect(await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter' }).drainOnce()).toBe(0);
+    expect(await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'publish', adoptAfterMs: 60_000 }).drainOnce()).toBe(0);
+    await fixture.database.db.execute(sql`update ${outbox} set created_at = now() - interval '2 minutes' where id = ${`${prefix}-orphan`}`);
+    expect(await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'publish', adoptAfterMs: 60_000 }).drainOnce()).toBe(1);
   });
 
   it('holds a delayed ctx.publish until it is due', async () => {
-    const id = await database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-delayed', 'noter')(noted, { n: 7 }, { delaySeconds: 0.6 }));
-    const relay = new OutboxRelay({ db: database.db, broker, source: 'noter' });
+    const id = await fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-delayed', 'noter')(noted, { n: 7 }, { delaySeconds: 0.6 }));
+    const relay = new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter' });
     expect(await relay.drainOnce()).toBe(0);
-    expect(await outboxStats(database.db)).toMatchObject({ scheduled: 1 });
+    expect(await outboxStats(fixture.database.db)).toMatchObject({ scheduled: 1 });
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await relay.drainOnce()).toBe(1);
     await waitFor('the delayed child', () => received.find((d) => d.messageId === id));
-    await expect(database.db.transaction((tx) => outboxPublisher(tx as never, 'p2', 'noter')(noted, { n: 1 }, { delaySeconds: -1 }))).rejects.toThrow(/ctx.publish/);
+    await expect(fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'p2', 'noter')(noted, { n: 1 }, { delaySeconds: -1 }))).rejects.toThrow(/ctx.publish/);
   });
 
   it('backs a row off when no function subscribes to its type, keeping the reason', async () => {
-    await database.db.insert(outbox).values({ id: `${prefix}-nobody`, type: 'test.unheard', body: JSON.stringify({ id: `${prefix}-nobody`, type: 'test.unheard', time: new Date().toISOString(), data: {} }), source: 'noter' });
-    expect(await new OutboxRelay({ db: database.db, broker, source: 'noter' }).drainOnce()).toBe(1);
-    const [row] = await database.db.execute<{ attempts: number; last_error: string; later: boolean }>(sql`select attempts, last_error, deliver_at > now() as later from ${outbox} where id = ${`${prefix}-nobody`}`);
+    await fixture.database.db.insert(outbox).values(outboxRow(`${prefix}-nobody`, 'test.unheard', {}));
+    expect(await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter' }).drainOnce()).toBe(1);
+    const [row] = await fixture.database.db.execute<{ attempts: number; last_error: string; later: boolean }>(sql`select attempts, last_error, deliver_at > now() as later from ${outbox} where id = ${`${prefix}-nobody`}`);
     expect(row).toMatchObject({ attempts: 1, later: true });
     expect(row!.last_error).toMatch(/unroutable/);
-    expect(await outboxStats(database.db)).toMatchObject({ pending: 0, scheduled: 1 });
+    expect(await outboxStats(fixture.database.db)).toMatchObject({ pending: 0, scheduled: 1 });
   });
 });
 
 describe('the outbox relay on SQS', () => {
   const prefix = uniqueName('outboxsqs');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
   const received = new Set<string>();
-
-  beforeAll(async () => {
-    await sqsHarness.setUp();
-    database = await createTestDatabase(prefix);
-    broker = sqsHarness.create(prefix);
-    await broker.connect();
-    await broker.provision(spec);
-    await broker.consume(spec, (delivery) => {
-      received.add(delivery.messageId!);
-      void delivery.ack();
-    }, { prefetch: 100 });
-  });
-
-  afterAll(async () => {
-    await broker.close();
-    await sqsHarness.cleanup(prefix);
-    await database.drop();
-    await sqsHarness.tearDown();
-  });
+  const fixture = useConsumingBroker({ prefix, harness: sqsHarness, queues: [spec], provision: true, prefetch: 100, onDelivery: (delivery) => received.add(delivery.messageId!) });
 
   it('sends 1000 rows once each with two relays sharing the table', async () => {
-    const rows = Array.from({ length: 1_000 }, (_, i) => ({ id: `${prefix}-q${i}`, type: 'test.noted', body: JSON.stringify({ id: `${prefix}-q${i}`, type: 'test.noted', time: new Date().toISOString(), data: { n: i } }), source: 'noter' }));
-    for (let i = 0; i < rows.length; i += 500) await database.db.insert(outbox).values(rows.slice(i, i + 500));
-    const relays = [1, 2].map(() => new OutboxRelay({ db: database.db, broker, source: 'noter', batchSize: 100 }));
+    const rows = Array.from({ length: 1_000 }, (_, i) => outboxRow(`${prefix}-q${i}`, 'test.noted', { n: i }));
+    for (let i = 0; i < rows.length; i += 500) await fixture.database.db.insert(outbox).values(rows.slice(i, i + 500));
+    const relays = [1, 2].map(() => new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter', batchSize: 100 }));
     const started = performance.now();
-    const counts = await Promise.all(relays.map(async (relay) => {
-      let taken = 0;
-      for (let n = await relay.drainOnce(); n > 0; n = await relay.drainOnce()) taken += n;
-      return taken;
-    }));
+    const counts = await drainTogether(relays);
     const ms = performance.now() - started;
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1_000);
     await waitFor('1000 deliveries', () => (rows.every((r) => received.has(r.id)) ? true : undefined), 60_000);

@@ -4,9 +4,8 @@ import { context, propagation, ROOT_CONTEXT, trace, TraceFlags, type Context, ty
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { z } from 'zod';
 import { defineEvent } from '../events/define';
-import type { BrokerWithAdmin, Delivery } from '../queue/types';
-import { rabbitmqHarness } from '../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import type { Delivery } from '../queue/types';
+import { useConsumingBroker } from '../../../test/support/consuming';
 import { uniqueName } from '../../../test/support/names';
 import { waitFor } from '../../../test/support/wait';
 import { outboxPublisher } from './publisher';
@@ -28,36 +27,25 @@ const spec = { name: 'traced', subscribes: ['test.traced'], retry: { maxAttempts
 
 describe('trace context across the outbox hop (Postgres + RabbitMQ)', () => {
   const prefix = uniqueName('outboxtrace');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
   const received: Delivery[] = [];
 
-  beforeAll(async () => {
+  beforeAll(() => {
     context.setGlobalContextManager(new AsyncContextManager());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    await broker.provision(spec);
-    await broker.consume(spec, (delivery) => {
-      received.push(delivery);
-      void delivery.ack();
-    }, { prefetch: 10 });
   });
 
-  afterAll(async () => {
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
+  afterAll(() => {
     context.disable();
     propagation.disable();
   });
 
+  const fixture = useConsumingBroker({ prefix, queues: [spec], provision: true, prefetch: 10, onDelivery: (delivery) => received.push(delivery) });
+
   it("sends the child with the traceparent of the handler's span, so its processing joins the parent's trace", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const handlerSpan = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
-    const id = await context.with(handlerSpan, () => database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-traced', 'traced')(noted, { n: 1 })));
-    await new OutboxRelay({ db: database.db, broker, source: 'traced' }).drainOnce();
+    const id = await context.with(handlerSpan, () => fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-traced', 'traced')(noted, { n: 1 })));
+    await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'traced' }).drainOnce();
     const delivery = await waitFor('the child', () => received.find((d) => d.messageId === id));
     expect(delivery.headers['traceparent']).toBe(`00-${traceId}-00f067aa0ba902b7-01`);
   });
