@@ -1,38 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { type BrokerWithAdmin, type Delivery, queueSpecOf } from '@qfn/shared/platform';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Delivery, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { useConsumingBroker } from '../../../test/support/consuming';
 import { uniqueName } from '../../../test/support/names';
+import { createTestPublishApp } from '../../../test/support/publish-app';
 import { waitFor } from '../../../test/support/wait';
-import { createPublishApp } from './app';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: { a: 'b' }, sent_from_ip: '0.0.0.0', priority: 1 };
 
 describe('publish API (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('publishapi');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let app: ReturnType<typeof createPublishApp>;
+  let app: ReturnType<typeof createTestPublishApp>;
   const received: Delivery[] = [];
+  // A plain consumer on store-message's queue counts what was really published.
+  const fixture = useConsumingBroker({ prefix, queues: [queueSpecOf(storeMessage)], prefetch: 100, onDelivery: (delivery) => received.push(delivery) });
 
-  beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    // A plain consumer on store-message's queue counts what was really published.
-    await broker.consume(queueSpecOf(storeMessage), (delivery) => {
-      received.push(delivery);
-      void delivery.ack();
-    }, { prefetch: 100 });
-    app = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 2048 });
-  });
-
-  afterAll(async () => {
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
+  beforeAll(() => {
+    app = createTestPublishApp(fixture.broker, fixture.database);
   });
 
   const post = (body: unknown, headers: Record<string, string> = {}) =>
@@ -124,14 +109,7 @@ describe('publish API (RabbitMQ + Postgres)', () => {
 
   it('answers 503 and claims nothing while the broker is away', async () => {
     const closedBroker = rabbitmqHarness.create(`${prefix}x`);
-    const offline = createPublishApp({
-      broker: closedBroker,
-      queueAdmin: closedBroker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: pino({ level: 'silent' }),
-      maxBodyBytes: 2048,
-    });
+    const offline = createTestPublishApp(closedBroker, fixture.database);
     const res = await offline.request('/message/publish', {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': `offline-${prefix}` },

@@ -10,15 +10,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
-import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '@qfn/events';
-import { type BrokerWithAdmin, type QueueSpec } from '@qfn/shared/platform';
-import { rabbitmqHarness } from '../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { type QueueSpec } from '@qfn/shared/platform';
+import { useConsumingBroker } from '../../../test/support/consuming';
 import { uniqueName } from '../../../test/support/names';
+import { createTestPublishApp } from '../../../test/support/publish-app';
 import { waitFor } from '../../../test/support/wait';
-import { createPublishApp } from './app';
 import { answerClientErrorsWithJson } from './protection';
 
 const token = 'fuzz-token-0123456789abcdef';
@@ -274,27 +272,14 @@ const rawGenerators: ((r: Random) => { kind: string; bytes: Buffer })[] = [
 describe('publish API under fuzzing', () => {
   const prefix = uniqueName('fuzz');
   const seed = Number(process.env['FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
   let delivered = 0;
   const catchAll: QueueSpec = { name: 'fuzz-catch-all', subscribes: ['#'], retry: { maxAttempts: 1, initialDelayMs: 0, multiplier: 1, maxDelayMs: 0 }, visibilityTimeoutSeconds: 30 };
-  let app: ReturnType<typeof createPublishApp>;
+  let app: ReturnType<typeof createTestPublishApp>;
+  // Every event type ends up in catchAll: anything published at all is counted.
+  const fixture = useConsumingBroker({ prefix, queues: [catchAll], prefetch: 100, onDelivery: () => delivered++ });
 
   beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    // Every event type ends up here: anything published at all is counted.
-    await broker.consume(catchAll, (delivery) => {
-      delivered++;
-      void delivery.ack();
-    }, { prefetch: 100 });
-    app = createPublishApp({
-      broker,
-      queueAdmin: broker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: pino({ level: 'silent' }),
+    app = createTestPublishApp(fixture.broker, fixture.database, {
       maxBodyBytes,
       protection: { publishTokens: [token] },
       admin: { queues: [catchAll], tokens: ['admin-token-0123456789abcdef'] },
@@ -304,12 +289,6 @@ describe('publish API under fuzzing', () => {
     expect(accepted.status).toBe(202);
     await waitFor('the valid message delivered', () => delivered === 1, 10_000, 20);
     delivered = 0;
-  });
-
-  afterAll(async () => {
-    await broker?.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database?.drop();
   });
 
   it(`refuses ${inProcessRequests} generated bad requests with 4xx JSON errors, in bounded memory, publishing nothing`, async () => {
@@ -339,7 +318,7 @@ describe('publish API under fuzzing', () => {
     expect(used.size).toBe(generators.length);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(delivered).toBe(0);
-    const [claims] = (await database.db.execute(sql`select count(*)::int as n from idempotency_keys`)) as unknown as { n: number }[];
+    const [claims] = (await fixture.database.db.execute(sql`select count(*)::int as n from idempotency_keys`)) as unknown as { n: number }[];
     expect(claims!.n).toBe(0);
     process.stdout.write(
       `[fuzz-report] in-process ${JSON.stringify({ seed, requests: inProcessRequests, statuses: Object.fromEntries(statuses), heapGrowthMb: Math.round(heapGrowthMb * 10) / 10, rssMb: Math.round(after.rss / 2 ** 20) })}\n`,

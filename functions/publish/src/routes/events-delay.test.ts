@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { z } from 'zod';
-import { type BrokerWithAdmin, defineEvent, type EventDefinition } from '@qfn/shared/platform';
+import { defineEvent, type EventDefinition } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { useConsumingBroker } from '../../../../test/support/consuming';
 import { uniqueName } from '../../../../test/support/names';
+import { createTestPublishApp } from '../../../../test/support/publish-app';
 import { waitFor } from '../../../../test/support/wait';
-import { createPublishApp } from '../app';
 import { startPublishRelay } from '../outbox-relay';
 
 const reminded = defineEvent('test.reminded', z.strictObject({ n: z.int() }));
@@ -16,31 +16,15 @@ const log = pino({ level: 'silent' });
 
 describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
   const prefix = uniqueName('delay');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let app: ReturnType<typeof createPublishApp>;
+  let app: ReturnType<typeof createTestPublishApp>;
   let relay: ReturnType<typeof startPublishRelay> | undefined;
   const arrivals = new Map<string, number>();
+  const fixture = useConsumingBroker({ prefix, harness, queues: [spec], provision: true, prefetch: 100, onDelivery: (delivery) => arrivals.set(delivery.messageId!, Date.now()) });
 
-  const startRelay = () => (relay = startPublishRelay({ db: database.db, broker, log, adoptAfterSeconds: 10, pollIntervalMs: 200, telemetry: false }));
+  const startRelay = () => (relay = startPublishRelay({ db: fixture.database.db, broker: fixture.broker, log, adoptAfterSeconds: 10, pollIntervalMs: 200, telemetry: false }));
 
-  beforeAll(async () => {
-    await harness.setUp();
-    database = await createTestDatabase(prefix);
-    broker = harness.create(prefix);
-    await broker.connect();
-    await broker.provision(spec);
-    await broker.consume(spec, (delivery) => {
-      arrivals.set(delivery.messageId!, Date.now());
-      void delivery.ack();
-    }, { prefetch: 100 });
-    app = createPublishApp({
-      broker,
-      queueAdmin: broker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log,
-      maxBodyBytes: 2048,
+  beforeAll(() => {
+    app = createTestPublishApp(fixture.broker, fixture.database, {
       events: { definitions: new Map<string, EventDefinition>([[reminded.type, reminded], [unheard.type, unheard]]), subscribers: [spec] },
     });
     startRelay();
@@ -48,10 +32,6 @@ describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
 
   afterAll(async () => {
     await relay?.stop();
-    await broker.close();
-    await harness.cleanup(prefix);
-    await database.drop();
-    await harness.tearDown();
   });
 
   const post = async (type: string, query: string, body: unknown) => {

@@ -1,14 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type BrokerWithAdmin, defineEvent, type Delivery, queueSpecOf } from '@qfn/shared/platform';
+import { defineEvent, type Delivery, queueSpecOf } from '@qfn/shared/platform';
 import runJob from '@qfn/run-job';
 import storeMessage from '@qfn/store-message';
-import { rabbitmqHarness } from '../../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { useConsumingBroker } from '../../../../test/support/consuming';
 import { uniqueName } from '../../../../test/support/names';
+import { createTestPublishApp } from '../../../../test/support/publish-app';
 import { waitFor } from '../../../../test/support/wait';
-import { createPublishApp } from '../app';
 import { eventDefinitions } from '../event-definitions.generated';
 import { functionQueues } from '../function-queues.generated';
 
@@ -16,37 +14,13 @@ const nobodyListens = defineEvent('audit.recorded', z.strictObject({ what: z.str
 
 describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
   const prefix = uniqueName('eventsapi');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let app: ReturnType<typeof createPublishApp>;
+  let app: ReturnType<typeof createTestPublishApp>;
   const received: Delivery[] = [];
+  const fixture = useConsumingBroker({ prefix, queues: [runJob, storeMessage].map((fn) => queueSpecOf(fn)), prefetch: 100, onDelivery: (delivery) => received.push(delivery) });
 
-  beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    for (const fn of [runJob, storeMessage]) {
-      await broker.consume(queueSpecOf(fn), (delivery) => {
-        received.push(delivery);
-        void delivery.ack();
-      }, { prefetch: 100 });
-    }
+  beforeAll(() => {
     const definitions = new Map(eventDefinitions).set(nobodyListens.type, nobodyListens);
-    app = createPublishApp({
-      broker,
-      queueAdmin: broker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: pino({ level: 'silent' }),
-      maxBodyBytes: 2048,
-      events: { definitions, subscribers: functionQueues },
-    });
-  });
-
-  afterAll(async () => {
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
+    app = createTestPublishApp(fixture.broker, fixture.database, { events: { definitions, subscribers: functionQueues } });
   });
 
   const post = (type: string, body: unknown) =>
