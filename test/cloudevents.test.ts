@@ -1,15 +1,16 @@
 /**
  * Producers outside the platform publish CloudEvents straight to the broker, without the publish API:
  * to the RabbitMQ topic exchange (amqplib, binary and structured mode) or to the function's SQS queue
- * (the AWS SDK, attributes and structured body). The function validates each by its type.
+ * (the AWS SDK, attributes and structured body). The function validates each by its type. And the other way:
+ * what the platform publishes is a CloudEvent an outside consumer reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import amqp from 'amqplib';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import pino from 'pino';
 import { z } from 'zod';
-import { type BrokerWithAdmin, defineEvent, defineFunction, FunctionWorker, queueSpecOf } from '@qfn/shared/platform';
-import { brokerHarnesses } from './support/brokers';
+import { type BrokerWithAdmin, defineEvent, defineFunction, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { brokerHarnesses, rabbitmqHarness } from './support/brokers';
 import { createTestDatabase, type TestDatabase } from './support/database';
 import { uniqueName } from './support/names';
 import { amqpUrl } from './support/rabbitmq';
@@ -107,5 +108,46 @@ describe.each(brokerHarnesses)('CloudEvents from outside producers on $kind', (h
     expect(dead[0]!.reason).toMatch(/schema validation failed[\s\S]*quantity/);
     expect(handled.filter((h) => h.id === `${prefix}-b2`)).toHaveLength(1);
     expect(handled.some((h) => h.id === `${prefix}-bad`)).toBe(false);
+  });
+});
+
+describe('what the platform publishes, read by a consumer outside it (RabbitMQ, amqplib only)', () => {
+  const prefix = uniqueName('cloudevents-out');
+  let broker: BrokerWithAdmin;
+  let connection: amqp.ChannelModel;
+
+  beforeAll(async () => {
+    broker = rabbitmqHarness.create(prefix);
+    await broker.connect();
+    // A subscriber makes the type routable (publishing an event nobody subscribes to is refused).
+    await broker.provision({ name: 'ship-order', subscribes: ['order.placed'], retry: { maxAttempts: 1, initialDelayMs: 100, maxDelayMs: 100, multiplier: 2 }, visibilityTimeoutSeconds: 30 });
+    connection = await amqp.connect(amqpUrl);
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+    await broker?.close();
+    await rabbitmqHarness.cleanup(prefix);
+  });
+
+  it('is a structured-mode CloudEvent: application/cloudevents+json, specversion 1.0, source naming the producer', async () => {
+    const channel = await connection.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, `${prefix}.events`, 'order.#');
+    const id = uuidv7();
+    const time = new Date().toISOString();
+    await broker.publish({ id, type: 'order.placed', body: encodeEnvelope({ id, type: 'order.placed', time, data: { orderId: 'o-9', quantity: 3 }, source: '/qfn/functions/checkout' }) });
+    const message = await waitFor('the event on the outside consumer’s queue', async () => (await channel.get(queue, { noAck: true })) || undefined, 10_000);
+    expect(message.properties.contentType).toBe('application/cloudevents+json');
+    expect(JSON.parse(message.content.toString('utf8'))).toEqual({
+      specversion: '1.0',
+      id,
+      source: '/qfn/functions/checkout',
+      type: 'order.placed',
+      time,
+      datacontenttype: 'application/json',
+      data: { orderId: 'o-9', quantity: 3 },
+    });
+    await channel.close();
   });
 });

@@ -46,7 +46,8 @@ function parseJson(body: Buffer, what: string): unknown {
 
 /**
  * The event a delivery carries, in any of the forms producers may use:
- * - the project's own envelope `{id, type, time, data}` (what the publish function and relays send);
+ * - the project's envelope, itself a structured-mode CloudEvent (what the publish function and relays send), or its
+ *   older form `{id, type, time, data}`;
  * - a CloudEvent in binary mode: attributes in `cloudEvents:`-prefixed application properties (AMQP) or
  *   `ce-`-prefixed message attributes (SQS), the JSON data as the body;
  * - a CloudEvent in structured mode: the body is `application/cloudevents+json` (`specversion`, `id`, `source`, `type`, `data`).
@@ -59,7 +60,8 @@ export function decodeDelivery(body: Buffer, headers: Readonly<Record<string, st
     const data = body.length === 0 ? null : parseJson(body, `CloudEvent ${attributes.id} data`);
     return { id: attributes.id, type: attributes.type, time: attributes.time ?? new Date().toISOString(), data };
   }
-  // Cheap test first: the project's envelope never carries specversion.
+  // Cheap test first (the project's own envelope is a structured CloudEvent too, specversion first); the older
+  // envelope without it (events written before the upgrade) still decodes below.
   if (body.includes('"specversion"')) {
     const parsed = parseJson(body, 'body');
     if (typeof parsed === 'object' && parsed !== null && 'specversion' in parsed) {

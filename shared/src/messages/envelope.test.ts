@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeDelivery } from '../events/cloudevents';
 import { decodeEnvelope, encodeEnvelope, uuidv7 } from './envelope';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: { a: 'b' }, sent_from_ip: '0.0.0.0', priority: 1 };
@@ -7,6 +8,23 @@ describe('envelope', () => {
   it('round-trips', () => {
     const envelope = { id: uuidv7(), type: 'message.published', time: new Date().toISOString(), data: valid };
     expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+  });
+
+  it('is a structured-mode CloudEvent 1.0 (JSON event format), source naming the producer', () => {
+    const envelope = { id: uuidv7(), type: 'job.completed', time: new Date().toISOString(), data: valid, source: '/qfn/functions/run-job' };
+    const event = JSON.parse(encodeEnvelope(envelope).toString('utf8')) as Record<string, unknown>;
+    expect(event).toEqual({ specversion: '1.0', id: envelope.id, source: '/qfn/functions/run-job', type: 'job.completed', time: envelope.time, datacontenttype: 'application/json', data: valid });
+    expect(Object.keys(event)[0]).toBe('specversion');
+    expect(JSON.parse(encodeEnvelope({ ...envelope, source: undefined }).toString('utf8'))).toMatchObject({ source: '/qfn/publish' });
+    // What consumers receive: the same event, by the CloudEvents path and by the envelope's own.
+    const { source: _source, ...received } = envelope;
+    expect(decodeDelivery(encodeEnvelope(envelope), {})).toEqual(received);
+    expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(received);
+  });
+
+  it('still reads the envelope written before it was a CloudEvent (events in queues during an upgrade)', () => {
+    const older = { id: uuidv7(), type: 'message.published', time: new Date().toISOString(), data: valid };
+    expect(decodeDelivery(Buffer.from(JSON.stringify(older)), {})).toEqual(older);
   });
 
   it('makes time-ordered version-7 ids', () => {

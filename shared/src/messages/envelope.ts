@@ -8,7 +8,14 @@ export interface Envelope<T = unknown> {
   /** ISO time the publish function accepted the event. */
   time: string;
   data: T;
+  /** CloudEvents `source`, a URI reference naming the producer: `/qfn/publish`, `/qfn/functions/<name>`. */
+  source?: string;
 }
+
+/** The `source` of events the publish function accepts. */
+export const publishEventSource = '/qfn/publish';
+/** The AMQP content type of what encodeEnvelope writes: a CloudEvent in structured mode (JSON event format). */
+export const envelopeContentType = 'application/cloudevents+json';
 
 /** No control characters (U+0000 cannot even be stored in Postgres text): ids and types are names. */
 const name = z
@@ -49,8 +56,13 @@ export function uuidv7(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * The envelope as a structured-mode CloudEvent 1.0, so any CloudEvents SDK outside the platform reads what we send;
+ * `specversion` first, where decodeDelivery's cheap test finds it at once.
+ */
 export function encodeEnvelope(envelope: Envelope): Buffer {
-  return Buffer.from(JSON.stringify(envelope));
+  const { id, type, time, data, source = publishEventSource } = envelope;
+  return Buffer.from(JSON.stringify({ specversion: '1.0', id, source, type, time, datacontenttype: 'application/json', data }));
 }
 
 export class EnvelopeError extends Error {

@@ -1,5 +1,6 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { BrokerUnavailableError, UnroutableError } from '../types';
+import { envelopeContentType } from '../../messages/envelope';
 import type { ReconnectingConnection } from './connection';
 
 /**
@@ -57,7 +58,7 @@ export class ConfirmPublisher {
           exchange,
           routingKey,
           body,
-          { persistent: true, contentType: 'application/json', timestamp: Math.floor(Date.now() / 1000), ...properties },
+          { persistent: true, contentType: envelopeContentType, timestamp: Math.floor(Date.now() / 1000), ...properties },
           (error) => {
             const returned = messageId !== undefined && this.#returned.delete(messageId);
             if (error) reject(new BrokerUnavailableError(`broker did not confirm the message: ${String(error?.message ?? error)}`));
