@@ -12,6 +12,7 @@ import {
   type BrokerWithAdmin,
   type DatabaseHandle,
   type FunctionDeclaration,
+  type OutboxStats,
   type QueueSpec,
   type ScalingOptions,
   type ScalingPolicy,
@@ -94,6 +95,8 @@ export interface LocalStatus {
   infrastructure: InfrastructureDescription;
   publish: ReplicaSetStatus | null;
   functions: FunctionStatus[];
+  /** Events emitted through ctx.publish or delayed, not sent yet (due, scheduled) and the oldest due one's wait; null before the first sample. */
+  outbox: OutboxStats | null;
   /** The last scale changes, newest last. */
   scaleEvents: ScaleDecision[];
 }
@@ -519,6 +522,7 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       },
       publish: this.#publish?.status() ?? null,
       functions,
+      outbox: this.#sampler?.outbox() ?? null,
       scaleEvents: [...this.#scaleEvents],
     };
   }

@@ -17,7 +17,7 @@ function functionStatus(name: string, depth: FunctionStatus['depth']): FunctionS
   };
 }
 
-const status = (functions: FunctionStatus[]): LocalStatus => ({
+const status = (functions: FunctionStatus[], outbox: LocalStatus['outbox'] = null): LocalStatus => ({
   startedAt: new Date(0).toISOString(),
   uptimeSeconds: 5,
   publishUrl: 'http://127.0.0.1:3000',
@@ -25,6 +25,7 @@ const status = (functions: FunctionStatus[]): LocalStatus => ({
   infrastructure: { broker: { kind: 'sqs', embedded: true, endpoint: 'http://127.0.0.1:4566' }, database: { embedded: true, url: '', dataDir: undefined } },
   publish: null,
   functions,
+  outbox,
   scaleEvents: [],
 });
 
@@ -43,6 +44,14 @@ describe('the live status table', () => {
     // Right-aligned under its header, like the other numbers.
     expect(storeMessage!.slice(column, column + 'DEAD-LETTERED'.length).trim()).toBe('2');
     expect(runJob!.slice(column, column + 'DEAD-LETTERED'.length).trim()).toBe('…');
+  });
+
+  it('shows the outbox under the functions: due, scheduled and the lag of the oldest due event', () => {
+    const fn = functionStatus('store-message', { ready: 0, inFlight: 0, delayed: 0, deadLettered: 0, scalerValue: 0 });
+    expect(formatStatusTable(status([fn]), 200).at(-1)).toBe('outbox …');
+    expect(formatStatusTable(status([fn], { pending: 1200, scheduled: 3, lagSeconds: 0.42 }), 200).at(-1)).toBe('outbox 1,200 due · 3 scheduled · lag 0.4 s');
+    expect(formatStatusLines(status([], { pending: 0, scheduled: 0, lagSeconds: 0 }))).toEqual([]);
+    expect(formatStatusLines(status([], { pending: 5, scheduled: 2, lagSeconds: 1.25 }))).toEqual(['[status] outbox due=5 scheduled=2 lagSeconds=1.3']);
   });
 
   it('names the dead-lettered count in the plain view’s summary line', () => {

@@ -77,7 +77,14 @@ export function formatStatusTable(status: LocalStatus, width: number): string[] 
   const infra = status.infrastructure;
   const where = `${infra.broker.kind}${infra.broker.embedded ? ' (embedded)' : ''} · ${infra.database.embedded ? `PGlite${infra.database.dataDir ? '' : ' in memory'}` : 'Postgres'} · status ${status.statusUrl ?? '…'}`;
   const fit = (text: string) => (text.length >= width ? `${text.slice(0, Math.max(0, width - 2))}…` : text);
-  return ['', fit(`${publish} · ${where}`), fit(line(header)), ...rows.map((row) => fit(line(row)))];
+  return ['', fit(`${publish} · ${where}`), fit(line(header)), ...rows.map((row) => fit(line(row))), fit(outboxLine(status))];
+}
+
+/** The outbox: events handlers emitted (and delayed ones) on their way to the broker. */
+function outboxLine(status: LocalStatus): string {
+  const outbox = status.outbox;
+  if (!outbox) return 'outbox …';
+  return `outbox ${number(outbox.pending)} due · ${number(outbox.scheduled)} scheduled · lag ${outbox.lagSeconds.toFixed(1)} s`;
 }
 
 /** The plain view's periodic summary: one line per function that is doing something. */
@@ -87,5 +94,6 @@ export function formatStatusLines(status: LocalStatus): string[] {
     .map(
       (fn) =>
         `[status] ${fn.name} depth=${fn.depth?.scalerValue ?? '?'} inFlight=${fn.inFlight ?? '?'} replicas=${replicasCell(fn)} processed/s=${Math.round(fn.processedPerSecond)} processed=${fn.processed} deadLettered=${fn.depth?.deadLettered ?? '?'}`,
-    );
+    )
+    .concat(status.outbox && status.outbox.pending + status.outbox.scheduled > 0 ? [`[status] outbox due=${status.outbox.pending} scheduled=${status.outbox.scheduled} lagSeconds=${status.outbox.lagSeconds.toFixed(1)}`] : []);
 }

@@ -1,5 +1,5 @@
 import { count, eq } from 'drizzle-orm';
-import { inbox, type Database, type QueueAdmin, type QueueDepth, type QueueSpec } from '@qfn/shared/platform';
+import { inbox, outboxStats, type Database, type OutboxStats, type QueueAdmin, type QueueDepth, type QueueSpec } from '@qfn/shared/platform';
 
 export interface FunctionMetrics {
   depth: QueueDepth | undefined;
@@ -28,8 +28,8 @@ const rateWindowMs = 5_000;
 
 /**
  * Samples, once a second, what the status shows beyond replica counts: queue depth (ready, in flight,
- * delayed) from the broker, and messages processed from the inbox rows the runtime commits with every
- * handled message, so the figure counts committed work, not log lines.
+ * delayed) from the broker, messages processed from the inbox rows the runtime commits with every
+ * handled message, so the figure counts committed work, not log lines, and the outbox's size and lag.
  *
  * @example
  * const sampler = new MetricsSampler({ functions: specs, broker, db, hasReplicas: (n) => sets.get(n)!.desired > 0 });
@@ -41,6 +41,7 @@ export class MetricsSampler {
   readonly #samples = new Map<string, Sample[]>();
   readonly #metrics = new Map<string, FunctionMetrics>();
   readonly #wasBusy = new Set<string>();
+  #outbox: OutboxStats | undefined;
   #timer: NodeJS.Timeout | undefined;
   #sampling: Promise<void> | undefined;
   #running = false;
@@ -69,6 +70,11 @@ export class MetricsSampler {
     return this.#metrics.get(name);
   }
 
+  /** Events waiting in the outbox (emitted by handlers, or delayed): the last sample, undefined before the first. */
+  outbox(): OutboxStats | undefined {
+    return this.#outbox;
+  }
+
   #loop(): void {
     if (!this.#running) return;
     this.#timer = setTimeout(() => {
@@ -80,7 +86,15 @@ export class MetricsSampler {
   }
 
   async #sampleAll(): Promise<void> {
-    await Promise.all(this.options.functions.map((spec) => this.#sample(spec)));
+    await Promise.all([...this.options.functions.map((spec) => this.#sample(spec)), this.#sampleOutbox()]);
+  }
+
+  async #sampleOutbox(): Promise<void> {
+    try {
+      this.#outbox = await outboxStats(this.options.db);
+    } catch {
+      // Keep the last figures; the database may be restarting.
+    }
   }
 
   async #sample(spec: QueueSpec): Promise<void> {

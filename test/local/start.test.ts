@@ -57,6 +57,17 @@ describe('npm start', () => {
       }, 30_000);
       const activation = busy.scaleEvents.find((event) => event.function === 'store-message')!;
       expect(lines).toContain(`[autoscaler] store-message 0→1: depth ${activation.depth} > activation 0`);
+      // A chain through the outbox: run-job emits job.completed for record-completion; the status shows the outbox drained.
+      const job = await fetch(`http://127.0.0.1:${port}/events/job.checksum`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'abc', rounds: 2 }) });
+      expect(job.status).toBe(202);
+      await waitFor('the job recorded by record-completion', async () => (await status()).functions.find((fn) => fn.name === 'record-completion')?.processed === 1, 60_000);
+      // Sampled once a second: the row it sent may still count in the sample taken just before.
+      const drained = await waitFor('the outbox drained in the status', async () => {
+        const { outbox } = await status();
+        return outbox && outbox.pending === 0 ? outbox : undefined;
+      }, 10_000);
+      expect(drained).toMatchObject({ pending: 0, scheduled: 0, lagSeconds: 0 });
+
       const pids = busy.functions.flatMap((fn) => fn.replicas.replicas.map((r) => r.pid!)).concat(busy.publish!.replicas.map((r) => r.pid!));
       expect(pids.length).toBeGreaterThanOrEqual(2);
 
