@@ -1,13 +1,12 @@
-import { serve } from '@hono/node-server';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queueSpecOf, type BrokerWithAdmin } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
-import { createPublishApp } from '@qfn/publish';
 import type { ConsoleSnapshot, ConsoleUpdate } from '../../console/server/model';
 import { rabbitmqHarness } from '../support/brokers';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';
+import { createTestPublishApp } from '../support/publish-app';
+import { serveOnLoopback, type LoopbackServer } from '../support/serve';
 import { waitFor } from '../support/wait';
 
 const token = 'publish-console-admin-token-0123456789';
@@ -17,7 +16,7 @@ describe('the console served by the publish function (RabbitMQ + Postgres, no Ku
   const prefix = uniqueName('pubconsole');
   let database: TestDatabase;
   let broker: BrokerWithAdmin;
-  let server: ReturnType<typeof serve>;
+  let server: LoopbackServer | undefined;
   let base: string;
 
   beforeAll(async () => {
@@ -25,25 +24,18 @@ describe('the console served by the publish function (RabbitMQ + Postgres, no Ku
     broker = rabbitmqHarness.create(prefix);
     await broker.connect();
     await broker.provision(queueSpecOf(storeMessage));
-    const app = createPublishApp({
-      broker,
-      queueAdmin: broker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: pino({ level: 'silent' }),
+    const app = createTestPublishApp(broker, database, {
       maxBodyBytes: 65536,
       // A short request timeout: the stream must outlive it.
       protection: { requestTimeoutMs: 1_000 },
       admin: { queues: [queueSpecOf(storeMessage)], tokens: [token] },
     });
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    server = await serveOnLoopback(app.fetch);
+    base = server.base;
   });
 
   afterAll(async () => {
-    (server as unknown as { closeAllConnections(): void }).closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server?.close();
     await broker?.close();
     await rabbitmqHarness.cleanup(prefix);
     await database?.drop();

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { serve } from '@hono/node-server';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commonConfig, createBroker, parseConfig, uuidv7 } from '@qfn/shared/platform';
@@ -14,6 +13,7 @@ import type { ScaleDecision } from '../../local/autoscaler/decide';
 import { markerOf } from '../../local/status/console-recorder';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';
+import { serveOnLoopback, type LoopbackServer } from '../support/serve';
 
 const token = 'console-unit-test-token-0123456789';
 const point = (t: number, desired: number): SeriesPoint => ({ t, ready: 3, inFlight: 1, delayed: 0, desired, readyReplicas: desired, processedPerSecond: 5, lagP50: 10, lagP99: 20 });
@@ -28,18 +28,16 @@ describe('the console routes', () => {
   const watching: boolean[] = [];
   const hub = new ConsoleHub({ installation: { name: 'test', mode: 'local', detail: 'unit' }, historySeconds: 5, onWatchers: (on) => watching.push(on) });
   const app = consoleRoutes({ hub, guard: tokenAuth({ tokens: [token], realm: 'qfn-admin' }), heartbeatMs: 200 });
-  let server: ReturnType<typeof serve>;
+  let server: LoopbackServer | undefined;
   let base: string;
 
   beforeAll(async () => {
     hub.setFunctions([{ name: 'fn', minReplicaCount: 0, maxReplicaCount: 3, targetQueueLength: 10, activationQueueLength: 0, pollingInterval: 1, cooldownPeriod: 5 }]);
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    server = await serveOnLoopback(app.fetch);
+    base = server.base;
   });
   afterAll(async () => {
-    (server as unknown as { closeAllConnections(): void }).closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server?.close();
   });
 
   it('serves the page to anyone, with a strict content security policy, gzipped, and its assets with an ETag', async () => {

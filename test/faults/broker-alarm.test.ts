@@ -8,13 +8,12 @@
  * The alarm is raised on a RabbitMQ node of this test's own, never on the machine's shared broker.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
-import { createPublishApp } from '@qfn/publish';
 import { effectsTable } from '../fixtures/effects';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';
 import { type FunctionProcess, startFunctionProcess } from '../support/process';
+import { createTestPublishApp } from '../support/publish-app';
 import { waitFor } from '../support/wait';
 import { canStartPrivateNode, type PrivateRabbitNode, startPrivateRabbitNode } from './rabbitmq-node';
 import { deadLetters, faultEntry, faultSpec, message, publishEvents, report, terminate, waitForEmptyQueue } from './support';
@@ -58,15 +57,7 @@ describe.runIf(canStartPrivateNode())('RabbitMQ memory alarm', () => {
     // The publish function's own connection, which has published before the alarm.
     const publishBroker = createRabbitMqBroker({ url: node.amqpUrl, managementUrl: node.managementUrl, prefix, clientName: `${prefix}-publish` });
     await publishBroker.connect();
-    const app = createPublishApp({
-      broker: publishBroker,
-      queueAdmin: publishBroker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: pino({ level: 'silent' }),
-      maxBodyBytes: 65_536,
-      protection: { requestTimeoutMs: 3_000 },
-    });
+    const app = createTestPublishApp(publishBroker, database, { maxBodyBytes: 65_536, protection: { requestTimeoutMs: 3_000 } });
     const post = () => app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message()) });
     expect((await post()).status).toBe(202);
 
