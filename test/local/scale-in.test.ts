@@ -1,17 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultEventType } from '@qfn/events';
-import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type Broker, type DatabaseHandle } from '@qfn/shared/platform';
-import type { ScaleDecision } from '../../local/autoscaler/decide';
-import { localConfig } from '../../local/config';
+import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 import { seedMessage } from '../../local/load/index';
-import { LocalRunner } from '../../local/runner';
-import { freePort } from '../faults/support';
-import { effectsFunction, effectsTable } from '../fixtures/effects';
-import { databaseUrl, dropTestSchema } from '../support/database';
 import { uniqueName } from '../support/names';
-import { amqpUrl, deleteRabbitTopology } from '../support/rabbitmq';
 import { waitFor } from '../support/wait';
+import { type EffectsRunOptions, withEffectsRunner } from './scenario';
 
 /**
  * 0 → 1 → 0 with every message in flight: the queue has nothing ready, but the scaler KEDA reads counts
@@ -31,41 +24,14 @@ describe.each([
   { backend: 'embedded' as const, label: 'the SQS emulator (in-flight counted)' },
 ])('scale-in on $label', ({ backend }) => {
   it('does not scale to zero while messages are in flight, then does after the cooldown', async () => {
-    const name = uniqueName('scalein');
-    const fnName = `e2e-${name}`.slice(0, 40);
-    const external = backend === 'rabbitmq-postgres';
-    const config = parseConfig(localConfig, {
-      QUEUE_PREFIX: name,
-      PORT: String(await freePort()),
-      LOCAL_STATUS_PORT: '0',
-      LOG_LEVEL: 'info',
-      LOCAL_HPA_SYNC_PERIOD_SECONDS: '1',
-      LOCAL_SCALING: JSON.stringify({ [fnName]: { pollingInterval: 1, cooldownPeriod, scaleDownStabilizationWindowSeconds: 0, targetQueueLength: 100, maxReplicaCount: 2 } }),
-      ...(external ? { AMQP_URL: amqpUrl, DATABASE_URL: databaseUrl, DATABASE_SCHEMA: name } : {}),
-    });
-    const runner = new LocalRunner({
-      config,
-      functions: [
-        {
-          dir: fileURLToPath(new URL('../fixtures', import.meta.url)),
-          declarationFile: fileURLToPath(new URL('../fixtures/effects.ts', import.meta.url)),
-          entryFile: fileURLToPath(new URL('../fixtures/effects-main.ts', import.meta.url)),
-          declaration: effectsFunction({ name: fnName, workMs }),
-          env: { FIXTURE_NAME: fnName, FIXTURE_WORK_MS: String(workMs), FUNCTION_CONCURRENCY: '5', SHUTDOWN_GRACE_PERIOD_SECONDS: '30' },
-        },
-      ],
-      publishEntry: false,
-    });
-    const decisions: ScaleDecision[] = [];
-    runner.on('decision', (decision) => decision.from !== decision.to && decisions.push(decision));
-    let database: DatabaseHandle | undefined;
-    let publisher: Broker | undefined;
-    try {
-      await runner.start();
-      database = createDatabase({ url: runner.env['DATABASE_URL']!, schema: config.DATABASE_SCHEMA, poolSize: 1, applicationName: 'e2e' });
-      await database.db.execute(effectsTable);
-      publisher = await createBroker(parseConfig(commonConfig, { ...process.env, ...runner.env }), `${name}-e2e`);
-      await publisher.connect();
+    const options: EffectsRunOptions = {
+      name: uniqueName('scalein'),
+      backend,
+      workMs,
+      scaling: { pollingInterval: 1, cooldownPeriod, scaleDownStabilizationWindowSeconds: 0, targetQueueLength: 100, maxReplicaCount: 2 },
+      env: { FUNCTION_CONCURRENCY: '5', SHUTDOWN_GRACE_PERIOD_SECONDS: '30' },
+    };
+    await withEffectsRunner(options, async ({ fnName, runner, decisions, database, publisher }) => {
       for (let i = 0; i < messages; i++) {
         const id = uuidv7();
         await publisher.publish({ id, type: defaultEventType, body: encodeEnvelope({ id, type: defaultEventType, time: new Date().toISOString(), data: seedMessage({ sender: 'e2e' }) }) });
@@ -86,14 +52,6 @@ describe.each([
       expect(toZero.at).toBeGreaterThan(effects!.last);
       expect(decisions.filter((d) => d.to === 0)).toHaveLength(1);
       expect(effects).toMatchObject({ rows: messages, distinct: messages });
-    } finally {
-      await database?.close(1);
-      await publisher?.close();
-      await runner.stop();
-      if (external) {
-        await deleteRabbitTopology(name);
-        await dropTestSchema(name);
-      }
-    }
+    });
   }, 150_000);
 });

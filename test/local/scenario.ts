@@ -64,19 +64,45 @@ async function publishBurst(broker: Broker, count: number): Promise<string[]> {
  * shows), publishes a burst, interrupts replicas mid-stream, and waits for every message and for the
  * scale back to zero.
  */
-export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleScenarioResult> {
-  const name = uniqueName('local');
+export interface EffectsRunOptions {
+  /** Queue prefix, and the Postgres schema on `rabbitmq-postgres`. */
+  name: string;
+  backend: ScaleScenario['backend'];
+  workMs: number;
+  /** The function's LOCAL_SCALING entry. */
+  scaling: Record<string, number>;
+  /** More environment of its replicas (FIXTURE_NAME and FIXTURE_WORK_MS are set). */
+  env: Record<string, string>;
+  backoff?: ConstructorParameters<typeof LocalRunner>[0]['backoff'];
+}
+
+export interface EffectsRun {
+  fnName: string;
+  runner: LocalRunner;
+  /** The runner's scale changes (from ≠ to) and replica events, collected from before its start. */
+  decisions: ScaleDecision[];
+  replicaEvents: ReplicaEvent[];
+  /** The effects table's database, the table created. */
+  database: DatabaseHandle;
+  /** A broker connection of the test's own, connected. */
+  publisher: Broker;
+}
+
+/**
+ * Starts the local runner with one test function (effects rows without a unique key, so a double run
+ * shows), hands `body` the runner with a database and a publisher of its own, and stops and removes it all after.
+ */
+export async function withEffectsRunner<T>(options: EffectsRunOptions, body: (run: EffectsRun) => Promise<T>): Promise<T> {
+  const { name } = options;
   const fnName = `e2e-${name}`.slice(0, 40);
-  const external = scenario.backend === 'rabbitmq-postgres';
+  const external = options.backend === 'rabbitmq-postgres';
   const config = parseConfig(localConfig, {
     QUEUE_PREFIX: name,
     PORT: String(await freePort()),
     LOCAL_STATUS_PORT: '0',
     LOG_LEVEL: 'info',
     LOCAL_HPA_SYNC_PERIOD_SECONDS: '1',
-    LOCAL_SCALING: JSON.stringify({
-      [fnName]: { pollingInterval: 1, cooldownPeriod: 3, scaleDownStabilizationWindowSeconds: 2, targetQueueLength: 100, maxReplicaCount: 4 },
-    }),
+    LOCAL_SCALING: JSON.stringify({ [fnName]: options.scaling }),
     ...(external ? { AMQP_URL: amqpUrl, DATABASE_URL: databaseUrl, DATABASE_SCHEMA: name } : {}),
   });
   const runner = new LocalRunner({
@@ -86,12 +112,12 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
         dir: fileURLToPath(new URL('../fixtures', import.meta.url)),
         declarationFile: fileURLToPath(new URL('../fixtures/effects.ts', import.meta.url)),
         entryFile: fixtureEntry,
-        declaration: effectsFunction({ name: fnName, workMs: scenario.workMs }),
-        env: { FIXTURE_NAME: fnName, FIXTURE_WORK_MS: String(scenario.workMs), FUNCTION_CONCURRENCY: String(scenario.concurrency) },
+        declaration: effectsFunction({ name: fnName, workMs: options.workMs }),
+        env: { FIXTURE_NAME: fnName, FIXTURE_WORK_MS: String(options.workMs), ...options.env },
       },
     ],
     publishEntry: false,
-    backoff: { initialMs: 200, maxMs: 2_000, resetAfterMs: 60_000 },
+    ...(options.backoff ? { backoff: options.backoff } : {}),
   });
   const decisions: ScaleDecision[] = [];
   const replicaEvents: ReplicaEvent[] = [];
@@ -104,11 +130,37 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
     await runner.start();
     database = createDatabase({ url: runner.env['DATABASE_URL']!, schema: config.DATABASE_SCHEMA, poolSize: 1, applicationName: 'e2e' });
     await database.db.execute(effectsTable);
+    publisher = await createBroker(parseConfig(commonConfig, { ...process.env, ...runner.env }), `${name}-e2e`);
+    await publisher.connect();
+    return await body({ fnName, runner, decisions, replicaEvents, database, publisher });
+  } finally {
+    await database?.close(1);
+    await publisher?.close();
+    await runner.stop();
+    if (external) {
+      await deleteRabbitTopology(name);
+      await dropTestSchema(name);
+    }
+  }
+}
+
+/**
+ * Runs the local runner with the effects function, publishes a burst, interrupts replicas mid-stream,
+ * and waits for every message and for the scale back to zero.
+ */
+export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleScenarioResult> {
+  const options: EffectsRunOptions = {
+    name: uniqueName('local'),
+    backend: scenario.backend,
+    workMs: scenario.workMs,
+    scaling: { pollingInterval: 1, cooldownPeriod: 3, scaleDownStabilizationWindowSeconds: 2, targetQueueLength: 100, maxReplicaCount: 4 },
+    env: { FUNCTION_CONCURRENCY: String(scenario.concurrency) },
+    backoff: { initialMs: 200, maxMs: 2_000, resetAfterMs: 60_000 },
+  };
+  return withEffectsRunner(options, async ({ fnName, runner, decisions, replicaEvents, database, publisher }) => {
     const sql = database.sql;
     // A burst straight through the broker adapter, so the queue is deep before one replica can drain
     // it whatever the machine's load (npm start's own test covers publishing over HTTP).
-    publisher = await createBroker(parseConfig(commonConfig, { ...process.env, ...runner.env }), `${name}-e2e`);
-    await publisher.connect();
     const firstSentAt = Date.now();
     const publishing = publishBurst(publisher, scenario.messages);
     const committed = async () => (await sql`select count(distinct event_id)::int as n from effects`)[0]!.n as number;
@@ -150,15 +202,7 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
       coldStartsMs: replicaEvents.flatMap((e) => (e.type === 'ready' && e.function === fnName ? [e.coldStartMs] : [])),
       processesLeft: replicas.status().replicas.length,
     };
-  } finally {
-    await database?.close(1);
-    await publisher?.close();
-    await runner.stop();
-    if (external) {
-      await deleteRabbitTopology(name);
-      await dropTestSchema(name);
-    }
-  }
+  });
 }
 
 /** The end-to-end test of one backend: the scenario, its measurements on stdout, and what must hold. */
