@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { type BrokerWithAdmin, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, type FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { brokerHarnesses } from '../test/support/brokers';
+import { seedDeadLetters } from '../test/support/dead-letters';
 import { createTestDatabase, type TestDatabase } from '../test/support/database';
 import { uniqueName } from '../test/support/names';
 import { waitFor } from '../test/support/wait';
@@ -41,14 +41,9 @@ describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
     database = await createTestDatabase(prefix);
     broker = harness.create(prefix);
     await broker.connect();
-    worker = new FunctionWorker({ declaration: storeMessage, broker, db: database.db, log: pino({ level: 'silent' }) });
-    await worker.start();
     // Invalid for store-message's schema: dead-lettered at once.
-    for (const id of ids) {
-      const data = { ts: '19941114', sender: 'cli', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 'urgent' };
-      await broker.publish({ id, type: 'message.published', body: encodeEnvelope({ id, type: 'message.published', time: new Date().toISOString(), data }) });
-    }
-    await waitFor('two dead letters', async () => (await broker.listDeadLetters(spec, 10)).length === 2);
+    const data = { ts: '19941114', sender: 'cli', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 'urgent' };
+    worker = await seedDeadLetters({ declaration: storeMessage, broker, db: database.db, ids, data });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { sql } from 'drizzle-orm';
-import { type BrokerWithAdmin, encodeEnvelope, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { type BrokerWithAdmin, type FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import { effectsFunction, effectsTable } from '../../../../test/fixtures/effects';
 import { brokerHarnesses } from '../../../../test/support/brokers';
+import { seedDeadLetters } from '../../../../test/support/dead-letters';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
 import { uniqueName } from '../../../../test/support/names';
+import { createTestPublishApp } from '../../../../test/support/publish-app';
 import { waitFor } from '../../../../test/support/wait';
-import { createPublishApp } from '../app';
 
 const adminToken = 'admin-token-0123456789abcdef';
 const publishToken = 'publish-token-0123456789abcdef';
-const silent = pino({ level: 'silent' });
 
 describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   const prefix = uniqueName('admin');
@@ -21,7 +20,7 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   const fn = effectsFunction({ name: 'dlq-admin', poisonSender: 'mallory' });
   const spec = queueSpecOf(fn);
   const poison = [uuidv7(), uuidv7(), uuidv7()];
-  let app: ReturnType<typeof createPublishApp>;
+  let app: ReturnType<typeof createTestPublishApp>;
 
   beforeAll(async () => {
     await harness.setUp();
@@ -29,23 +28,8 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
     await database.db.execute(effectsTable);
     broker = harness.create(prefix);
     await broker.connect();
-    worker = new FunctionWorker({ declaration: fn, broker, db: database.db, log: silent });
-    await worker.start();
-    for (const id of poison) {
-      const data = { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
-      await broker.publish({ id, type: 'message.published', body: encodeEnvelope({ id, type: 'message.published', time: new Date().toISOString(), data }) });
-    }
-    await waitFor('three dead letters', async () => (await broker.listDeadLetters(spec, 10)).length === 3);
-    app = createPublishApp({
-      broker,
-      queueAdmin: broker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: silent,
-      maxBodyBytes: 4096,
-      protection: { publishTokens: [publishToken] },
-      admin: { queues: [spec], tokens: [adminToken] },
-    });
+    worker = await seedDeadLetters({ declaration: fn, broker, db: database.db, ids: poison, data: { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 } });
+    app = createTestPublishApp(broker, database, { maxBodyBytes: 4096, protection: { publishTokens: [publishToken] }, admin: { queues: [spec], tokens: [adminToken] } });
   }, 60_000);
 
   afterAll(async () => {
@@ -66,7 +50,7 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   });
 
   it('is off (403) when no admin token is configured', async () => {
-    const closed = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: silent, maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
+    const closed = createTestPublishApp(broker, database, { maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
     const res = await closed.request('/admin/dlq', { headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: 'admin_disabled' });
