@@ -28,28 +28,26 @@ describe.each(brokerHarnesses)('declaration changes between deploys on $kind', (
     };
     const processed = async (id: string) => (await world.effects(fn)).some((r) => r.event_id === id);
 
-    const first = world.start(fn, {
-      FAULT_MAX_ATTEMPTS: '3',
-      FAULT_RETRY_DELAY_MS: '200',
-      FAULT_MAX_RETRY_DELAY_MS: '1000',
-      FAULT_SUBSCRIBES: 'message.published',
-      FAULT_CONCURRENCY: '20',
-      FAULT_VISIBILITY_TIMEOUT_SECONDS: '5',
-    });
-    await first.waitForLog('consuming', 30_000);
+    /** Starts a deploy of the function with this declaration and waits until it consumes. */
+    const deploy = async (declaration: { maxAttempts: number; retryDelayMs: number; maxRetryDelayMs: number; subscribes: string; concurrency: number; visibilityTimeoutSeconds: number }) => {
+      const started = world.start(fn, {
+        FAULT_MAX_ATTEMPTS: String(declaration.maxAttempts),
+        FAULT_RETRY_DELAY_MS: String(declaration.retryDelayMs),
+        FAULT_MAX_RETRY_DELAY_MS: String(declaration.maxRetryDelayMs),
+        FAULT_SUBSCRIBES: declaration.subscribes,
+        FAULT_CONCURRENCY: String(declaration.concurrency),
+        FAULT_VISIBILITY_TIMEOUT_SECONDS: String(declaration.visibilityTimeoutSeconds),
+      });
+      await started.waitForLog('consuming', 30_000);
+      return started;
+    };
+
+    const first = await deploy({ maxAttempts: 3, retryDelayMs: 200, maxRetryDelayMs: 1000, subscribes: 'message.published', concurrency: 20, visibilityTimeoutSeconds: 5 });
     const before = await publish('message.published');
     await waitFor('the first deploy to process a message', () => processed(before), 30_000, 100);
     expect((await terminate(first)).code).toBe(0);
 
-    const second = world.start(fn, {
-      FAULT_MAX_ATTEMPTS: '6',
-      FAULT_RETRY_DELAY_MS: '300',
-      FAULT_MAX_RETRY_DELAY_MS: '2400',
-      FAULT_SUBSCRIBES: 'order.created',
-      FAULT_CONCURRENCY: '35',
-      FAULT_VISIBILITY_TIMEOUT_SECONDS: '7',
-    });
-    await second.waitForLog('consuming', 30_000);
+    const second = await deploy({ maxAttempts: 6, retryDelayMs: 300, maxRetryDelayMs: 2400, subscribes: 'order.created', concurrency: 35, visibilityTimeoutSeconds: 7 });
     const after = await publish('order.created');
     await waitFor('the second deploy to process a message of its new subscription', () => processed(after), 30_000, 100);
 
