@@ -148,7 +148,7 @@ async function assertPortFree(port: number, setting: string): Promise<void> {
       server.listen(port, '127.0.0.1', resolve);
     });
   } catch (error) {
-    throw new Error(`port ${port} is not available (${(error as NodeJS.ErrnoException).code}): choose another with ${setting}`);
+    throw new Error(`port ${port} is not available (${(error as NodeJS.ErrnoException).code}): choose another with ${setting}`, { cause: error });
   }
   await new Promise((resolve) => server.close(resolve));
 }

@@ -131,10 +131,9 @@ export function userPath(options: {
     const ns = release.namespace;
     const url = await publishUrl(cluster(), ns);
     const watch = watchScaling(cluster(), ns, 'store-message', 250);
-    let origin = Date.now();
     try {
       const published = await publishMessages(url, release.publishToken, 2000, 32, 'burst');
-      origin = published.startedAt;
+      const origin = published.startedAt;
       expect(new Set(published.ids).size).toBe(2000);
       const stored = await waitUntil('2,000 stored', async () => {
         const counts = await storedCounts(db, ns, published.ids);

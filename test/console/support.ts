@@ -49,7 +49,7 @@ export async function startRunner(env: Record<string, string>): Promise<StartedR
     await waitFor('"[local] ready"', () => lines.some((line) => line.startsWith('[local] ready')), 90_000, 200);
   } catch (error) {
     await stop();
-    throw new Error(`${(error as Error).message}\n${lines.slice(-30).join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${lines.slice(-30).join('\n')}`, { cause: error });
   }
   const find = (pattern: RegExp) => lines.map((line) => pattern.exec(line)?.[1]).find(Boolean);
   return {

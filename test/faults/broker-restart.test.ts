@@ -73,7 +73,7 @@ describe.runIf(canStartPrivateNode())('RabbitMQ restarted mid-stream', () => {
     await waitFor('some accepted messages', () => accepted.length >= 200, 30_000, 20);
     const acceptedBeforeOutage = accepted.length;
     const outageStarted = performance.now();
-    let outageMs = 0;
+    let outageMs: number;
     try {
       await node.stopApp();
       await waitFor('a 503 while the broker is away', () => (statuses.get(503) ?? 0) > 0, 10_000, 20);

@@ -21,7 +21,7 @@ export async function waitForDatabase(url: string, timeoutMs: number, onWaiting?
       await sql`select 1`;
       return;
     } catch (error) {
-      if (Date.now() >= deadline) throw new Error(`database not reachable after ${attempt} tries: ${(error as Error).message}`);
+      if (Date.now() >= deadline) throw new Error(`database not reachable after ${attempt} tries: ${(error as Error).message}`, { cause: error });
       onWaiting?.(error as Error, attempt);
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5_000)));
     } finally {

@@ -35,11 +35,11 @@ export const consoleConfig = z.object({
  */
 export function consoleRoute(options: ConsoleRouteOptions) {
   const config = parseConfig(consoleConfig, options.env ?? process.env);
-  let source: ClusterConsoleSource | undefined;
   let kubernetesProblem: string | undefined;
   const hub = new ConsoleHub({
     installation: { name: config.CONSOLE_RELEASE, mode: 'kubernetes', detail: `${options.queueAdmin.kind === 'rabbitmq' ? 'RabbitMQ' : 'SQS'} · served by the publish function` },
-    onWatchers: (watching) => source?.watching(watching),
+    // Called once a page subscribes, long after `source` below exists.
+    onWatchers: (watching) => source.watching(watching),
   });
   let kubernetes: ConstructorParameters<typeof ClusterConsoleSource>[0]['kubernetes'];
   if (config.CONSOLE_KUBERNETES === 'true') {
@@ -49,7 +49,7 @@ export function consoleRoute(options: ConsoleRouteOptions) {
       kubernetesProblem = `replicas and scale decisions unavailable: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
-  source = new ClusterConsoleSource({ hub, queueAdmin: options.queueAdmin, db: options.db, queues: options.queues, ...(kubernetes ? { kubernetes } : {}) });
+  const source = new ClusterConsoleSource({ hub, queueAdmin: options.queueAdmin, db: options.db, queues: options.queues, ...(kubernetes ? { kubernetes } : {}) });
   if (kubernetesProblem) hub.warn('kubernetes-setup', kubernetesProblem);
 
   const guard: MiddlewareHandler =
