@@ -24,6 +24,12 @@ import { formatLine, formatTable } from './lib/report';
 
 const figures: Figure[] = [publish, consume, e2e, scaleFromZero, coldStart, idleRss, bundle, containers];
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(`usage: npm run bench [-- <figure>...]   figures: ${figures.map((f) => f.name).join(', ')}
+env: BENCH_RUNS (runs per figure, 3), BENCH_SECONDS (s per load run, 5), BENCH_PROFILE=1 (--cpu-prof the measured processes),
+     BENCH_PROFILE_DIR, BENCH_NODE (24, or a path to node: the Node the measured processes run), BENCH_MESSAGES (consume, 30000)`);
+  process.exit(0);
+}
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const unknown = requested.filter((name) => !figures.some((figure) => figure.name === name));
 if (unknown.length > 0) {
@@ -47,11 +53,11 @@ const context: BenchContext = {
   progress: (message) => console.error(`  ${message}`),
   outDir,
   profileArgs: (label) => (profiling ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : []),
-  reportProfiles: (label, units) => {
+  reportProfiles: (label, cpuUsPerUnit) => {
     const dir = join(profileDir, label);
     if (!profiling || !existsSync(dir)) return;
     for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
-      console.error(`profile ${label} (${join(dir, file)}):\n${formatSummary(summariseProfile(join(dir, file), 20), units)}`);
+      console.error(`profile ${label} (${join(dir, file)}):\n${formatSummary(summariseProfile(join(dir, file), 20), cpuUsPerUnit)}`);
     }
   },
 };

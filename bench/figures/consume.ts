@@ -65,7 +65,7 @@ export const consume: Figure = {
           `consume round ${round + 1}: raw amqplib ${Math.round(raw.at(-1)!)} msg/s, same-work baseline ${Math.round(sameWork.at(-1)!)} msg/s, store-message ${Math.round(persisted.at(-1)!)} msg/s`,
         );
       }
-      context.reportProfiles('consume');
+      context.reportProfiles('consume', cpu.length ? median(cpu.map((c) => c['replica']!)) : undefined);
       const value = median(persisted);
       const baseline = median(raw);
       const perMessage = (part: string, of = cpu) => Math.round(median(of.map((c) => c[part]!)));

@@ -27,8 +27,8 @@ export interface BenchContext {
   outDir: string;
   /** Node options for the processes a figure measures: `--cpu-prof` into `profileDir` when BENCH_PROFILE=1. */
   profileArgs(label: string): string[];
-  /** Prints the summary of the profiles written under `label` (no-op without BENCH_PROFILE); with `units`, also µs of CPU per unit (e.g. requests served). */
-  reportProfiles(label: string, units?: number): void;
+  /** Prints the summary of the profiles written under `label` (no-op without BENCH_PROFILE); with `cpuUsPerUnit` (measured CPU µs per request or message), each row's share of it. */
+  reportProfiles(label: string, cpuUsPerUnit?: number): void;
 }
 
 export interface Figure {

@@ -68,15 +68,19 @@ function packageOf(functionName: string, url: string): string {
   return shortUrl(url);
 }
 
-/** The summary as text; with `units` (requests or messages the profiled process handled), µs of CPU per unit beside each row. */
-export function formatSummary(summary: ProfileSummary, units?: number): string {
+/**
+ * The summary as text. With `cpuUsPerUnit` (CPU µs per request or message, measured from /proc over the timed runs),
+ * each row also shows its share of that: the profiler's time deltas are wall clock between samples, so on a loaded
+ * machine its milliseconds overstate CPU, while its shares still say where the CPU goes.
+ */
+export function formatSummary(summary: ProfileSummary, cpuUsPerUnit?: number): string {
   const percent = (share: number) => `${(share * 100).toFixed(1).padStart(5)} %`;
-  const each = (ms: number) => (units ? `  ${((ms * 1000) / units).toFixed(1).padStart(6)} µs/unit` : '');
+  const each = (share: number) => (cpuUsPerUnit ? `  ${(share * cpuUsPerUnit).toFixed(1).padStart(6)} µs` : '');
   return [
-    `CPU ${summary.totalMs.toFixed(0)} ms (idle excluded)${units ? `, ${units} units handled: ${((summary.totalMs * 1000) / units).toFixed(1)} µs each` : ''}`,
+    `CPU ${summary.totalMs.toFixed(0)} ms sampled (idle excluded)${cpuUsPerUnit ? `; ${cpuUsPerUnit.toFixed(1)} µs CPU per unit measured, split by share` : ''}`,
     'by package:',
-    ...summary.byPackage.map((p) => `  ${percent(p.share)}  ${p.selfMs.toFixed(0).padStart(6)} ms${each(p.selfMs)}  ${p.name}`),
+    ...summary.byPackage.map((p) => `  ${percent(p.share)}  ${p.selfMs.toFixed(0).padStart(6)} ms${each(p.share)}  ${p.name}`),
     'top frames (self time):',
-    ...summary.topFrames.map((f) => `  ${percent(f.share)}  ${f.selfMs.toFixed(0).padStart(6)} ms${each(f.selfMs)}  ${f.frame}`),
+    ...summary.topFrames.map((f) => `  ${percent(f.share)}  ${f.selfMs.toFixed(0).padStart(6)} ms${each(f.share)}  ${f.frame}`),
   ].join('\n');
 }
