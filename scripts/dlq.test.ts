@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerWithAdmin, type FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { type FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { brokerHarnesses } from '../test/support/brokers';
 import { seedDeadLetters } from '../test/support/dead-letters';
-import { createTestDatabase, type TestDatabase } from '../test/support/database';
+import { useConsumingBroker } from '../test/support/consuming';
 import { uniqueName } from '../test/support/names';
 import { waitFor } from '../test/support/wait';
 
@@ -16,9 +16,8 @@ const tsxLoader = fileURLToPath(new URL('../node_modules/tsx/dist/loader.mjs', i
 
 describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
   const prefix = uniqueName('dlqcli');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let worker: FunctionWorker;
+  const fixture = useConsumingBroker({ prefix, harness });
+  let worker: FunctionWorker | undefined;
   const spec = queueSpecOf(storeMessage);
   const ids = [uuidv7(), uuidv7()];
 
@@ -37,21 +36,13 @@ describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
   };
 
   beforeAll(async () => {
-    await harness.setUp();
-    database = await createTestDatabase(prefix);
-    broker = harness.create(prefix);
-    await broker.connect();
     // Invalid for store-message's schema: dead-lettered at once.
     const data = { ts: '19941114', sender: 'cli', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 'urgent' };
-    worker = await seedDeadLetters({ declaration: storeMessage, broker, db: database.db, ids, data });
+    worker = await seedDeadLetters({ declaration: storeMessage, broker: fixture.broker, db: fixture.database.db, ids, data });
   }, 60_000);
 
   afterAll(async () => {
     await worker?.stop({ timeoutMs: 2_000 });
-    await broker?.close();
-    await harness.cleanup(prefix);
-    await database?.drop();
-    await harness.tearDown();
   });
 
   it('lists dead letters with reason and attempts', async () => {
@@ -87,18 +78,18 @@ describe.each(brokerHarnesses)('npm run dlq on $kind', (harness) => {
     expect(replay.stdout).toContain('replayed 2 messages');
     // Still invalid: the worker dead-letters them again, with the same ids.
     await waitFor('the replayed messages back', async () => {
-      const letters = await broker.listDeadLetters(spec, 10);
+      const letters = await fixture.broker.listDeadLetters(spec, 10);
       return letters.length === 2 && ids.every((id) => letters.some((l) => l.eventId === id));
     });
 
     const refused = await dlq('purge', 'store-message');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('refusing to purge without --yes');
-    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(2);
+    expect(await fixture.broker.listDeadLetters(spec, 10)).toHaveLength(2);
 
     const purged = await dlq('purge', 'store-message', '--yes');
     expect(purged.code).toBe(0);
     expect(purged.stdout).toContain('purged 2 dead letters');
-    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(0);
+    expect(await fixture.broker.listDeadLetters(spec, 10)).toHaveLength(0);
   }, 90_000);
 });

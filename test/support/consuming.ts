@@ -7,12 +7,12 @@ export interface ConsumingOptions {
   prefix: string;
   /** RabbitMQ unless told. */
   harness?: BrokerHarness;
-  /** The queues whose deliveries the test watches; each delivery is handed to `onDelivery` and acked. */
-  queues: QueueSpec[];
+  /** The queues whose deliveries the test watches (none unless told); each delivery is handed to `onDelivery` and acked. */
+  queues?: QueueSpec[];
   /** Declares the queues first (leave off where they are declared from elsewhere, e.g. a function's own queue). */
   provision?: boolean;
-  prefetch: number;
-  onDelivery(delivery: Delivery): void;
+  prefetch?: number;
+  onDelivery?(delivery: Delivery): void;
 }
 
 export interface Consuming {
@@ -34,12 +34,12 @@ export function useConsumingBroker(options: ConsumingOptions): Consuming {
     database = await createTestDatabase(options.prefix);
     broker = harness.create(options.prefix);
     await broker.connect();
-    for (const queue of options.queues) {
+    for (const queue of options.queues ?? []) {
       if (options.provision) await broker.provision(queue);
       await broker.consume(queue, (delivery) => {
-        options.onDelivery(delivery);
+        options.onDelivery?.(delivery);
         void delivery.ack();
-      }, { prefetch: options.prefetch });
+      }, { prefetch: options.prefetch ?? 100 });
     }
   });
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { type BrokerWithAdmin, type FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
+import { type FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import { effectsFunction, effectsTable } from '../../../../test/fixtures/effects';
 import { brokerHarnesses } from '../../../../test/support/brokers';
 import { seedDeadLetters } from '../../../../test/support/dead-letters';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/database';
+import { useConsumingBroker } from '../../../../test/support/consuming';
 import { uniqueName } from '../../../../test/support/names';
 import { createTestPublishApp } from '../../../../test/support/publish-app';
 import { waitFor } from '../../../../test/support/wait';
@@ -14,30 +14,21 @@ const publishToken = 'publish-token-0123456789abcdef';
 
 describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   const prefix = uniqueName('admin');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let worker: FunctionWorker;
+  const fixture = useConsumingBroker({ prefix, harness });
+  let worker: FunctionWorker | undefined;
   const fn = effectsFunction({ name: 'dlq-admin', poisonSender: 'mallory' });
   const spec = queueSpecOf(fn);
   const poison = [uuidv7(), uuidv7(), uuidv7()];
   let app: ReturnType<typeof createTestPublishApp>;
 
   beforeAll(async () => {
-    await harness.setUp();
-    database = await createTestDatabase(prefix);
-    await database.db.execute(effectsTable);
-    broker = harness.create(prefix);
-    await broker.connect();
-    worker = await seedDeadLetters({ declaration: fn, broker, db: database.db, ids: poison, data: { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 } });
-    app = createTestPublishApp(broker, database, { maxBodyBytes: 4096, protection: { publishTokens: [publishToken] }, admin: { queues: [spec], tokens: [adminToken] } });
+    await fixture.database.db.execute(effectsTable);
+    worker = await seedDeadLetters({ declaration: fn, broker: fixture.broker, db: fixture.database.db, ids: poison, data: { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 } });
+    app = createTestPublishApp(fixture.broker, fixture.database, { maxBodyBytes: 4096, protection: { publishTokens: [publishToken] }, admin: { queues: [spec], tokens: [adminToken] } });
   }, 60_000);
 
   afterAll(async () => {
     await worker?.stop({ timeoutMs: 2_000 });
-    await broker?.close();
-    await harness.cleanup(prefix);
-    await database?.drop();
-    await harness.tearDown();
   });
 
   const admin = (path: string, init: RequestInit = {}, token = adminToken) =>
@@ -50,7 +41,7 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
   });
 
   it('is off (403) when no admin token is configured', async () => {
-    const closed = createTestPublishApp(broker, database, { maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
+    const closed = createTestPublishApp(fixture.broker, fixture.database, { maxBodyBytes: 4096, admin: { queues: [spec], tokens: [] } });
     const res = await closed.request('/admin/dlq', { headers: { authorization: `Bearer ${adminToken}` } });
     expect(res.status).toBe(403);
     expect(await res.json()).toMatchObject({ error: 'admin_disabled' });
@@ -67,7 +58,7 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
       expect(item.reason).toMatch(/permanent failure: PermanentError: sender mallory is poison/);
     }
     expect(new Set(list.items.map((i) => i.eventId)).size).toBe(2);
-    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(3);
+    expect(await fixture.broker.listDeadLetters(spec, 10)).toHaveLength(3);
   });
 
   it('shows one dead letter in full, 404 for an unknown one or function', async () => {
@@ -90,23 +81,23 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
     const replayed = await admin('/admin/dlq/dlq-admin/replay?limit=1', { method: 'POST' });
     expect(await replayed.json()).toEqual({ function: 'dlq-admin', replayed: 1 });
     await waitFor('the replayed message back in the DLQ', async () => {
-      const letters = await broker.listDeadLetters(spec, 10);
+      const letters = await fixture.broker.listDeadLetters(spec, 10);
       return letters.length === 3 && letters.some((l) => l.eventId === poison[0]);
     });
 
     // Without a limit: every message there now.
     expect(await (await admin('/admin/dlq/dlq-admin/replay', { method: 'POST' })).json()).toEqual({ function: 'dlq-admin', replayed: 3 });
-    await waitFor('all three back in the DLQ', async () => (await broker.listDeadLetters(spec, 10)).length === 3);
+    await waitFor('all three back in the DLQ', async () => (await fixture.broker.listDeadLetters(spec, 10)).length === 3);
 
     const refused = await admin('/admin/dlq/dlq-admin', { method: 'DELETE' });
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: 'confirmation_required' });
     expect((await admin('/admin/dlq/dlq-admin?confirm=other', { method: 'DELETE' })).status).toBe(400);
-    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(3);
+    expect(await fixture.broker.listDeadLetters(spec, 10)).toHaveLength(3);
 
     const purged = await admin('/admin/dlq/dlq-admin?confirm=dlq-admin', { method: 'DELETE' });
     expect(await purged.json()).toEqual({ function: 'dlq-admin', purged: 3 });
-    expect(await broker.listDeadLetters(spec, 10)).toHaveLength(0);
-    expect(await database.db.execute(sql`select * from effects`)).toHaveLength(0);
+    expect(await fixture.broker.listDeadLetters(spec, 10)).toHaveLength(0);
+    expect(await fixture.database.db.execute(sql`select * from effects`)).toHaveLength(0);
   });
 });
