@@ -36,10 +36,14 @@ export function useConsumingBroker(options: ConsumingOptions): Consuming {
     await broker.connect();
     for (const queue of options.queues ?? []) {
       if (options.provision) await broker.provision(queue);
-      await broker.consume(queue, (delivery) => {
-        options.onDelivery?.(delivery);
-        void delivery.ack();
-      }, { prefetch: options.prefetch ?? 100 });
+      await broker.consume(
+        queue,
+        (delivery) => {
+          options.onDelivery?.(delivery);
+          void delivery.ack();
+        },
+        { prefetch: options.prefetch ?? 100 },
+      );
     }
   });
 

@@ -7,5 +7,13 @@ import { createPublishApp, type PublishAppOptions } from '@qfn/publish';
  * queue admin, a test database, a silent log and a 2 KiB body limit; `overrides` sets anything else.
  */
 export function createTestPublishApp(broker: BrokerWithAdmin, database: Pick<DatabaseHandle, 'db' | 'ping'>, overrides: Partial<PublishAppOptions> = {}) {
-  return createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 2048, ...overrides });
+  return createPublishApp({
+    broker,
+    queueAdmin: broker,
+    db: database.db,
+    pingDatabase: database.ping,
+    log: pino({ level: 'silent' }),
+    maxBodyBytes: 2048,
+    ...overrides,
+  });
 }
