@@ -92,7 +92,9 @@ describe('publish API (RabbitMQ + Postgres)', () => {
   });
 
   it('serves an OpenAPI document derived from the schemas', async () => {
-    const doc = (await (await app.request('/openapi.json')).json()) as any;
+    type Schema = { required: string[]; additionalProperties: boolean; properties: Record<string, unknown> };
+    type Operation = { requestBody: { content: { 'application/json': { schema: Schema } } } };
+    const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: { '/message/publish': { post: Operation } } };
     expect(doc.openapi).toBe('3.0.3');
     const schema = doc.paths['/message/publish'].post.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(expect.arrayContaining(['ts', 'sender', 'sent_from_ip', 'priority']));
