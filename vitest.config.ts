@@ -1,6 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
-const allTests = ['shared/**/*.test.ts', 'events/**/*.test.ts', 'functions/**/*.test.ts', 'test/**/*.test.ts', 'local/**/*.test.ts', 'scripts/**/*.test.ts', 'tooling/**/*.test.ts'];
+const allTests = [
+  'shared/**/*.test.ts',
+  'events/**/*.test.ts',
+  'functions/**/*.test.ts',
+  'test/**/*.test.ts',
+  'local/**/*.test.ts',
+  'scripts/**/*.test.ts',
+  'tooling/**/*.test.ts',
+];
 
 /**
  * Tests that need no service: no Postgres, RabbitMQ, SQS emulator, Docker, Helm or child process of the

@@ -70,11 +70,16 @@ async function buildBundles(dir: string): Promise<Map<string, FunctionBundle>> {
 
 async function buildCompactBundles(dir: string): Promise<Map<string, FunctionBundle>> {
   const targets = (await imageTargets()).filter((target) => target.kind !== 'migrate');
-  const built = await Promise.all(targets.map((target) => bundleFunction(target.name, Object.values(target.entries)[0]!, dir, { minify: true, splitting: true })));
+  const built = await Promise.all(
+    targets.map((target) => bundleFunction(target.name, Object.values(target.entries)[0]!, dir, { minify: true, splitting: true })),
+  );
   return new Map(built.map((bundle) => [bundle.name, bundle]));
 }
 
-const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
 const machine = `${cpus().length} CPUs, measured processes on Node ${measuredNode().version}, ${context.runs} runs per figure (median), ${context.seconds} s per load run`;
 console.error(`bench: ${machine}; load average ${load()}`);
 const results: FigureLine[] = [];
@@ -93,7 +98,9 @@ try {
 } finally {
   rmSync(outDir, { recursive: true, force: true });
 }
-console.log(`bench: ${machine}; ${Math.round((performance.now() - started) / 1000)} s; load average at the end ${load()} (other work on the machine moves every figure: compare ratios)`);
+console.log(
+  `bench: ${machine}; ${Math.round((performance.now() - started) / 1000)} s; load average at the end ${load()} (other work on the machine moves every figure: compare ratios)`,
+);
 console.log(formatTable(results));
 for (const result of results) console.log(formatLine(result));
 process.exit(failed ? 1 : 0);

@@ -49,7 +49,14 @@ const prefix = `bench-sqs-${randomBytes(3).toString('hex')}`;
 const connection = { endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } };
 const broker = createSqsBroker({ prefix, ...connection, waitTimeSeconds: 1 });
 const spec: QueueSpec = { name: 'bench', subscribes: ['bench.event'], retry: retryDefaults, visibilityTimeoutSeconds: 30 };
-const body = Buffer.from(JSON.stringify({ id: 'x', type: 'bench.event', time: new Date().toISOString(), data: { ts: '19941114', sender: 'bench', priority: 1, padding: 'x'.repeat(200) } }));
+const body = Buffer.from(
+  JSON.stringify({
+    id: 'x',
+    type: 'bench.event',
+    time: new Date().toISOString(),
+    data: { ts: '19941114', sender: 'bench', priority: 1, padding: 'x'.repeat(200) },
+  }),
+);
 
 try {
   await broker.connect();

@@ -42,7 +42,9 @@ describe('local configuration', () => {
   });
 
   it('takes nested scaling overrides (broker options, fallback), merged into the declaration’s', () => {
-    const overrides = parseConfig(localConfig, { LOCAL_SCALING: '{"fn":{"rabbitmq":{"activationOverAmqp":false},"fallback":{"failureThreshold":2,"replicas":3}}}' }).LOCAL_SCALING;
+    const overrides = parseConfig(localConfig, {
+      LOCAL_SCALING: '{"fn":{"rabbitmq":{"activationOverAmqp":false},"fallback":{"failureThreshold":2,"replicas":3}}}',
+    }).LOCAL_SCALING;
     expect(localScalingPolicy(declaration, overrides)).toMatchObject({
       rabbitmq: { mode: 'QueueLength', excludeUnacknowledged: false, activationOverAmqp: false },
       fallback: { failureThreshold: 2, replicas: 3, behavior: 'static' },

@@ -32,7 +32,12 @@ const jsonScalingOverrides = z.string().transform((text, ctx): ScalingOverrides 
   return parsed.data as ScalingOverrides;
 });
 
-const commaList = z.string().transform((text) => text.split(',').map((s) => s.trim()).filter(Boolean));
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const anyPort = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 /**

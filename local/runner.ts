@@ -296,7 +296,13 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const fn = this.#functions.get(declaration.name);
     if (!fn || !this.#infrastructure || !this.#scalers) throw new Error(`no function ${declaration.name} is running`);
     const { config } = this.options;
-    const { policy, triggers } = localScaledObject(declaration, localScalingPolicy(declaration, config.LOCAL_SCALING), this.#infrastructure.config.BROKER, config.QUEUE_PREFIX, this.#pushScalerAddress);
+    const { policy, triggers } = localScaledObject(
+      declaration,
+      localScalingPolicy(declaration, config.LOCAL_SCALING),
+      this.#infrastructure.config.BROKER,
+      config.QUEUE_PREFIX,
+      this.#pushScalerAddress,
+    );
     fn.scaling.policy = policy;
     fn.scaling.read = this.#scalers.reader(triggers, declaration.name);
     fn.stopPushWatch();
@@ -331,7 +337,10 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     const publishFunction = await this.#selectHttpFunction();
     const poolOverride = Number(process.env['DATABASE_POOL_SIZE']) || undefined;
     const publishPool = poolOverride ?? publishFunction?.poolSize ?? 5;
-    const functionPools = functions.reduce((sum, fn) => sum + policies.get(fn.declaration.name)!.maxReplicaCount * (poolOverride ?? fn.declaration.poolSize), 0);
+    const functionPools = functions.reduce(
+      (sum, fn) => sum + policies.get(fn.declaration.name)!.maxReplicaCount * (poolOverride ?? fn.declaration.poolSize),
+      0,
+    );
     // Every pool at its largest, plus the runner's own connection and the migrator's.
     const maxConnections = functionPools + publishPool + 2;
 
@@ -391,7 +400,13 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
     for (const fn of functions) {
       const name = fn.declaration.name;
       const spec = queueSpecOf(fn.declaration);
-      const { policy, triggers } = localScaledObject(fn.declaration, policies.get(name)!, this.#infrastructure.config.BROKER, config.QUEUE_PREFIX, this.#pushScalerAddress);
+      const { policy, triggers } = localScaledObject(
+        fn.declaration,
+        policies.get(name)!,
+        this.#infrastructure.config.BROKER,
+        config.QUEUE_PREFIX,
+        this.#pushScalerAddress,
+      );
       const grace = fn.declaration.shutdownGracePeriodSeconds;
       const env = { ...baseEnv, ...fn.env, HEALTH_PORT: '0', QFN_LOCAL_GRACE_SECONDS: String(grace) };
       const replicas = this.#replicaSet(name, launchers.get(name)!, env, grace);
@@ -433,7 +448,12 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
 
   /** KEDA's external-push path: a `true` on StreamIsActive makes the function's autoscaler look at once. */
   #watchPush(name: string, triggers: LocalScaledObject['triggers'], autoscaler: FunctionAutoscaler): () => void {
-    return this.#scalers!.watchPush(triggers, name, () => autoscaler.wake(), (message) => this.emit('notice', `${name}: ${message} (retrying)`));
+    return this.#scalers!.watchPush(
+      triggers,
+      name,
+      () => autoscaler.wake(),
+      (message) => this.emit('notice', `${name}: ${message} (retrying)`),
+    );
   }
 
   /** The status server and the console, first, so the console's link is among the first lines (it shows the rest starting). */
@@ -445,9 +465,16 @@ export class LocalRunner extends EventEmitter<LocalRunnerEvents> {
       this.#tokenGenerated = true;
     }
     const broker = config.AMQP_URL || config.BROKER === 'rabbitmq' ? 'RabbitMQ' : config.SQS_ENDPOINT ? 'SQS' : 'embedded SQS emulator';
-    const hub = new ConsoleHub({ installation: { name: config.QUEUE_PREFIX, mode: 'local', detail: `${broker} · ${config.DATABASE_URL ? 'Postgres' : 'PGlite'}` } });
+    const hub = new ConsoleHub({
+      installation: { name: config.QUEUE_PREFIX, mode: 'local', detail: `${broker} · ${config.DATABASE_URL ? 'Postgres' : 'PGlite'}` },
+    });
     hub.setFunctions(functions.map((fn) => functionInfoOf({ name: fn.declaration.name, scaling: policies.get(fn.declaration.name)! })));
-    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status(), { hub, tokens: this.#adminTokens, admin: () => this.#adminApp, publishUrl: () => this.publishUrl });
+    this.#statusServer = await startStatusServer(config.LOCAL_STATUS_PORT, () => this.status(), {
+      hub,
+      tokens: this.#adminTokens,
+      admin: () => this.#adminApp,
+      publishUrl: () => this.publishUrl,
+    });
     this.emit('notice', `console: ${this.consoleUrl}${this.#tokenGenerated ? ' (admin token made for this run; set ADMIN_API_TOKEN to choose one)' : ''}`);
     return hub;
   }

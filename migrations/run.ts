@@ -18,7 +18,10 @@ Environment: DATABASE_URL, DATABASE_SCHEMA (public), MIGRATE_WAIT_SECONDS (60), 
 const config = loadConfig(
   z.object({
     DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres'),
-    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('public'),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+      .default('public'),
     MIGRATE_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     MIGRATIONS_DIR: z.string().optional(),
   }),

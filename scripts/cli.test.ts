@@ -34,16 +34,20 @@ function run(file: string, ...args: string[]): Promise<{ code: number | null; st
 }
 
 describe('every command line', () => {
-  it.each(commands)('%s: --help prints the usage and exits 0; an unknown option prints the usage and exits 2, no stack trace', async (file) => {
-    const help = await run(file, '--help');
-    expect(help.stdout).toMatch(/^Usage: npm (start|run [a-z:]+)/);
-    expect(help.code).toBe(0);
+  it.each(commands)(
+    '%s: --help prints the usage and exits 0; an unknown option prints the usage and exits 2, no stack trace',
+    async (file) => {
+      const help = await run(file, '--help');
+      expect(help.stdout).toMatch(/^Usage: npm (start|run [a-z:]+)/);
+      expect(help.code).toBe(0);
 
-    const unknown = await run(file, '--no-such-option');
-    expect(unknown.stderr).toMatch(/^Unknown option '--no-such-option'\n\nUsage: npm /);
-    expect(unknown.stderr).not.toMatch(/\n\s+at /);
-    expect(unknown.code).toBe(2);
-  }, 60_000);
+      const unknown = await run(file, '--no-such-option');
+      expect(unknown.stderr).toMatch(/^Unknown option '--no-such-option'\n\nUsage: npm /);
+      expect(unknown.stderr).not.toMatch(/\n\s+at /);
+      expect(unknown.code).toBe(2);
+    },
+    60_000,
+  );
 
   it('covers every TypeScript entry in package.json "scripts"', async () => {
     const { scripts } = (await import('../package.json', { with: { type: 'json' } })).default as { scripts: Record<string, string> };

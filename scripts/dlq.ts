@@ -43,7 +43,8 @@ async function parseCommand(argv: string[]): Promise<Command> {
     { positionals: true, args: argv },
   );
   const [action, name, eventId, ...rest] = positionals;
-  if (action !== 'list' && action !== 'show' && action !== 'replay' && action !== 'purge') throw new UsageError(`unknown command ${JSON.stringify(action ?? '')}`);
+  if (action !== 'list' && action !== 'show' && action !== 'replay' && action !== 'purge')
+    throw new UsageError(`unknown command ${JSON.stringify(action ?? '')}`);
   if (rest.length > 0 || (eventId !== undefined && action !== 'show')) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0] ?? eventId)}`);
   const functions = await loadFunctions();
   const fn = functions.find((f) => f.declaration.name === name);
@@ -100,7 +101,11 @@ async function run(command: Command, broker: QueueAdmin): Promise<number> {
       const letters = await broker.listDeadLetters(spec, command.eventId === undefined ? 1 : showSearchLimit);
       const letter = command.eventId === undefined ? letters[0] : letters.find((l) => l.eventId === command.eventId || l.handle === command.eventId);
       if (!letter) {
-        console.error(command.eventId === undefined ? `${spec.name}: no dead letters` : `${spec.name}: no dead letter ${command.eventId} among the oldest ${showSearchLimit}`);
+        console.error(
+          command.eventId === undefined
+            ? `${spec.name}: no dead letters`
+            : `${spec.name}: no dead letter ${command.eventId} among the oldest ${showSearchLimit}`,
+        );
         return 1;
       }
       if (command.json) console.log(JSON.stringify(deadLetterView(letter), null, 2));
@@ -148,7 +153,9 @@ if (!brokerConfigured()) {
   const runner = findLocalRunner();
   if (runner) {
     for (const [key, value] of Object.entries(runner.env)) process.env[key] ??= value;
-    console.error(`dlq: using the running npm start (pid ${runner.pid}): ${runner.env['BROKER'] ?? 'rabbitmq'} at ${runner.env['SQS_ENDPOINT'] ?? runner.env['AMQP_URL'] ?? '?'}`);
+    console.error(
+      `dlq: using the running npm start (pid ${runner.pid}): ${runner.env['BROKER'] ?? 'rabbitmq'} at ${runner.env['SQS_ENDPOINT'] ?? runner.env['AMQP_URL'] ?? '?'}`,
+    );
   }
 }
 const config = loadConfig(commonConfig);

@@ -6,7 +6,14 @@ describe('the committed event catalog', () => {
   it('is what the event definitions give (npm run generate writes it)', async () => {
     const declared = await declaredCatalog(await loadFunctions());
     expect(renderCatalog(committedCatalog()!)).toBe(renderCatalog(declared));
-    expect(Object.keys(declared.events)).toEqual(['job.checksum', 'job.completed', 'job.count-primes', 'job.derive-key', 'job.word-count', 'message.published']);
+    expect(Object.keys(declared.events)).toEqual([
+      'job.checksum',
+      'job.completed',
+      'job.count-primes',
+      'job.derive-key',
+      'job.word-count',
+      'message.published',
+    ]);
   });
 
   it('names a change that would break a subscriber', async () => {
@@ -18,6 +25,9 @@ describe('the committed event catalog', () => {
     delete checksum.properties['text'];
     checksum.properties['rounds'] = { type: 'string' };
     (committed.events['job.checksum']!.schema as { additionalProperties?: boolean }).additionalProperties = undefined as never;
-    expect(breakingChanges(declared, committed)).toEqual(['job.checksum data.rounds: type changed from string to integer', 'job.checksum data: now refuses unknown fields']);
+    expect(breakingChanges(declared, committed)).toEqual([
+      'job.checksum data.rounds: type changed from string to integer',
+      'job.checksum data: now refuses unknown fields',
+    ]);
   });
 });

@@ -44,7 +44,10 @@ export function renderEventDefinitions(): string {
 }
 
 export async function declaredCatalog(packages: readonly FunctionPackage[]): Promise<EventCatalog> {
-  return buildCatalog((await declaredEventDefinitions()).values(), packages.map((p) => p.declaration));
+  return buildCatalog(
+    (await declaredEventDefinitions()).values(),
+    packages.map((p) => p.declaration),
+  );
 }
 
 export function committedCatalog(): EventCatalog | undefined {

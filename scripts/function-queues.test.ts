@@ -5,7 +5,7 @@ import { functionQueues } from '../functions/publish/src/function-queues.generat
 import { loadFunctions } from '@qfn/tooling/functions';
 
 describe('function-queues.generated.ts', () => {
-  it('matches the functions\' declarations (run `npm run generate` after changing one)', async () => {
+  it("matches the functions' declarations (run `npm run generate` after changing one)", async () => {
     expect(readFileSync(functionQueuesFile, 'utf8')).toBe(await currentFunctionQueues());
   });
 

@@ -68,7 +68,13 @@ export function migrationsBehindSchema(): string | undefined {
     if (existsSync(file)) inputs.update(`${file}\0${readFileSync(file, 'utf8')}\0`);
   }
   const sqlDir = join(repoRoot, 'migrations', 'sql');
-  for (const file of [join(repoRoot, 'shared', 'src', 'db', 'schema.ts'), join(repoRoot, 'events', 'src', 'schema.ts'), ...readdirSync(join(sqlDir, 'meta')).sort().map((f) => join(sqlDir, 'meta', f))]) {
+  for (const file of [
+    join(repoRoot, 'shared', 'src', 'db', 'schema.ts'),
+    join(repoRoot, 'events', 'src', 'schema.ts'),
+    ...readdirSync(join(sqlDir, 'meta'))
+      .sort()
+      .map((f) => join(sqlDir, 'meta', f)),
+  ]) {
     inputs.update(`${file}\0${readFileSync(file, 'utf8')}\0`);
   }
   const upToDateMark = join(repoRoot, 'node_modules', '.cache', 'qfn-migration-check', inputs.digest('hex'));
@@ -91,7 +97,10 @@ function runDrizzleKitOnCopy(): string | undefined {
     cpSync(join(repoRoot, 'migrations', 'sql'), out, { recursive: true });
     const config = join(scratch, 'drizzle.config.mjs');
     // The schema globs of drizzle.config.ts, output to the copy.
-    writeFileSync(config, `export default ${JSON.stringify({ dialect: 'postgresql', schema: ['./shared/src/db/schema.ts', './events/src/schema.ts', './functions/*/src/schema.ts'], out: `./${relative(repoRoot, out)}` })};\n`);
+    writeFileSync(
+      config,
+      `export default ${JSON.stringify({ dialect: 'postgresql', schema: ['./shared/src/db/schema.ts', './events/src/schema.ts', './functions/*/src/schema.ts'], out: `./${relative(repoRoot, out)}` })};\n`,
+    );
     const before = new Set(readdirSync(out));
     const drizzleKit = join(repoRoot, 'node_modules', '.bin', 'drizzle-kit');
     const result = spawnSync(drizzleKit, ['generate', '--config', config], { cwd: repoRoot, encoding: 'utf8' });
@@ -100,7 +109,12 @@ function runDrizzleKitOnCopy(): string | undefined {
     if (added.length === 0) return undefined;
     const statements = readFileSync(join(out, added[0]!), 'utf8')
       .split('--> statement-breakpoint')
-      .map((statement) => statement.trim().split('\n')[0]!.replace(/\s*\($/, ''))
+      .map((statement) =>
+        statement
+          .trim()
+          .split('\n')[0]!
+          .replace(/\s*\($/, ''),
+      )
       .filter(Boolean);
     return statements.join('; ');
   } finally {

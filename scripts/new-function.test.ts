@@ -28,7 +28,13 @@ describe('new:function', () => {
   afterAll(() => t?.close());
 
   it('scaffolds a function with its own typed event, whose handler writes a row to a table created by the SQL drizzle-kit derives', async () => {
-    const files = renderFunctionFiles({ name: 'count-words', subscribes: ['text.submitted', 'text.*'], description: "Counts a text's words", poolSize: 2, maxReplicaCount: 4 });
+    const files = renderFunctionFiles({
+      name: 'count-words',
+      subscribes: ['text.submitted', 'text.*'],
+      description: "Counts a text's words",
+      poolSize: 2,
+      maxReplicaCount: 4,
+    });
     expect([...files.keys()].sort()).toEqual(['package.json', 'src/events.ts', 'src/function.test.ts', 'src/function.ts', 'src/main.ts', 'src/schema.ts']);
     expect(JSON.parse(files.get('package.json')!)).toMatchObject({ name: '@qfn/count-words', dependencies: { '@qfn/shared': '0.1.0' } });
     expect(files.get('src/main.ts')).toContain('await runFunction(countWords);');
@@ -91,7 +97,8 @@ describe('new:function', () => {
   });
 
   it('refuses names and patterns a declaration would refuse, an own event that is a pattern or declared already, and existing packages', () => {
-    const request = (name: string, subscribes = ['a.b'], declared = new Set<string>()) => invalidRequest({ name, subscribes, description: '' }, join(scratch, name), declared);
+    const request = (name: string, subscribes = ['a.b'], declared = new Set<string>()) =>
+      invalidRequest({ name, subscribes, description: '' }, join(scratch, name), declared);
     expect(request('Bad_Name')).toMatch(/DNS label/);
     expect(request('publish')).toMatch(/taken/);
     expect(request('ok-name', ['no spaces allowed'])).toMatch(/topic pattern/);

@@ -53,7 +53,8 @@ export function invalidRequest(options: NewFunctionOptions, targetDir: string, d
   if (!eventType.safeParse(own).success) {
     return `the first of --subscribes, "${own}", is the event type the function declares (src/events.ts): dot-separated lower-case words, no * or #, e.g. text.submitted; patterns may follow it`;
   }
-  if (declaredTypes.has(own)) return `event type ${own} is declared already (events/catalog.json): give the new function a type of its own first, e.g. ${defaultEventType(options.name)}`;
+  if (declaredTypes.has(own))
+    return `event type ${own} is declared already (events/catalog.json): give the new function a type of its own first, e.g. ${defaultEventType(options.name)}`;
   if (existsSync(targetDir)) return `${relative(repoRoot, targetDir)} already exists`;
   return undefined;
 }
@@ -144,7 +145,10 @@ async function main(): Promise<void> {
 
   const budget = connectionBudget((await loadFunctions()).map((fn) => fn.declaration));
   const scaling = fittingScaling(budget.left);
-  const subscribes = (values.subscribes ?? defaultEventType(name)).split(',').map((s) => s.trim()).filter(Boolean);
+  const subscribes = (values.subscribes ?? defaultEventType(name))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const options: NewFunctionOptions = {
     name,
     subscribes,
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
     (scaling
       ? undefined
       : `the chart's default Postgres connection budget is spent (${budget.used} of ${budget.budget}: ${budget.parts.join('; ')}): ` +
-        'lower another function\'s maxReplicaCount or poolSize, or raise database.maxConnections in helm/values.yaml');
+        "lower another function's maxReplicaCount or poolSize, or raise database.maxConnections in helm/values.yaml");
   if (problem) usageError(usage, `new:function: ${problem}`);
 
   const files = renderFunctionFiles(options);
@@ -185,7 +189,9 @@ async function main(): Promise<void> {
 
   const declaration = (await import(pathToFileURL(join(targetDir, 'src', 'function.ts')).href)) as { default: { name: string } };
   console.log(`\n${declaration.default.name}: declared, subscribed to ${options.subscribes.join(', ')}.`);
-  console.log(`Next: edit its event's fields in functions/${name}/src/events.ts and its handler in src/function.ts${table ? ` (its table in src/schema.ts, then npm run db:generate)` : ''},`);
+  console.log(
+    `Next: edit its event's fields in functions/${name}/src/events.ts and its handler in src/function.ts${table ? ` (its table in src/schema.ts, then npm run db:generate)` : ''},`,
+  );
   console.log(`run its test (npx vitest run functions/${name}: no services needed), then \`npm start\` runs it and scales it from zero:`);
   console.log(`  npm run publish:load -- --type ${subscribes[0]} --data '{"text":"hello world"}' --count 100`);
   if (failed.length > 0) {

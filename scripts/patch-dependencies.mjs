@@ -55,7 +55,7 @@ const postgresFixes = [
 const postgresIndexFixes = [
   {
     what: 'a transaction remembers that its connection closed',
-    from: "      return await Promise.race([\n        scope(connection, fn),\n        new Promise((_, reject) => connection.onclose = reject)\n      ])\n",
+    from: '      return await Promise.race([\n        scope(connection, fn),\n        new Promise((_, reject) => connection.onclose = reject)\n      ])\n',
     to:
       `      ${marker}\n` +
       "      return await Promise.race([\n        scope(connection, fn),\n        new Promise((_, reject) => connection.onclose = (e) => reject(closedError = e || new Error('CONNECTION_CLOSED')))\n      ])\n",
@@ -98,9 +98,7 @@ export function patchPostgres() {
     ['src/index.js', postgresIndexFixes],
     ['cjs/src/index.js', postgresIndexFixes],
   ];
-  return files
-    .filter(([file]) => existsSync(join(dir, file)))
-    .map(([file, fixes]) => `postgres ${version} ${file}: ${patchFile(join(dir, file), fixes)}`);
+  return files.filter(([file]) => existsSync(join(dir, file))).map(([file, fixes]) => `postgres ${version} ${file}: ${patchFile(join(dir, file), fixes)}`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -88,10 +88,12 @@ const shutdown = (signal: NodeJS.Signals) => {
     process.exit(130);
   }
   view.print(`[local] ${signal}: draining replicas (press Ctrl+C again to kill them)`);
-  void (watcher?.close() ?? Promise.resolve()).then(() => runner.stop()).then(() => {
-    view.close();
-    process.exit(0);
-  });
+  void (watcher?.close() ?? Promise.resolve())
+    .then(() => runner.stop())
+    .then(() => {
+      view.close();
+      process.exit(0);
+    });
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);

@@ -5,14 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { fileURLToPath } from 'node:url';
-import {
-  type BrokerWithAdmin,
-  encodeEnvelope,
-  type FunctionDeclaration,
-  FunctionWorker,
-  queueSpecOf,
-  uuidv7,
-} from '@qfn/shared/platform';
+import { type BrokerWithAdmin, encodeEnvelope, type FunctionDeclaration, FunctionWorker, queueSpecOf, uuidv7 } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { createPublishApp } from '@qfn/publish';
 import { batchEffectsFunction, effectsFunction, effectsTable } from './fixtures/effects';
@@ -220,22 +213,26 @@ describe.each(brokerHarnesses)('on $kind', (harness) => {
     expect(new Set(rows.map((r) => r.event_id))).toEqual(new Set(ids));
   }, 120_000);
 
-  it.runIf(harness.dropConnections)('reconnects after the broker drops its connection and carries on', async () => {
-    await setUp('reconnect');
-    const fn = effectsFunction({ name: 'survivor' });
-    const workerBroker = harness.create(prefix, `${prefix}-worker`);
-    await workerBroker.connect();
-    await startWorker(fn, workerBroker);
-    await publishEnvelope(uuidv7(), message());
-    await waitFor('the first effect', async () => (await effects('survivor')).length === 1);
+  it.runIf(harness.dropConnections)(
+    'reconnects after the broker drops its connection and carries on',
+    async () => {
+      await setUp('reconnect');
+      const fn = effectsFunction({ name: 'survivor' });
+      const workerBroker = harness.create(prefix, `${prefix}-worker`);
+      await workerBroker.connect();
+      await startWorker(fn, workerBroker);
+      await publishEnvelope(uuidv7(), message());
+      await waitFor('the first effect', async () => (await effects('survivor')).length === 1);
 
-    // The management API lists a new connection after its next statistics tick.
-    await waitFor('the connection to be dropped', () => harness.dropConnections!(`${prefix}-worker`), 15_000, 250);
-    await waitFor('the connection to go', () => !workerBroker.isReady(), 5_000, 20);
-    await waitFor('the connection to come back', () => workerBroker.isReady(), 15_000);
-    await publishEnvelope(uuidv7(), message());
-    await waitFor('the second effect', async () => (await effects('survivor')).length === 2);
-    await workers.pop()!.stop({ timeoutMs: 2_000 });
-    await workerBroker.close();
-  }, 60_000);
+      // The management API lists a new connection after its next statistics tick.
+      await waitFor('the connection to be dropped', () => harness.dropConnections!(`${prefix}-worker`), 15_000, 250);
+      await waitFor('the connection to go', () => !workerBroker.isReady(), 5_000, 20);
+      await waitFor('the connection to come back', () => workerBroker.isReady(), 15_000);
+      await publishEnvelope(uuidv7(), message());
+      await waitFor('the second effect', async () => (await effects('survivor')).length === 2);
+      await workers.pop()!.stop({ timeoutMs: 2_000 });
+      await workerBroker.close();
+    },
+    60_000,
+  );
 });

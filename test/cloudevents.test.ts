@@ -59,7 +59,11 @@ describe.each(brokerHarnesses)('CloudEvents from outside producers on $kind', (h
       close = () => connection.close();
     } else {
       const env = harness.env(prefix);
-      const client = new SQSClient({ endpoint: env['SQS_ENDPOINT'], region: env['AWS_REGION'], credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY']! } });
+      const client = new SQSClient({
+        endpoint: env['SQS_ENDPOINT'],
+        region: env['AWS_REGION'],
+        credentials: { accessKeyId: env['AWS_ACCESS_KEY_ID']!, secretAccessKey: env['AWS_SECRET_ACCESS_KEY']! },
+      });
       const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: `${prefix.replaceAll('.', '_')}-ship-order` }));
       send = async (body, attributes) => {
         await client.send(
@@ -84,16 +88,37 @@ describe.each(brokerHarnesses)('CloudEvents from outside producers on $kind', (h
   });
 
   const prefixFor = harness.kind === 'rabbitmq' ? 'cloudEvents:' : 'ce-';
-  const binary = (id: string) => ({ [`${prefixFor}specversion`]: '1.0', [`${prefixFor}id`]: id, [`${prefixFor}source`]: '/billing', [`${prefixFor}type`]: 'order.placed' });
+  const binary = (id: string) => ({
+    [`${prefixFor}specversion`]: '1.0',
+    [`${prefixFor}id`]: id,
+    [`${prefixFor}source`]: '/billing',
+    [`${prefixFor}type`]: 'order.placed',
+  });
 
   it('accepts a binary-mode CloudEvent and hands the handler its typed data', async () => {
     await send(JSON.stringify({ orderId: 'o-1', quantity: 2 }), binary(`${prefix}-b1`));
-    expect(await waitFor('the binary event', () => handled.find((h) => h.id === `${prefix}-b1`))).toEqual({ id: `${prefix}-b1`, data: { orderId: 'o-1', quantity: 2 } });
+    expect(await waitFor('the binary event', () => handled.find((h) => h.id === `${prefix}-b1`))).toEqual({
+      id: `${prefix}-b1`,
+      data: { orderId: 'o-1', quantity: 2 },
+    });
   });
 
   it('accepts a structured-mode CloudEvent', async () => {
-    await send(JSON.stringify({ specversion: '1.0', id: `${prefix}-s1`, source: '/billing', type: 'order.placed', datacontenttype: 'application/json', data: { orderId: 'o-2', quantity: 1 } }), {});
-    expect(await waitFor('the structured event', () => handled.find((h) => h.id === `${prefix}-s1`))).toEqual({ id: `${prefix}-s1`, data: { orderId: 'o-2', quantity: 1 } });
+    await send(
+      JSON.stringify({
+        specversion: '1.0',
+        id: `${prefix}-s1`,
+        source: '/billing',
+        type: 'order.placed',
+        datacontenttype: 'application/json',
+        data: { orderId: 'o-2', quantity: 1 },
+      }),
+      {},
+    );
+    expect(await waitFor('the structured event', () => handled.find((h) => h.id === `${prefix}-s1`))).toEqual({
+      id: `${prefix}-s1`,
+      data: { orderId: 'o-2', quantity: 1 },
+    });
   });
 
   it('applies a redelivered CloudEvent id once, and dead-letters data its type refuses', async () => {
@@ -101,10 +126,14 @@ describe.each(brokerHarnesses)('CloudEvents from outside producers on $kind', (h
     await send(JSON.stringify({ orderId: 'o-3', quantity: 1 }), binary(`${prefix}-b2`));
     await send(JSON.stringify({ orderId: 'o-4', quantity: 0 }), binary(`${prefix}-bad`));
     const spec = queueSpecOf(fn);
-    const dead = await waitFor('the refused event in the dead-letter queue', async () => {
-      const letters = await broker.listDeadLetters(spec, 10);
-      return letters.length > 0 ? letters : undefined;
-    }, 20_000);
+    const dead = await waitFor(
+      'the refused event in the dead-letter queue',
+      async () => {
+        const letters = await broker.listDeadLetters(spec, 10);
+        return letters.length > 0 ? letters : undefined;
+      },
+      20_000,
+    );
     expect(dead[0]!.reason).toMatch(/schema validation failed[\s\S]*quantity/);
     expect(handled.filter((h) => h.id === `${prefix}-b2`)).toHaveLength(1);
     expect(handled.some((h) => h.id === `${prefix}-bad`)).toBe(false);
@@ -120,7 +149,12 @@ describe('what the platform publishes, read by a consumer outside it (RabbitMQ, 
     broker = rabbitmqHarness.create(prefix);
     await broker.connect();
     // A subscriber makes the type routable (publishing an event nobody subscribes to is refused).
-    await broker.provision({ name: 'ship-order', subscribes: ['order.placed'], retry: { maxAttempts: 1, initialDelayMs: 100, maxDelayMs: 100, multiplier: 2 }, visibilityTimeoutSeconds: 30 });
+    await broker.provision({
+      name: 'ship-order',
+      subscribes: ['order.placed'],
+      retry: { maxAttempts: 1, initialDelayMs: 100, maxDelayMs: 100, multiplier: 2 },
+      visibilityTimeoutSeconds: 30,
+    });
     connection = await amqp.connect(amqpUrl);
   });
 
@@ -136,7 +170,11 @@ describe('what the platform publishes, read by a consumer outside it (RabbitMQ, 
     await channel.bindQueue(queue, `${prefix}.events`, 'order.#');
     const id = uuidv7();
     const time = new Date().toISOString();
-    await broker.publish({ id, type: 'order.placed', body: encodeEnvelope({ id, type: 'order.placed', time, data: { orderId: 'o-9', quantity: 3 }, source: '/qfn/functions/checkout' }) });
+    await broker.publish({
+      id,
+      type: 'order.placed',
+      body: encodeEnvelope({ id, type: 'order.placed', time, data: { orderId: 'o-9', quantity: 3 }, source: '/qfn/functions/checkout' }),
+    });
     const message = await waitFor('the event on the outside consumer’s queue', async () => (await channel.get(queue, { noAck: true })) || undefined, 10_000);
     expect(message.properties.contentType).toBe('application/cloudevents+json');
     expect(JSON.parse(message.content.toString('utf8'))).toEqual({

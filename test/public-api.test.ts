@@ -90,7 +90,10 @@ describe('function packages import only the root of @qfn/shared', () => {
       writeFileSync(join(pkg, 'src', 'main.ts'), `import { runOnce } from '@qfn/shared/testing';\n`);
       const harness = ['..', '..', '..', 'test', 'support', 'brokers'].join('/');
       mkdirSync(join(pkg, 'test'));
-      writeFileSync(join(pkg, 'test', 'replica.test.ts'), `import { queueSpecOf } from '${platform}';\nimport { h } from '${harness}';\nimport type { Q } from '${deep}';\n`);
+      writeFileSync(
+        join(pkg, 'test', 'replica.test.ts'),
+        `import { queueSpecOf } from '${platform}';\nimport { h } from '${harness}';\nimport type { Q } from '${deep}';\n`,
+      );
       writeFileSync(join(pkg, 'src', 'unit.test.ts'), `import { h } from '${harness}';\n`);
       expect(functionImportViolations(pkg, root, false)).toEqual([
         { file: 'functions/greeter/src/function.test.ts', specifier: platform },
@@ -126,7 +129,20 @@ describe('@qfn/shared entries', () => {
     const root = await import('@qfn/shared');
     // Adding to this list widens what every function may depend on: decide it here, on purpose.
     expect(Object.keys(root).sort()).toEqual(
-      ['ConfigError', 'HandlerTimeoutError', 'PermanentError', 'ShutdownDeadlineError', 'booleanFlag', 'defineEvent', 'defineFunction', 'loadConfig', 'parseConfig', 'port', 'positiveInt', 'runFunction'].sort(),
+      [
+        'ConfigError',
+        'HandlerTimeoutError',
+        'PermanentError',
+        'ShutdownDeadlineError',
+        'booleanFlag',
+        'defineEvent',
+        'defineFunction',
+        'loadConfig',
+        'parseConfig',
+        'port',
+        'positiveInt',
+        'runFunction',
+      ].sort(),
     );
   });
 

@@ -43,10 +43,14 @@ describe('the run-job image bundle', () => {
       const id = await publishJob(world.broker, 'job.checksum', { text: 'abc' });
       const ran = await replica.waitForLog('job ran', 60_000);
       expect(ran['threadId']).not.toBe(0);
-      const rows = await waitFor('the stored result', async () => {
-        const found = await world.database.db.execute<{ event_id: string; result: { sha256: string } }>(sql`select event_id, result from job_results`);
-        return found.length > 0 ? found : undefined;
-      }, 30_000);
+      const rows = await waitFor(
+        'the stored result',
+        async () => {
+          const found = await world.database.db.execute<{ event_id: string; result: { sha256: string } }>(sql`select event_id, result from job_results`);
+          return found.length > 0 ? found : undefined;
+        },
+        30_000,
+      );
       expect(rows.map((r) => [r.event_id, r.result.sha256])).toEqual([[id, 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad']]);
       child.kill('SIGTERM');
       expect(await replica.exited).toBe(0);

@@ -128,7 +128,11 @@ describe('OTLP over HTTP with protobuf, the default protocol', { timeout: 90_000
     const id = await publish(publisher);
 
     // Metrics every second: several exports within a few seconds (the default interval is 60 s).
-    await waitFor('three metrics exports from the publish function', () => since(from).filter((e) => e.signal === 'metrics' && resourceOf([e])['service.name'] === 'publish').length >= 3, 15_000);
+    await waitFor(
+      'three metrics exports from the publish function',
+      () => since(from).filter((e) => e.signal === 'metrics' && resourceOf([e])['service.name'] === 'publish').length >= 3,
+      15_000,
+    );
     const consumerSpan = await waitFor('the consumer span of the published message', () =>
       spansOf(receiver.received('traces').slice(0)).find((s) => s.name === 'process store-message' && s.attributes['messaging.message.id'] === id),
     );
@@ -162,7 +166,9 @@ describe('OTLP over HTTP with protobuf, the default protocol', { timeout: 90_000
       .map((e, i, all) => (i === 0 ? 0 : e.receivedAt - all[i - 1]!.receivedAt))
       .slice(1);
     console.log(`OTEL_METRIC_EXPORT_INTERVAL=1000: gaps between metrics exports ${gaps.join(', ')} ms`);
-    expect([...metricNamesOf(metrics)]).toEqual(expect.arrayContaining(['qfn.http.requests', 'qfn.publish.confirm.duration', 'qfn.messages.processed', 'qfn.cold_start.duration']));
+    expect([...metricNamesOf(metrics)]).toEqual(
+      expect.arrayContaining(['qfn.http.requests', 'qfn.publish.confirm.duration', 'qfn.messages.processed', 'qfn.cold_start.duration']),
+    );
 
     expect(await stop(publisher)).toBe(0);
     expect(await stop(consumer)).toBe(0);
@@ -213,7 +219,11 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL', { timeout: 90_000 }, () => {
       OTEL_RESOURCE_ATTRIBUTES: 'service.name=ignored,k8s.deployment.name=qfn-publish',
     });
     await publish(publisher);
-    await waitFor('spans and metrics over gRPC', () => since(from).some((e) => e.signal === 'traces') && since(from).some((e) => e.signal === 'metrics'), 15_000);
+    await waitFor(
+      'spans and metrics over gRPC',
+      () => since(from).some((e) => e.signal === 'traces') && since(from).some((e) => e.signal === 'metrics'),
+      15_000,
+    );
     for (const e of since(from)) {
       expect(e.transport).toBe('grpc');
       expect(e.headers['x-api-key']).toBe('s3cret');
@@ -246,7 +256,13 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL', { timeout: 90_000 }, () => {
       expect([e.transport, e.headers['x-signal'], e.headers['x-common']]).toEqual(['grpc', 'traces', 'both']);
     }
     for (const e of since(from).filter((x) => x.signal === 'metrics')) {
-      expect([e.transport, e.path, e.contentType, e.headers['x-signal'], e.headers['x-common']]).toEqual(['http', '/ingest/metrics', 'application/json', 'metrics', 'both']);
+      expect([e.transport, e.path, e.contentType, e.headers['x-signal'], e.headers['x-common']]).toEqual([
+        'http',
+        '/ingest/metrics',
+        'application/json',
+        'metrics',
+        'both',
+      ]);
     }
     expect(await stop(publisher)).toBe(0);
   });
@@ -255,7 +271,12 @@ describe('OTEL_EXPORTER_OTLP_PROTOCOL', { timeout: 90_000 }, () => {
 describe('OTEL_TRACES_SAMPLER', { timeout: 90_000 }, () => {
   it('always_off: metrics still arrive, no span does, not even for a sampled incoming traceparent', async () => {
     const from = receiver.exports.length;
-    const publisher = await startPublish({ ...fastSpans, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '500', OTEL_TRACES_SAMPLER: 'always_off' });
+    const publisher = await startPublish({
+      ...fastSpans,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+      OTEL_TRACES_SAMPLER: 'always_off',
+    });
     await publish(publisher);
     await publish(publisher, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
     await waitFor('two metrics exports', () => since(from).filter((e) => e.signal === 'metrics').length >= 2, 15_000);
@@ -283,7 +304,13 @@ describe('OTEL_TRACES_SAMPLER', { timeout: 90_000 }, () => {
 describe('OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER', { timeout: 90_000 }, () => {
   it('none for both: nothing is exported although an endpoint is set, and telemetry stays off', async () => {
     const from = receiver.exports.length;
-    const publisher = await startPublish({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_METRIC_EXPORT_INTERVAL: '200', ...fastSpans });
+    const publisher = await startPublish({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint,
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      ...fastSpans,
+    });
     expect((await publisher.waitForLog('listening'))['telemetry']).toBe(false);
     await publish(publisher);
     await sleep(1_000);
@@ -293,14 +320,24 @@ describe('OTEL_TRACES_EXPORTER / OTEL_METRICS_EXPORTER', { timeout: 90_000 }, ()
 
   it('traces none: only metrics; metrics none: only traces', async () => {
     const from = receiver.exports.length;
-    const metricsOnly = await startPublish({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_TRACES_EXPORTER: 'none', OTEL_METRIC_EXPORT_INTERVAL: '500', ...fastSpans });
+    const metricsOnly = await startPublish({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint,
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+      ...fastSpans,
+    });
     await publish(metricsOnly);
     await waitFor('metrics', () => since(from).some((e) => e.signal === 'metrics'), 15_000);
     expect(await stop(metricsOnly)).toBe(0);
     expect(since(from).filter((e) => e.signal === 'traces')).toEqual([]);
 
     const middle = receiver.exports.length;
-    const tracesOnly = await startPublish({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_METRICS_EXPORTER: 'none', OTEL_METRIC_EXPORT_INTERVAL: '200', ...fastSpans });
+    const tracesOnly = await startPublish({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint,
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      ...fastSpans,
+    });
     await publish(tracesOnly);
     await waitFor('traces', () => since(middle).some((e) => e.signal === 'traces'));
     await sleep(600);
@@ -341,7 +378,11 @@ describe('OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_SDK_DISABLED and bad values', { timeo
     receiver.holdResponses(30_000);
     try {
       const abandonedBefore = receiver.abandoned();
-      const publisher = await startPublish({ ...fastSpans, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.httpEndpoint}/v1/traces`, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '300' });
+      const publisher = await startPublish({
+        ...fastSpans,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.httpEndpoint}/v1/traces`,
+        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '300',
+      });
       await publish(publisher);
       // Without the timeout (10 s by default) the exporter would still be waiting for the held answer (30 s).
       await waitFor('the exporter to give up on the held request', () => receiver.abandoned() > abandonedBefore, 8_000);
@@ -355,7 +396,12 @@ describe('OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_SDK_DISABLED and bad values', { timeo
 
   it('OTEL_SDK_DISABLED=true: nothing loaded, nothing exported', async () => {
     const from = receiver.exports.length;
-    const publisher = await startPublish({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint, OTEL_METRIC_EXPORT_INTERVAL: '200', ...fastSpans });
+    const publisher = await startPublish({
+      OTEL_SDK_DISABLED: 'true',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpEndpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+      ...fastSpans,
+    });
     expect((await publisher.waitForLog('listening'))['telemetry']).toBe(false);
     await publish(publisher);
     await sleep(800);

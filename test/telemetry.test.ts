@@ -9,7 +9,19 @@ import { SpanKind } from '@opentelemetry/api';
 import { AggregationTemporality, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { messageEvent } from '@qfn/events';
-import { type Broker, createDatabase, type QueueAdmin, createLogger, defineFunction, type FunctionDeclaration, FunctionWorker, type Logger, metricNames, type ProcessTelemetry, startProcessTelemetry } from '@qfn/shared/platform';
+import {
+  type Broker,
+  createDatabase,
+  type QueueAdmin,
+  createLogger,
+  defineFunction,
+  type FunctionDeclaration,
+  FunctionWorker,
+  type Logger,
+  metricNames,
+  type ProcessTelemetry,
+  startProcessTelemetry,
+} from '@qfn/shared/platform';
 import { createPublishApp } from '@qfn/publish';
 import { effectsFunction, effectsTable } from './fixtures/effects';
 import { brokerHarnesses } from './support/brokers';

@@ -43,7 +43,9 @@ export const coldStart: Figure = {
         }
         const value = median(measured);
         const baseline = median(empty);
-        context.progress(`cold-start ${declaration.name}: exec→consuming ${measured.map(Math.round).join(', ')} ms; node -e 0 ${empty.map(Math.round).join(', ')} ms`);
+        context.progress(
+          `cold-start ${declaration.name}: exec→consuming ${measured.map(Math.round).join(', ')} ms; node -e 0 ${empty.map(Math.round).join(', ')} ms`,
+        );
         lines.push(
           line({
             name: `cold-start/${declaration.name}`,

@@ -40,7 +40,17 @@ export const consume: Figure = {
         const consumers = [
           {
             label: 'same-work baseline',
-            args: ['--import', 'tsx', sameWorkWorker, queue, String(storeMessage.concurrency), String(storeMessage.batchSize), String(defaultBatchLingerMs), String(storeMessage.poolSize), storeMessage.name],
+            args: [
+              '--import',
+              'tsx',
+              sameWorkWorker,
+              queue,
+              String(storeMessage.concurrency),
+              String(storeMessage.batchSize),
+              String(defaultBatchLingerMs),
+              String(storeMessage.poolSize),
+              storeMessage.name,
+            ],
             rates: sameWork,
             cpu: sameWorkCpu,
           },

@@ -16,7 +16,21 @@ const MB = 1e6;
 const MiB = 1024 * 1024;
 const baseImage = 'gcr.io/distroless/nodejs24-debian12:nonroot';
 // What the chart gives a function's container (test/images checks the chart renders exactly this).
-const chartLike = ['--network', 'host', '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,mode=1777,size=67108864', '--user', '65532:65532', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory', String(256 * MiB)];
+const chartLike = [
+  '--network',
+  'host',
+  '--read-only',
+  '--tmpfs',
+  '/tmp:rw,nosuid,nodev,mode=1777,size=67108864',
+  '--user',
+  '65532:65532',
+  '--cap-drop',
+  'ALL',
+  '--security-opt',
+  'no-new-privileges',
+  '--memory',
+  String(256 * MiB),
+];
 const inImageScript = readFileSync(new URL('../lib/in-image-cold-start.mjs', import.meta.url), 'utf8');
 
 const envFlags = (env: Record<string, string>) => Object.entries(env).flatMap(([name, value]) => ['-e', `${name}=${value}`]);
@@ -58,7 +72,13 @@ export const containers: Figure = {
     try {
       // Build time: every step run (--no-cache; npm's download cache mount stays), then again with nothing changed.
       const first = targets[0]!.name;
-      const cold = await buildImage({ dockerfile: 'docker/Dockerfile', context: buildContext.dir, tag: tag('cold'), buildArgs: { FUNCTION: first }, noCache: true });
+      const cold = await buildImage({
+        dockerfile: 'docker/Dockerfile',
+        context: buildContext.dir,
+        tag: tag('cold'),
+        buildArgs: { FUNCTION: first },
+        noCache: true,
+      });
       await removeImages(tag('cold'));
       const warm = await buildImage({ dockerfile: 'docker/Dockerfile', context: buildContext.dir, tag: tag(first), buildArgs: { FUNCTION: first } });
       const warmAgain = await buildImage({ dockerfile: 'docker/Dockerfile', context: buildContext.dir, tag: tag(first), buildArgs: { FUNCTION: first } });
@@ -128,7 +148,9 @@ export const containers: Figure = {
           empties.push(emptyMs);
           starts.push(at - started.replica.startedAt);
         }
-        context.progress(`containers ${declaration.name}: docker run→consuming ${starts.map(Math.round).join(', ')} ms; docker run node -e 0 ${empties.map(Math.round).join(', ')} ms`);
+        context.progress(
+          `containers ${declaration.name}: docker run→consuming ${starts.map(Math.round).join(', ')} ms; docker run node -e 0 ${empties.map(Math.round).join(', ')} ms`,
+        );
         lines.push(
           line({
             name: `container-start/${declaration.name}`,
@@ -159,13 +181,26 @@ export const containers: Figure = {
 
         // Node 24 inside the image: exec → consuming with the image's compile cache and without, beside node -e 0.
         const inImage = await docker(
-          ['run', '--rm', ...chartLike, ...envFlags({ ...env, COLD_START_ROUNDS: String(context.runs) }), '--entrypoint', '/nodejs/bin/node', image, '--input-type=module', '-e', inImageScript],
+          [
+            'run',
+            '--rm',
+            ...chartLike,
+            ...envFlags({ ...env, COLD_START_ROUNDS: String(context.runs) }),
+            '--entrypoint',
+            '/nodejs/bin/node',
+            image,
+            '--input-type=module',
+            '-e',
+            inImageScript,
+          ],
           { timeoutMs: 300_000 },
         );
         if (inImage.status !== 0) throw new Error(`in-image cold start (${inImage.status}): ${inImage.stderr.slice(-2000)}`);
         const measured = JSON.parse(inImage.stdout.trim().split('\n').pop()!) as { node: number[]; cached: number[]; uncached: number[] };
         const [node, cached, uncached] = [median(measured.node), median(measured.cached), median(measured.uncached)];
-        context.progress(`containers ${declaration.name} in the image: cached ${measured.cached.map(Math.round).join(', ')} ms; uncached ${measured.uncached.map(Math.round).join(', ')} ms; node -e 0 ${measured.node.map(Math.round).join(', ')} ms`);
+        context.progress(
+          `containers ${declaration.name} in the image: cached ${measured.cached.map(Math.round).join(', ')} ms; uncached ${measured.uncached.map(Math.round).join(', ')} ms; node -e 0 ${measured.node.map(Math.round).join(', ')} ms`,
+        );
         lines.push(
           line({
             name: `image-cold-start/${declaration.name}`,

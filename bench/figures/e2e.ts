@@ -53,7 +53,8 @@ export const e2e: Figure = {
         const accepted = load.requests - load.failures;
         const loadEnded = performance.now();
         while ((await count()) - before < accepted) {
-          if (performance.now() - loadEnded > 120_000) throw new Error(`only ${(await count()) - before} of ${accepted} accepted messages stored 120 s after the load`);
+          if (performance.now() - loadEnded > 120_000)
+            throw new Error(`only ${(await count()) - before} of ${accepted} accepted messages stored 120 s after the load`);
           await sleep(20);
         }
         const throughAt = performance.now();
@@ -64,15 +65,23 @@ export const e2e: Figure = {
         // wrk does not count the requests still open when it stops (at most one per connection), though they publish.
         await sleep(1000);
         const stored = (await count()) - before;
-        const [inbox] = await app.sql<{ n: number }[]>`select (select count(*)::int from inbox where function_name = ${storeMessage.name}) - (select count(*)::int from messages) as n`;
-        if (stored > accepted + connections || inbox!.n !== 0) throw new Error(`${stored} rows for ${accepted} accepted messages, ${inbox!.n} more inbox rows than rows`);
-        notes.push(`${Math.round(load.requestsPerSecond)} req/s accepted, up to ${mostReplicas} replicas, last row ${((throughAt - loadEnded) / 1000).toFixed(1)} s after the load`);
+        const [inbox] = await app.sql<
+          { n: number }[]
+        >`select (select count(*)::int from inbox where function_name = ${storeMessage.name}) - (select count(*)::int from messages) as n`;
+        if (stored > accepted + connections || inbox!.n !== 0)
+          throw new Error(`${stored} rows for ${accepted} accepted messages, ${inbox!.n} more inbox rows than rows`);
+        notes.push(
+          `${Math.round(load.requestsPerSecond)} req/s accepted, up to ${mostReplicas} replicas, last row ${((throughAt - loadEnded) / 1000).toFixed(1)} s after the load`,
+        );
         acceptedRates.push(load.requestsPerSecond);
         lags.push((throughAt - loadEnded) / 1000);
         mostReplicasOverall = Math.max(mostReplicasOverall, mostReplicas);
         context.progress(`e2e run ${run + 1}: ${Math.round(sustained.at(-1)!)} stored/s; ${notes.at(-1)}`);
         // The reference publishes to a queue of its own nobody consumes, then it is emptied.
-        raw.push((await runRawAmqp(reference.env, ['publish', `${reference.prefix}.events`, 'message.published', String(context.seconds), String(connections)])).perSecond);
+        raw.push(
+          (await runRawAmqp(reference.env, ['publish', `${reference.prefix}.events`, 'message.published', String(context.seconds), String(connections)]))
+            .perSecond,
+        );
         await queues.purge(`${reference.prefix}.${storeMessage.name}`);
       }
     } finally {

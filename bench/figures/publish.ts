@@ -69,14 +69,15 @@ export const publish: Figure = {
         // Rotate the order so a burst of load elsewhere on the machine does not always hit the same one.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
         for (const server of order) {
-          const { result, cpuMs } = await measureCpu(
-            { server: server.process.child.pid!, rabbitmq: pidsNamed('beam.smp') },
-            () => runWrk(server.url, { connections, seconds: context.seconds }),
+          const { result, cpuMs } = await measureCpu({ server: server.process.child.pid!, rabbitmq: pidsNamed('beam.smp') }, () =>
+            runWrk(server.url, { connections, seconds: context.seconds }),
           );
           server.runs.push(result);
           const perRequest = (ms: number) => (ms * 1000) / result.requests;
           server.cpu.push({ server: perRequest(cpuMs['server']!), rabbitmq: perRequest(cpuMs['rabbitmq']!) });
-          context.progress(`publish ${server.key}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms${result.failures ? `, ${result.failures} FAILED` : ''}`);
+          context.progress(
+            `publish ${server.key}: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms${result.failures ? `, ${result.failures} FAILED` : ''}`,
+          );
           await queues.purge(queue);
         }
         raw.push(await rawConfirmedPublishRate(environment.env, `${environment.prefix}.events`, context.seconds));
@@ -91,7 +92,9 @@ export const publish: Figure = {
       const failureNote = (key: Server['key']) => (failures(key) ? `${failures(key)} failed requests` : 'no failed requests');
       const cpu = (key: Server['key'], part: 'server' | 'rabbitmq') => Math.round(median(of(key).cpu.map((c) => c[part])));
       const cpuNote = (key: Server['key']) =>
-        key === 'hono' ? `bare Hono ${cpu(key, 'server')} µs CPU per request` : `CPU per request: publish ${cpu(key, 'server')} µs, RabbitMQ ${cpu(key, 'rabbitmq')} µs`;
+        key === 'hono'
+          ? `bare Hono ${cpu(key, 'server')} µs CPU per request`
+          : `CPU per request: publish ${cpu(key, 'server')} µs, RabbitMQ ${cpu(key, 'rabbitmq')} µs`;
       const published = rate('off');
       // wrk, Node and RabbitMQ share the cores: no publish path beats a bare HTTP request and a raw confirmed
       // publish done back to back, so their serial sum is the limit (issue 19).

@@ -10,8 +10,20 @@ const body = JSON.stringify(seedMessage);
 
 /** The ways a function can wake from zero, measured side by side. */
 const designs = [
-  { backend: 'rabbitmq-postgres', name: 'rabbitmq/management-api', activationOverAmqp: false, pushActivation: false, what: 'management API only (before): waits for the statistics refresh' },
-  { backend: 'rabbitmq-postgres', name: 'rabbitmq/amqp-activation', activationOverAmqp: true, pushActivation: false, what: 'design (a): AMQP passive-declare activation trigger beside the management-API sizing trigger' },
+  {
+    backend: 'rabbitmq-postgres',
+    name: 'rabbitmq/management-api',
+    activationOverAmqp: false,
+    pushActivation: false,
+    what: 'management API only (before): waits for the statistics refresh',
+  },
+  {
+    backend: 'rabbitmq-postgres',
+    name: 'rabbitmq/amqp-activation',
+    activationOverAmqp: true,
+    pushActivation: false,
+    what: 'design (a): AMQP passive-declare activation trigger beside the management-API sizing trigger',
+  },
   {
     backend: 'rabbitmq-postgres',
     name: 'rabbitmq/push-activation',
@@ -83,7 +95,10 @@ export const scaleFromZero: Figure = {
         );
         const breakdown = `publish→scaled 0→1 ${Math.round(median(detected))} ms, replica exec→consuming ${Math.round(median(coldStarts))} ms`;
         const goal = design.pushActivation
-          ? { text: `≤ ${pushGoalSeconds} s + replica start (${(pushGoalSeconds + median(coldStarts) / 1000).toFixed(2)} s)`, met: value <= pushGoalSeconds + median(coldStarts) / 1000 }
+          ? {
+              text: `≤ ${pushGoalSeconds} s + replica start (${(pushGoalSeconds + median(coldStarts) / 1000).toFixed(2)} s)`,
+              met: value <= pushGoalSeconds + median(coldStarts) / 1000,
+            }
           : { text: `≤ ${goalSeconds} s`, met: value <= goalSeconds };
         lines.push(
           line({

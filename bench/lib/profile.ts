@@ -45,12 +45,15 @@ export function summariseProfile(file: string, top = 15, options: { includeIdle?
     const name = packageOf(functionName, url);
     packages.set(name, (packages.get(name) ?? 0) + us);
   }
-  const rank = (entries: Map<string, number>) =>
-    [...entries].sort((a, b) => b[1] - a[1]).map(([key, us]) => ({ key, selfMs: us / 1000, share: us / totalUs }));
+  const rank = (entries: Map<string, number>) => [...entries].sort((a, b) => b[1] - a[1]).map(([key, us]) => ({ key, selfMs: us / 1000, share: us / totalUs }));
   return {
     totalMs: totalUs / 1000,
-    topFrames: rank(frames).slice(0, top).map(({ key, selfMs, share }) => ({ frame: key, selfMs, share })),
-    byPackage: rank(packages).slice(0, top).map(({ key, selfMs, share }) => ({ name: key, selfMs, share })),
+    topFrames: rank(frames)
+      .slice(0, top)
+      .map(({ key, selfMs, share }) => ({ frame: key, selfMs, share })),
+    byPackage: rank(packages)
+      .slice(0, top)
+      .map(({ key, selfMs, share }) => ({ name: key, selfMs, share })),
   };
 }
 

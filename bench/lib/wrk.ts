@@ -25,7 +25,8 @@ export async function runWrk(url: string, options: { connections: number; second
     const { stdout } = await run('wrk', args, { timeout: (options.seconds + 30) * 1000 });
     return parseWrkOutput(stdout);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('wrk is not installed: apt-get install wrk (the HTTP figures need it)', { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('wrk is not installed: apt-get install wrk (the HTTP figures need it)', { cause: error });
     throw error;
   }
 }

@@ -100,7 +100,9 @@ try {
         watchers = Array.from({ length: watcherCount }, () => openWatcher(streamUrl));
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
-      const { result, cpuMs: cpu } = await measureCpu({ publish: pid, rabbitmq: () => pidsNamed('beam.smp') }, () => runWrk(url, { connections: 100, seconds }));
+      const { result, cpuMs: cpu } = await measureCpu({ publish: pid, rabbitmq: () => pidsNamed('beam.smp') }, () =>
+        runWrk(url, { connections: 100, seconds }),
+      );
       const received = watchers.reduce((sum, w) => sum + w.bytes(), 0);
       if (open) watchers.forEach((w) => w.close());
       (open ? withConsole : without).push(result.requestsPerSecond);
@@ -114,7 +116,9 @@ try {
   await queues.close();
   const a = median(without);
   const b = median(withConsole);
-  console.log(`bench console-cost: ${Math.round(b)} req/s with ${watcherCount} consoles open (baseline ${Math.round(a)} req/s without, ratio ${(b / a).toFixed(2)})`);
+  console.log(
+    `bench console-cost: ${Math.round(b)} req/s with ${watcherCount} consoles open (baseline ${Math.round(a)} req/s without, ratio ${(b / a).toFixed(2)})`,
+  );
   await publish.stop();
 } finally {
   await environment.cleanUp();

@@ -48,29 +48,32 @@ export function inClusterApi(options: InClusterOptions = {}): { api: KubernetesA
     get: <T>(path: string) =>
       new Promise<T>((resolve, reject) => {
         const token = readFileSync(`${dir}/token`, 'utf8').trim();
-        const req = request({ host, port, path, method: 'GET', ca, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeout: timeoutMs }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) {
-              let detail = text.slice(0, 200);
-              try {
-                detail = (JSON.parse(text) as { message?: string }).message ?? detail;
-              } catch {
-                // not a Status object
+        const req = request(
+          { host, port, path, method: 'GET', ca, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeout: timeoutMs },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              if (res.statusCode !== 200) {
+                let detail = text.slice(0, 200);
+                try {
+                  detail = (JSON.parse(text) as { message?: string }).message ?? detail;
+                } catch {
+                  // not a Status object
+                }
+                reject(new KubernetesApiError(res.statusCode ?? 0, path, detail));
+                return;
               }
-              reject(new KubernetesApiError(res.statusCode ?? 0, path, detail));
-              return;
-            }
-            try {
-              resolve(JSON.parse(text) as T);
-            } catch (error) {
-              reject(error);
-            }
-          });
-          res.on('error', reject);
-        });
+              try {
+                resolve(JSON.parse(text) as T);
+              } catch (error) {
+                reject(error);
+              }
+            });
+            res.on('error', reject);
+          },
+        );
         req.on('timeout', () => req.destroy(new Error(`Kubernetes API: no answer within ${timeoutMs} ms`)));
         req.on('error', reject);
         req.end();

@@ -11,7 +11,8 @@ import type { Deployment, HorizontalPodAutoscaler, KubernetesEvent, List, Scaled
 export async function fetchClusterObjects(api: KubernetesApi, namespace: string, release: string): Promise<ClusterObjects> {
   const ns = encodeURIComponent(namespace);
   const selector = `labelSelector=${encodeURIComponent(`app.kubernetes.io/instance=${release}`)}`;
-  const events = (fieldSelector: string) => api.get<List<KubernetesEvent>>(`/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(fieldSelector)}`);
+  const events = (fieldSelector: string) =>
+    api.get<List<KubernetesEvent>>(`/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(fieldSelector)}`);
   const [deployments, hpas, scaledObjects, scaledObjectEvents, hpaEvents, podStarts] = await Promise.all([
     api.get<List<Deployment>>(`/apis/apps/v1/namespaces/${ns}/deployments?${selector}`),
     // Every HPA of the namespace: KEDA names and labels the ones it makes itself; they are matched by their target.

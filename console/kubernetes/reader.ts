@@ -30,7 +30,8 @@ export interface ClusterReading {
 const functionLabel = 'qfn.dev/function';
 const componentLabel = 'app.kubernetes.io/component';
 const time = (value: string | null | undefined) => (value ? Date.parse(value) : Number.NaN);
-const eventTime = (event: KubernetesEvent) => [event.lastTimestamp, event.eventTime, event.firstTimestamp, event.metadata.creationTimestamp].map(time).find((t) => !Number.isNaN(t)) ?? Number.NaN;
+const eventTime = (event: KubernetesEvent) =>
+  [event.lastTimestamp, event.eventTime, event.firstTimestamp, event.metadata.creationTimestamp].map(time).find((t) => !Number.isNaN(t)) ?? Number.NaN;
 
 /** Kubernetes quantities as the HPA reports them: "37", "1500m", "2k". */
 export function parseQuantity(quantity: string | undefined): number | null {
@@ -148,7 +149,15 @@ export function readClusterScaling(objects: ClusterObjects): ClusterReading {
     const fn = byObject.get(`HorizontalPodAutoscaler/${hpa.metadata.name}`);
     const limited = condition(hpa.status?.conditions, 'ScalingLimited');
     if (!fn || !limited || limited.status !== 'True' || !limited.lastTransitionTime) continue;
-    markers.push({ function: fn, at: time(limited.lastTransitionTime), from: null, to: null, by: 'none', kind: 'hold', reason: `${fn}: ${limited.reason ?? 'ScalingLimited'}: ${limited.message ?? ''}`.trim() });
+    markers.push({
+      function: fn,
+      at: time(limited.lastTransitionTime),
+      from: null,
+      to: null,
+      by: 'none',
+      kind: 'hold',
+      reason: `${fn}: ${limited.reason ?? 'ScalingLimited'}: ${limited.message ?? ''}`.trim(),
+    });
   }
 
   // The HPA's events name only the new size: the count before is the previous change's.

@@ -55,7 +55,15 @@ export class ClusterConsoleSource {
   }
 
   #unknownInfo(name: string): FunctionInfo {
-    return { name, minReplicaCount: null, maxReplicaCount: null, targetQueueLength: null, activationQueueLength: null, pollingInterval: null, cooldownPeriod: null };
+    return {
+      name,
+      minReplicaCount: null,
+      maxReplicaCount: null,
+      targetQueueLength: null,
+      activationQueueLength: null,
+      pollingInterval: null,
+      cooldownPeriod: null,
+    };
   }
 
   #publishFunctions(functions: FunctionInfo[]): void {

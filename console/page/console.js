@@ -102,7 +102,9 @@
     state.retryMs = Math.min(state.retryMs * 2, 10_000);
     const controller = new AbortController();
     state.stream = controller;
-    setTimeout(() => { if (!controller.signal.aborted) connect(); }, wait);
+    setTimeout(() => {
+      if (!controller.signal.aborted) connect();
+    }, wait);
   }
 
   async function readEvents(body, signal) {
@@ -342,7 +344,9 @@
     tip.textContent = [
       marker ? `${when(marker.at)} ${marker.by === 'none' ? 'hold' : marker.by.toUpperCase()}: ${marker.reason}` : '',
       cold ? `${when(cold.at)} cold start ${cold.replica}${cold.coldStartMs !== null ? `: ${cold.coldStartMs} ms to consuming` : ''}` : '',
-    ].filter(Boolean).join('\n');
+    ]
+      .filter(Boolean)
+      .join('\n');
     const rect = u.over.getBoundingClientRect();
     tip.style.left = `${Math.min(rect.left + left + 12, innerWidth - 430)}px`;
     tip.style.top = `${rect.top + 8}px`;
@@ -354,20 +358,36 @@
 
   const chartDefs = {
     depth: {
-      series: [['ready', '--depth-ready'], ['in flight', '--depth-inflight'], ['delayed', '--depth-delayed']],
+      series: [
+        ['ready', '--depth-ready'],
+        ['in flight', '--depth-inflight'],
+        ['delayed', '--depth-delayed'],
+      ],
       values: (p) => [p.ready, p.inFlight, p.delayed],
       labels: false,
       cold: false,
     },
     replicas: {
-      series: [['desired', '--desired'], ['ready', '--ready']],
+      series: [
+        ['desired', '--desired'],
+        ['ready', '--ready'],
+      ],
       values: (p) => [p.desired, p.readyReplicas],
       labels: true,
       cold: true,
       stepped: true,
     },
     processed: { series: [['processed/s', '--processed']], values: (p) => [p.processedPerSecond], labels: false, cold: false },
-    lag: { series: [['p50', '--p50'], ['p99', '--p99']], values: (p) => [p.lagP50, p.lagP99], labels: false, cold: false, gaps: true },
+    lag: {
+      series: [
+        ['p50', '--p50'],
+        ['p99', '--p99'],
+      ],
+      values: (p) => [p.lagP50, p.lagP99],
+      labels: false,
+      cold: false,
+      gaps: true,
+    },
   };
 
   function chartData(def) {
@@ -391,7 +411,13 @@
         cursor: { drag: { x: false, y: false } },
         legend: { live: true },
         scales: {
-          x: { time: true, range: () => { const now = Date.now() / 1000; return [now - state.windowSeconds, now]; } },
+          x: {
+            time: true,
+            range: () => {
+              const now = Date.now() / 1000;
+              return [now - state.windowSeconds, now];
+            },
+          },
           y: { range: (u, min, max) => [0, Math.max(key === 'replicas' ? 2 : 1, Math.ceil((max || 0) * 1.15))] },
         },
         axes: [
@@ -400,7 +426,14 @@
         ],
         series: [
           {},
-          ...def.series.map(([label, color]) => ({ label, stroke: css(color), width: 1.6, points: { show: false }, spanGaps: !def.gaps, ...(stepped ? { paths: stepped } : {}) })),
+          ...def.series.map(([label, color]) => ({
+            label,
+            stroke: css(color),
+            width: 1.6,
+            points: { show: false },
+            spanGaps: !def.gaps,
+            ...(stepped ? { paths: stepped } : {}),
+          })),
         ],
         plugins: [markerPlugin(def.labels, def.cold)],
       };
@@ -428,11 +461,18 @@
   }
 
   // The x range follows the clock even when no sample arrives (a quiet function).
-  setInterval(() => { if (Object.keys(state.charts).length) scheduleDraw(); }, 1000);
+  setInterval(() => {
+    if (Object.keys(state.charts).length) scheduleDraw();
+  }, 1000);
   addEventListener('resize', () => {
     for (const [key, chart] of Object.entries(state.charts)) chart.plot.setSize({ width: chartWidth($(`chart-${key}`)), height: 170 });
   });
-  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => { if (state.selected) { destroyCharts(); buildCharts(); } });
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+    if (state.selected) {
+      destroyCharts();
+      buildCharts();
+    }
+  });
 
   // ---- decisions -------------------------------------------------------------------------------
   function renderDecisions() {
@@ -507,10 +547,19 @@
           state.selectedLetters = check.checked ? index + 1 : index;
           renderDeadLetters();
         });
-        const cells = [check, letter.eventId ?? '(no id)', String(letter.attempts), letter.deadLetteredAt ? new Date(letter.deadLetteredAt).toLocaleString() : '?', letter.reason];
+        const cells = [
+          check,
+          letter.eventId ?? '(no id)',
+          String(letter.attempts),
+          letter.deadLetteredAt ? new Date(letter.deadLetteredAt).toLocaleString() : '?',
+          letter.reason,
+        ];
         cells.forEach((content, i) => {
           const td = document.createElement('td');
-          if (i === 4) { td.className = 'reason'; td.title = letter.reason; }
+          if (i === 4) {
+            td.className = 'reason';
+            td.title = letter.reason;
+          }
           if (typeof content === 'string') td.textContent = content;
           else td.append(content);
           row.append(td);
@@ -554,7 +603,8 @@
   function askPurge() {
     const name = state.selected;
     const dialog = $('purge-dialog');
-    $('purge-text').textContent = `Delete the dead letters of ${name} for good (${state.deadLetters.length}${state.deadLetters.length === 200 ? '+' : ''})? Type ${name} to confirm.`;
+    $('purge-text').textContent =
+      `Delete the dead letters of ${name} for good (${state.deadLetters.length}${state.deadLetters.length === 200 ? '+' : ''})? Type ${name} to confirm.`;
     $('purge-input').value = '';
     $('purge-input').placeholder = name;
     $('purge-confirm').disabled = true;
@@ -578,7 +628,10 @@
       dlqStatus(`purge failed: ${error.message}`);
     }
   });
-  $('dlq-refresh').addEventListener('click', () => { dlqStatus(''); loadDeadLetters(); });
+  $('dlq-refresh').addEventListener('click', () => {
+    dlqStatus('');
+    loadDeadLetters();
+  });
   $('dlq-replay-all').addEventListener('click', () => replay(undefined));
   $('dlq-replay-selected').addEventListener('click', () => replay(state.selectedLetters));
   $('dlq-purge').addEventListener('click', askPurge);
@@ -632,8 +685,14 @@
     events.type = type;
     const entry = type ? events.catalog?.events[type] : null;
     $('events-schema').textContent = entry ? JSON.stringify(entry.schema, null, 2) : '';
-    $('events-description').textContent = entry ? `${entry.description ?? ''}${entry.description ? ' · ' : ''}version ${entry.version}` : 'no event types declared';
-    $('events-subscribers').textContent = entry ? (entry.subscribers.length ? `→ ${entry.subscribers.join(', ')}` : 'nobody subscribes: publishing answers 422') : '';
+    $('events-description').textContent = entry
+      ? `${entry.description ?? ''}${entry.description ? ' · ' : ''}version ${entry.version}`
+      : 'no event types declared';
+    $('events-subscribers').textContent = entry
+      ? entry.subscribers.length
+        ? `→ ${entry.subscribers.join(', ')}`
+        : 'nobody subscribes: publishing answers 422'
+      : '';
     $('events-target').textContent = type ? `POST /events/${type}` : 'POST /events/…';
     $('events-data').value = entry ? JSON.stringify(exampleOf(entry.schema), null, 2) : '';
     $('events-publish').disabled = !entry;
@@ -672,7 +731,16 @@
       case 'boolean':
         return false;
       case 'string': {
-        const formats = { uuid: () => crypto.randomUUID(), 'date-time': () => new Date().toISOString(), date: () => new Date().toISOString().slice(0, 10), email: () => 'someone@example.com', ipv4: () => '192.0.2.1', ipv6: () => '2001:db8::1', uri: () => 'https://example.com/', url: () => 'https://example.com/' };
+        const formats = {
+          uuid: () => crypto.randomUUID(),
+          'date-time': () => new Date().toISOString(),
+          date: () => new Date().toISOString().slice(0, 10),
+          email: () => 'someone@example.com',
+          ipv4: () => '192.0.2.1',
+          ipv6: () => '2001:db8::1',
+          uri: () => 'https://example.com/',
+          url: () => 'https://example.com/',
+        };
         if (formats[schema.format]) return formats[schema.format]();
         return 'x'.repeat(Math.max(schema.minLength ?? 0, 1)).slice(0, schema.maxLength ?? Infinity);
       }

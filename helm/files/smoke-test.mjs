@@ -33,7 +33,8 @@ let id;
 while (!id) {
   const { status, body } = await call('/message/publish', { method: 'POST', body: JSON.stringify(message) });
   if (status === 202) id = JSON.parse(body).id;
-  else if ((status === 0 || status === 503) && Date.now() < deadline) await sleep(2_000); // still starting
+  else if ((status === 0 || status === 503) && Date.now() < deadline)
+    await sleep(2_000); // still starting
   else fail(`POST /message/publish answered ${status}: ${body}`);
 }
 console.log(`helm test: published ${id}`);
@@ -46,6 +47,7 @@ for (;;) {
     process.exit(0);
   }
   if (status !== 404 && status !== 503 && status !== 0) fail(`GET /message/${id} answered ${status}: ${body}`);
-  if (Date.now() > deadline) fail(`message ${id} was not stored within ${process.env.TIMEOUT_SECONDS}s (is store-message scaling from zero? kubectl get scaledobject,hpa,deploy)`);
+  if (Date.now() > deadline)
+    fail(`message ${id} was not stored within ${process.env.TIMEOUT_SECONDS}s (is store-message scaling from zero? kubectl get scaledobject,hpa,deploy)`);
   await sleep(3_000);
 }

@@ -73,44 +73,396 @@ describe('Kubernetes horizontal_test.go: TestScalingWithRules (convertDesiredRep
   const cases: Case[] = [
     { name: 'prenormalized desired replicas within range', current: 5, desired: 7, min: 3, max: 8, expected: 7, reason: 'DesiredWithinRange' },
     { name: 'prenormalized desired replicas < minReplicas', current: 3, desired: 1, min: 2, max: 8, expected: 2, reason: 'TooFewReplicas' },
-    { name: 'prenormalized desired replicas within range when minReplicas is 0', current: 1, desired: 0, min: 0, max: 10, expected: 0, reason: 'DesiredWithinRange' },
-    { name: 'maxReplicas is the limit because maxReplicas < scaleUpLimit', current: 20, desired: 1000, min: 1, max: 10, expected: 10, reason: 'TooManyReplicas' },
-    { name: 'desired replica count is more than the maximum replica count', current: 100, desired: 1000, min: 100, max: 150, expected: 150, reason: 'TooManyReplicas' },
-    { name: 'scaleUpLimit is the limit because scaleUpLimit < maxReplicas with user policies', current: 3, desired: 1000, min: 1, max: 2000, up: rules(0, 0, 1, 60, 0), expected: 4, reason: 'ScaleUpLimit' },
+    {
+      name: 'prenormalized desired replicas within range when minReplicas is 0',
+      current: 1,
+      desired: 0,
+      min: 0,
+      max: 10,
+      expected: 0,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: 'maxReplicas is the limit because maxReplicas < scaleUpLimit',
+      current: 20,
+      desired: 1000,
+      min: 1,
+      max: 10,
+      expected: 10,
+      reason: 'TooManyReplicas',
+    },
+    {
+      name: 'desired replica count is more than the maximum replica count',
+      current: 100,
+      desired: 1000,
+      min: 100,
+      max: 150,
+      expected: 150,
+      reason: 'TooManyReplicas',
+    },
+    {
+      name: 'scaleUpLimit is the limit because scaleUpLimit < maxReplicas with user policies',
+      current: 3,
+      desired: 1000,
+      min: 1,
+      max: 2000,
+      up: rules(0, 0, 1, 60, 0),
+      expected: 4,
+      reason: 'ScaleUpLimit',
+    },
     { name: 'scaleUp with default behavior', current: 10, desired: 50, min: 1, max: 1000, expected: 20, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with pods policy larger than percent policy', current: 10, desired: 500, min: 1, max: 1000, up: rules(100, 60, 100, 60, 0), expected: 110, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with percent policy larger than pods policy', current: 10, desired: 500, min: 1, max: 1000, up: rules(2, 60, 100, 60, 0), expected: 20, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with spec MaxReplicas limitation with large pod policy', current: 10, desired: 50, min: 1, max: 1000, up: rules(100, 60, 0, 0, 0), expected: 50, reason: 'DesiredWithinRange' },
-    { name: 'scaleUp with spec MaxReplicas limitation with large percent policy', current: 10, desired: 50, min: 1, max: 1000, up: rules(10000, 60, 0, 0, 0), expected: 50, reason: 'DesiredWithinRange' },
-    { name: 'scaleUp with pod policy limitation', current: 10, desired: 50, min: 1, max: 1000, up: rules(30, 60, 0, 0, 0), expected: 40, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with percent policy limitation', current: 10, desired: 50, min: 1, max: 1000, up: rules(0, 0, 200, 60, 0), expected: 30, reason: 'ScaleUpLimit' },
-    { name: 'scaleDown with percent policy larger than pod policy', current: 100, desired: 2, min: 1, max: 1000, down: rules(20, 60, 1, 60, 300), expected: 80, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with pod policy larger than percent policy', current: 100, desired: 2, min: 1, max: 1000, down: rules(2, 60, 1, 60, 300), expected: 98, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with spec MinReplicas=nil limitation with large pod policy', current: 10, desired: 0, min: 1, max: 1000, down: rules(100, 60, 0, 0, 300), expected: 1, reason: 'TooFewReplicas' },
-    { name: 'scaleDown with spec MinReplicas limitation with large percent policy', current: 10, desired: 2, min: 5, max: 1000, down: rules(0, 0, 100, 60, 300), expected: 5, reason: 'TooFewReplicas' },
-    { name: 'scaleDown with pod policy limitation', current: 10, desired: 2, min: 1, max: 1000, down: rules(5, 60, 0, 0, 300), expected: 5, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with percent policy limitation', current: 10, desired: 5, min: 1, max: 1000, down: rules(0, 0, 50, 60, 300), expected: 5, reason: 'DesiredWithinRange' },
-    { name: 'scaleUp with spec MaxReplicas limitation with large pod policy and events', current: 100, desired: 500, min: 1, max: 200, up: rules(300, 60, 0, 0, 0), upEvents: uniformEvents([1, 5, 9], 120), expected: 200, reason: 'TooManyReplicas' },
-    { name: 'scaleUp with spec MaxReplicas limitation with large percent policy and events', current: 100, desired: 500, min: 1, max: 200, up: rules(0, 0, 10000, 60, 0), upEvents: uniformEvents([1, 5, 9], 120), expected: 200, reason: 'TooManyReplicas' },
-    { name: 'scaleUp with currentReplicas limitation with rate.PeriodSeconds with a lot of recent scale up events', current: 100, desired: 500, min: 1, max: 1000, up: rules(5, 120, 0, 0, 0), upEvents: uniformEvents([1, 5, 9], 120), expected: 100, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with pod policy and previous scale up events', current: 100, desired: 500, min: 1, max: 1000, up: rules(150, 120, 0, 0, 0), upEvents: uniformEvents([1, 5, 9], 120), expected: 235, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with percent policy and previous scale up events', current: 100, desired: 500, min: 1, max: 1000, up: rules(0, 0, 200, 120, 0), upEvents: uniformEvents([1, 5, 9], 120), expected: 255, reason: 'ScaleUpLimit' },
-    { name: 'scaleUp with percent policy and previous scale up and down events', current: 6, desired: 24, min: 1, max: 1000, up: rules(0, 0, 300, 300, 0), upEvents: uniformEvents([4], 120), downEvents: uniformEvents([2], 120), expected: 16, reason: 'ScaleUpLimit' },
-    { name: 'scaleDown with default policy and previous events', current: 10, desired: 5, min: 1, max: 1000, downEvents: uniformEvents([1, 5, 9], 120), expected: 5, reason: 'DesiredWithinRange' },
-    { name: 'scaleDown with spec MinReplicas=nil limitation with large pod policy and previous events', current: 100, desired: 0, min: 1, max: 1000, down: rules(115, 120, 0, 0, 300), downEvents: uniformEvents([1, 5, 9], 120), expected: 1, reason: 'TooFewReplicas' },
-    { name: 'scaleDown with spec MinReplicas limitation with large pod policy and previous events', current: 100, desired: 0, min: 5, max: 1000, down: rules(130, 120, 0, 0, 300), downEvents: uniformEvents([1, 5, 9], 120), expected: 5, reason: 'TooFewReplicas' },
-    { name: 'scaleDown with spec MinReplicas limitation with large percent policy and previous events', current: 100, desired: 2, min: 5, max: 1000, down: rules(0, 0, 100, 120, 300), downEvents: uniformEvents([1, 5, 9], 120), expected: 5, reason: 'TooFewReplicas' },
-    { name: 'scaleDown with pod policy limitation and previous events', current: 100, desired: 2, min: 1, max: 1000, down: rules(5, 120, 0, 0, 300), downEvents: uniformEvents([1, 5, 9], 120), expected: 100, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with percent policy limitation and previous events', current: 100, desired: 0, min: 1, max: 1000, down: rules(0, 0, 50, 120, 300), downEvents: uniformEvents([2, 4, 6], 120), expected: 56, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with percent policy and previous scale up and down events', current: 10, desired: 1, min: 1, max: 1000, down: rules(0, 0, 50, 180, 0), upEvents: uniformEvents([2], 120), downEvents: uniformEvents([4], 120), expected: 6, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with previous events preventing further scale down', current: 100, desired: 0, min: 1, max: 1000, down: rules(0, 0, 10, 120, 300), downEvents: uniformEvents([10, 10, 10], 120), expected: 100, reason: 'ScaleDownLimit' },
-    { name: 'scaleDown with with previous events still allowing more scale down', current: 10, desired: 5, min: 1, max: 1000, down: rules(0, 0, 1000, 120, 300), downEvents: uniformEvents([10, 10, 10], 120), expected: 5, reason: 'DesiredWithinRange' },
-    { name: "check 'outdated' flag for events for one behavior for up", current: 100, desired: 200, min: 1, max: 1000, up: rules(1000, 60, 0, 0, 0), upEvents: uniformEvents([8, 12, 9, 11], 120), expected: 200, reason: 'DesiredWithinRange' },
-    { name: "check that events were not marked 'outdated' for two different policies in the behavior for up", current: 100, desired: 200, min: 1, max: 1000, up: rules(1000, 120, 100, 60, 0), upEvents: uniformEvents([8, 12, 9, 11], 120), expected: 200, reason: 'DesiredWithinRange' },
-    { name: "check that events were marked 'outdated' for two different policies in the behavior for up", current: 100, desired: 200, min: 1, max: 1000, up: rules(1000, 30, 100, 60, 0), upEvents: uniformEvents([8, 12, 9, 11], 120), expected: 200, reason: 'DesiredWithinRange' },
-    { name: "check 'outdated' flag for events for one behavior for down", current: 100, desired: 5, min: 1, max: 1000, down: rules(1000, 60, 0, 0, 300), downEvents: uniformEvents([8, 12, 9, 11], 120), expected: 5, reason: 'DesiredWithinRange' },
-    { name: "check that events were not marked 'outdated' for two different policies in the behavior for down", current: 100, desired: 5, min: 1, max: 1000, down: rules(1000, 120, 100, 60, 300), downEvents: uniformEvents([8, 12, 9, 11], 120), expected: 5, reason: 'DesiredWithinRange' },
-    { name: "check that events were marked 'outdated' for two different policies in the behavior for down", current: 100, desired: 5, min: 1, max: 1000, down: rules(1000, 30, 100, 60, 300), downEvents: uniformEvents([8, 12, 9, 11], 120), expected: 5, reason: 'DesiredWithinRange' },
+    {
+      name: 'scaleUp with pods policy larger than percent policy',
+      current: 10,
+      desired: 500,
+      min: 1,
+      max: 1000,
+      up: rules(100, 60, 100, 60, 0),
+      expected: 110,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleUp with percent policy larger than pods policy',
+      current: 10,
+      desired: 500,
+      min: 1,
+      max: 1000,
+      up: rules(2, 60, 100, 60, 0),
+      expected: 20,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleUp with spec MaxReplicas limitation with large pod policy',
+      current: 10,
+      desired: 50,
+      min: 1,
+      max: 1000,
+      up: rules(100, 60, 0, 0, 0),
+      expected: 50,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: 'scaleUp with spec MaxReplicas limitation with large percent policy',
+      current: 10,
+      desired: 50,
+      min: 1,
+      max: 1000,
+      up: rules(10000, 60, 0, 0, 0),
+      expected: 50,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: 'scaleUp with pod policy limitation',
+      current: 10,
+      desired: 50,
+      min: 1,
+      max: 1000,
+      up: rules(30, 60, 0, 0, 0),
+      expected: 40,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleUp with percent policy limitation',
+      current: 10,
+      desired: 50,
+      min: 1,
+      max: 1000,
+      up: rules(0, 0, 200, 60, 0),
+      expected: 30,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleDown with percent policy larger than pod policy',
+      current: 100,
+      desired: 2,
+      min: 1,
+      max: 1000,
+      down: rules(20, 60, 1, 60, 300),
+      expected: 80,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with pod policy larger than percent policy',
+      current: 100,
+      desired: 2,
+      min: 1,
+      max: 1000,
+      down: rules(2, 60, 1, 60, 300),
+      expected: 98,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with spec MinReplicas=nil limitation with large pod policy',
+      current: 10,
+      desired: 0,
+      min: 1,
+      max: 1000,
+      down: rules(100, 60, 0, 0, 300),
+      expected: 1,
+      reason: 'TooFewReplicas',
+    },
+    {
+      name: 'scaleDown with spec MinReplicas limitation with large percent policy',
+      current: 10,
+      desired: 2,
+      min: 5,
+      max: 1000,
+      down: rules(0, 0, 100, 60, 300),
+      expected: 5,
+      reason: 'TooFewReplicas',
+    },
+    {
+      name: 'scaleDown with pod policy limitation',
+      current: 10,
+      desired: 2,
+      min: 1,
+      max: 1000,
+      down: rules(5, 60, 0, 0, 300),
+      expected: 5,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with percent policy limitation',
+      current: 10,
+      desired: 5,
+      min: 1,
+      max: 1000,
+      down: rules(0, 0, 50, 60, 300),
+      expected: 5,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: 'scaleUp with spec MaxReplicas limitation with large pod policy and events',
+      current: 100,
+      desired: 500,
+      min: 1,
+      max: 200,
+      up: rules(300, 60, 0, 0, 0),
+      upEvents: uniformEvents([1, 5, 9], 120),
+      expected: 200,
+      reason: 'TooManyReplicas',
+    },
+    {
+      name: 'scaleUp with spec MaxReplicas limitation with large percent policy and events',
+      current: 100,
+      desired: 500,
+      min: 1,
+      max: 200,
+      up: rules(0, 0, 10000, 60, 0),
+      upEvents: uniformEvents([1, 5, 9], 120),
+      expected: 200,
+      reason: 'TooManyReplicas',
+    },
+    {
+      name: 'scaleUp with currentReplicas limitation with rate.PeriodSeconds with a lot of recent scale up events',
+      current: 100,
+      desired: 500,
+      min: 1,
+      max: 1000,
+      up: rules(5, 120, 0, 0, 0),
+      upEvents: uniformEvents([1, 5, 9], 120),
+      expected: 100,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleUp with pod policy and previous scale up events',
+      current: 100,
+      desired: 500,
+      min: 1,
+      max: 1000,
+      up: rules(150, 120, 0, 0, 0),
+      upEvents: uniformEvents([1, 5, 9], 120),
+      expected: 235,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleUp with percent policy and previous scale up events',
+      current: 100,
+      desired: 500,
+      min: 1,
+      max: 1000,
+      up: rules(0, 0, 200, 120, 0),
+      upEvents: uniformEvents([1, 5, 9], 120),
+      expected: 255,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleUp with percent policy and previous scale up and down events',
+      current: 6,
+      desired: 24,
+      min: 1,
+      max: 1000,
+      up: rules(0, 0, 300, 300, 0),
+      upEvents: uniformEvents([4], 120),
+      downEvents: uniformEvents([2], 120),
+      expected: 16,
+      reason: 'ScaleUpLimit',
+    },
+    {
+      name: 'scaleDown with default policy and previous events',
+      current: 10,
+      desired: 5,
+      min: 1,
+      max: 1000,
+      downEvents: uniformEvents([1, 5, 9], 120),
+      expected: 5,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: 'scaleDown with spec MinReplicas=nil limitation with large pod policy and previous events',
+      current: 100,
+      desired: 0,
+      min: 1,
+      max: 1000,
+      down: rules(115, 120, 0, 0, 300),
+      downEvents: uniformEvents([1, 5, 9], 120),
+      expected: 1,
+      reason: 'TooFewReplicas',
+    },
+    {
+      name: 'scaleDown with spec MinReplicas limitation with large pod policy and previous events',
+      current: 100,
+      desired: 0,
+      min: 5,
+      max: 1000,
+      down: rules(130, 120, 0, 0, 300),
+      downEvents: uniformEvents([1, 5, 9], 120),
+      expected: 5,
+      reason: 'TooFewReplicas',
+    },
+    {
+      name: 'scaleDown with spec MinReplicas limitation with large percent policy and previous events',
+      current: 100,
+      desired: 2,
+      min: 5,
+      max: 1000,
+      down: rules(0, 0, 100, 120, 300),
+      downEvents: uniformEvents([1, 5, 9], 120),
+      expected: 5,
+      reason: 'TooFewReplicas',
+    },
+    {
+      name: 'scaleDown with pod policy limitation and previous events',
+      current: 100,
+      desired: 2,
+      min: 1,
+      max: 1000,
+      down: rules(5, 120, 0, 0, 300),
+      downEvents: uniformEvents([1, 5, 9], 120),
+      expected: 100,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with percent policy limitation and previous events',
+      current: 100,
+      desired: 0,
+      min: 1,
+      max: 1000,
+      down: rules(0, 0, 50, 120, 300),
+      downEvents: uniformEvents([2, 4, 6], 120),
+      expected: 56,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with percent policy and previous scale up and down events',
+      current: 10,
+      desired: 1,
+      min: 1,
+      max: 1000,
+      down: rules(0, 0, 50, 180, 0),
+      upEvents: uniformEvents([2], 120),
+      downEvents: uniformEvents([4], 120),
+      expected: 6,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with previous events preventing further scale down',
+      current: 100,
+      desired: 0,
+      min: 1,
+      max: 1000,
+      down: rules(0, 0, 10, 120, 300),
+      downEvents: uniformEvents([10, 10, 10], 120),
+      expected: 100,
+      reason: 'ScaleDownLimit',
+    },
+    {
+      name: 'scaleDown with with previous events still allowing more scale down',
+      current: 10,
+      desired: 5,
+      min: 1,
+      max: 1000,
+      down: rules(0, 0, 1000, 120, 300),
+      downEvents: uniformEvents([10, 10, 10], 120),
+      expected: 5,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: "check 'outdated' flag for events for one behavior for up",
+      current: 100,
+      desired: 200,
+      min: 1,
+      max: 1000,
+      up: rules(1000, 60, 0, 0, 0),
+      upEvents: uniformEvents([8, 12, 9, 11], 120),
+      expected: 200,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: "check that events were not marked 'outdated' for two different policies in the behavior for up",
+      current: 100,
+      desired: 200,
+      min: 1,
+      max: 1000,
+      up: rules(1000, 120, 100, 60, 0),
+      upEvents: uniformEvents([8, 12, 9, 11], 120),
+      expected: 200,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: "check that events were marked 'outdated' for two different policies in the behavior for up",
+      current: 100,
+      desired: 200,
+      min: 1,
+      max: 1000,
+      up: rules(1000, 30, 100, 60, 0),
+      upEvents: uniformEvents([8, 12, 9, 11], 120),
+      expected: 200,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: "check 'outdated' flag for events for one behavior for down",
+      current: 100,
+      desired: 5,
+      min: 1,
+      max: 1000,
+      down: rules(1000, 60, 0, 0, 300),
+      downEvents: uniformEvents([8, 12, 9, 11], 120),
+      expected: 5,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: "check that events were not marked 'outdated' for two different policies in the behavior for down",
+      current: 100,
+      desired: 5,
+      min: 1,
+      max: 1000,
+      down: rules(1000, 120, 100, 60, 300),
+      downEvents: uniformEvents([8, 12, 9, 11], 120),
+      expected: 5,
+      reason: 'DesiredWithinRange',
+    },
+    {
+      name: "check that events were marked 'outdated' for two different policies in the behavior for down",
+      current: 100,
+      desired: 5,
+      min: 1,
+      max: 1000,
+      down: rules(1000, 30, 100, 60, 300),
+      downEvents: uniformEvents([8, 12, 9, 11], 120),
+      expected: 5,
+      reason: 'DesiredWithinRange',
+    },
   ];
   it.each(cases)('$name', (c) => {
     const behavior: ResolvedBehavior = { scaleUp: c.up ?? defaultUp, scaleDown: c.down ?? defaultDown };
@@ -128,12 +480,26 @@ describe('Kubernetes horizontal_test.go: TestScalingWithRules (convertDesiredRep
   });
 
   it('TestCalculateScaleUpLimitWithScalingRules: selectPolicy Min of +2 pods and +50 % from 1 → 2', () => {
-    const minRules: HpaScalingRules = { stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }, { type: 'Percent', value: 50, periodSeconds: 60 }] };
+    const minRules: HpaScalingRules = {
+      stabilizationWindowSeconds: 300,
+      selectPolicy: 'Min',
+      policies: [
+        { type: 'Pods', value: 2, periodSeconds: 60 },
+        { type: 'Percent', value: 50, periodSeconds: 60 },
+      ],
+    };
     expect(scaleUpLimitOf(1, [], [], minRules, now)).toBe(2);
   });
 
   it('TestCalculateScaleDownLimitWithBehaviors: selectPolicy Min of −2 pods and −50 % from 5 → 3', () => {
-    const minRules: HpaScalingRules = { stabilizationWindowSeconds: 300, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }, { type: 'Percent', value: 50, periodSeconds: 60 }] };
+    const minRules: HpaScalingRules = {
+      stabilizationWindowSeconds: 300,
+      selectPolicy: 'Min',
+      policies: [
+        { type: 'Pods', value: 2, periodSeconds: 60 },
+        { type: 'Percent', value: 50, periodSeconds: 60 },
+      ],
+    };
     expect(scaleDownLimitOf(5, [], [], minRules, now)).toBe(3);
   });
 
@@ -162,7 +528,14 @@ describe('Kubernetes horizontal_test.go: TestNormalizeDesiredReplicasWithBehavio
     ['scale up and down stabilization, do not scale up when prenormalized rec goes down', [rec(2, 100), rec(3, 3)], 2, 1, 300, 300, 2],
     ['scale up and down stabilization, do not scale down when prenormalized rec goes up', [rec(2, 100), rec(1, 3)], 2, 3, 300, 300, 2],
   ] as const)('%s', (_, recommendations, current, desired, upWindow, downWindow, expected) => {
-    const result = stabilizeRecommendation({ currentReplicas: current, desiredReplicas: desired, recommendations, scaleUpWindowSeconds: upWindow, scaleDownWindowSeconds: downWindow, now });
+    const result = stabilizeRecommendation({
+      currentReplicas: current,
+      desiredReplicas: desired,
+      recommendations,
+      scaleUpWindowSeconds: upWindow,
+      scaleDownWindowSeconds: downWindow,
+      now,
+    });
     expect(result.replicas).toBe(expected);
     expect(result.recommendations.at(-1)).toEqual({ at: now, replicas: desired });
   });
@@ -187,7 +560,13 @@ describe('KEDA scale_scaledobjects_test.go (RequestScale)', () => {
     ['TestNoScaleToMinReplicasWhenNotActiveAndPauseScaleInAnnotationSet', { minReplicaCount: 0, pausedScaleIn: true }, 10, false, 10],
     ['TestNoScaleToIdleReplicasWhenNotActiveAndPauseScaleInAnnotationSet', { idleReplicaCount: 0, minReplicaCount: 5, pausedScaleIn: true }, 10, false, 10],
     ['TestNoScaleFromMinReplicasWhenActiveAndPausedScaleOutAnnotationSet', { minReplicaCount: 0, pausedScaleOut: true }, 0, true, 0],
-    ['TestNoScaleFromIdleReplicasToMinReplicasWhenActiveAndPausedScaleOutAnnotationSet', { idleReplicaCount: 0, minReplicaCount: 5, maxReplicaCount: 10, pausedScaleOut: true }, 0, true, 0],
+    [
+      'TestNoScaleFromIdleReplicasToMinReplicasWhenActiveAndPausedScaleOutAnnotationSet',
+      { idleReplicaCount: 0, minReplicaCount: 5, maxReplicaCount: 10, pausedScaleOut: true },
+      0,
+      true,
+      0,
+    ],
   ] as const)('%s', (_, overrides, replicas, active, expected) => {
     const decision = executor(policyOf(overrides), replicas, active);
     expect(decision.to).toBe(expected);
@@ -246,16 +625,28 @@ describe('KEDA fallback_test.go (GetMetricsWithFallback, doFallback)', () => {
   it("should ignore current replicas when behavior is 'static' (6 → 100)", () => {
     expect(applyFallback([failing], { queue: 3 }, fallback('static'), 6).readings[0]).toMatchObject({ value: 100 });
   });
-  it("currentReplicasIfLower (fallback.go doFallback): the lower of the current 6 and 10 → 60", () => {
+  it('currentReplicasIfLower (fallback.go doFallback): the lower of the current 6 and 10 → 60', () => {
     expect(applyFallback([failing], { queue: 3 }, fallback('currentReplicasIfLower'), 6).readings[0]).toMatchObject({ value: 60 });
   });
 
   it('through the executor and the HPA: 0 → 1 once fallback is active (scale_handler: fallback counts as active), then the HPA goes to fallback.replicas', () => {
-    const policy = policyOf({ minReplicaCount: 0, maxReplicaCount: 20, targetQueueLength: 10, fallback: { failureThreshold: 2, replicas: 6, behavior: 'static' } });
+    const policy = policyOf({
+      minReplicaCount: 0,
+      maxReplicaCount: 20,
+      targetQueueLength: 10,
+      fallback: { failureThreshold: 2, replicas: 6, behavior: 'static' },
+    });
     let state = initialScalerState(policy);
     const to: number[] = [];
     for (let tick = 0; tick < 6; tick++) {
-      const step = decideScale({ name: 'so', policy, hpa: { ...hpaDefaults, syncPeriodSeconds: 1 }, state, reading: { error: 'broker down' }, now: now + tick * 1000 });
+      const step = decideScale({
+        name: 'so',
+        policy,
+        hpa: { ...hpaDefaults, syncPeriodSeconds: 1 },
+        state,
+        reading: { error: 'broker down' },
+        now: now + tick * 1000,
+      });
       state = step.state;
       to.push(step.decision.to);
     }
@@ -272,24 +663,49 @@ describe('KEDA rabbitmq_scaler_test.go: TestGetQueueInfo (testQueueInfoTestData,
     name: 'evaluate_trials',
   });
   const rows = [
-    [4, 1, 0, 0, true], [1, 1, 0, 0, true], [1, 0, 0, 0, true], [0, 0, 0, 0, false],
-    [4, 1, 1.4, 0.8, true], [1, 1, 1.4, 1.2, true], [1, 0, 1.4, 1.6, true], [0, 0, 1.4, 2, false],
+    [4, 1, 0, 0, true],
+    [1, 1, 0, 0, true],
+    [1, 0, 0, 0, true],
+    [0, 0, 0, 0, false],
+    [4, 1, 1.4, 0.8, true],
+    [1, 1, 1.4, 1.2, true],
+    [1, 0, 1.4, 1.6, true],
+    [0, 0, 1.4, 2, false],
   ] as const;
   it.each(rows)('queueLength / mode QueueLength: messages %i (unacked %i), rates %d/%d → active %s', (messages, unacked, publish, deliver, active) => {
-    expect(rabbitmqHttpMetric(info(messages, unacked, publish, deliver), { mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 })).toEqual({ value: messages, active });
+    expect(rabbitmqHttpMetric(info(messages, unacked, publish, deliver), { mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 })).toEqual({
+      value: messages,
+      active,
+    });
   });
   const rateRows = [
-    [4, 1, 0, 1.3, true], [1, 1, 0, 1, true], [1, 0, 0, 1, true], [0, 0, 0, 0, false],
-    [4, 1, 1.4, 1.3, true], [1, 1, 1.4, 1, true], [1, 0, 1.4, 1, true], [0, 0, 1.4, 0, true],
+    [4, 1, 0, 1.3, true],
+    [1, 1, 0, 1, true],
+    [1, 0, 0, 1, true],
+    [0, 0, 0, 0, false],
+    [4, 1, 1.4, 1.3, true],
+    [1, 1, 1.4, 1, true],
+    [1, 0, 1.4, 1, true],
+    [0, 0, 1.4, 0, true],
   ] as const;
-  it.each(rateRows)('mode MessageRate: messages %i, publish rate %d → active %s (rate or messages above activation)', (messages, unacked, publish, deliver, active) => {
-    expect(rabbitmqHttpMetric(info(messages, unacked, publish, deliver), { mode: 'MessageRate', excludeUnacknowledged: false, activation: 0 })).toEqual({ value: publish, active });
-  });
+  it.each(rateRows)(
+    'mode MessageRate: messages %i, publish rate %d → active %s (rate or messages above activation)',
+    (messages, unacked, publish, deliver, active) => {
+      expect(rabbitmqHttpMetric(info(messages, unacked, publish, deliver), { mode: 'MessageRate', excludeUnacknowledged: false, activation: 0 })).toEqual({
+        value: publish,
+        active,
+      });
+    },
+  );
   it('excludeUnacknowledged (getQueueStatus): messages_ready only', () => {
-    expect(rabbitmqHttpMetric({ messages: 4, messages_ready: 3, messages_unacknowledged: 1 }, { mode: 'QueueLength', excludeUnacknowledged: true, activation: 0 })).toEqual({ value: 3, active: true });
+    expect(
+      rabbitmqHttpMetric({ messages: 4, messages_ready: 3, messages_unacknowledged: 1 }, { mode: 'QueueLength', excludeUnacknowledged: true, activation: 0 }),
+    ).toEqual({ value: 3, active: true });
   });
   it('a reply without counts is an error here, not 0 as Go decodes it', () => {
-    expect(() => rabbitmqHttpMetric({ name: 'evaluate_trials' }, { mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 })).toThrow(/reported no messages/);
+    expect(() => rabbitmqHttpMetric({ name: 'evaluate_trials' }, { mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 })).toThrow(
+      /reported no messages/,
+    );
     expect(() => rabbitmqHttpMetric({ messages: 'NaN' }, { mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 })).toThrow(/not an integer/);
   });
 });
@@ -297,11 +713,27 @@ describe('KEDA rabbitmq_scaler_test.go: TestGetQueueInfo (testQueueInfoTestData,
 describe('KEDA aws_sqs_queue_scaler_test.go', () => {
   const all = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'];
   it.each([
-    ['properly formed queue attributes', { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' }, 1],
+    [
+      'properly formed queue attributes',
+      { ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
+      1,
+    ],
     ['missing ApproximateNumberOfMessages', {}, 'error'],
-    ['invalid ApproximateNumberOfMessages', { ApproximateNumberOfMessages: 'NotInt', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' }, 'error'],
-    ['32 bit int upper bound', { ApproximateNumberOfMessages: '2147483647', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' }, 2147483647],
-    ['32 bit int upper bound + 1', { ApproximateNumberOfMessages: '2147483648', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' }, 2147483648],
+    [
+      'invalid ApproximateNumberOfMessages',
+      { ApproximateNumberOfMessages: 'NotInt', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
+      'error',
+    ],
+    [
+      '32 bit int upper bound',
+      { ApproximateNumberOfMessages: '2147483647', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
+      2147483647,
+    ],
+    [
+      '32 bit int upper bound + 1',
+      { ApproximateNumberOfMessages: '2147483648', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
+      2147483648,
+    ],
   ] as const)('TestProcessQueueLengthFromSqsQueueAttributesOutput: %s', (_, attributes, expected) => {
     if (expected === 'error') expect(() => sqsQueueLength(attributes, all)).toThrow();
     else expect(sqsQueueLength(attributes, all)).toBe(expected);
@@ -318,6 +750,11 @@ describe('KEDA aws_sqs_queue_scaler_test.go', () => {
     expect(sqsQueueLength(mock, sqsAttributeNames({ scaleOnInFlight, scaleOnDelayed }))).toBe(expected);
   });
   it('TestAWSSQSScalerGetMetrics: bad data (NotInt) is an error', () => {
-    expect(() => sqsQueueLength({ ApproximateNumberOfMessages: 'NotInt', ApproximateNumberOfMessagesNotVisible: 'NotInt' }, sqsAttributeNames({ scaleOnInFlight: true, scaleOnDelayed: false }))).toThrow(/not an integer/);
+    expect(() =>
+      sqsQueueLength(
+        { ApproximateNumberOfMessages: 'NotInt', ApproximateNumberOfMessagesNotVisible: 'NotInt' },
+        sqsAttributeNames({ scaleOnInFlight: true, scaleOnDelayed: false }),
+      ),
+    ).toThrow(/not an integer/);
   });
 });

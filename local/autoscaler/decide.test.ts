@@ -30,7 +30,15 @@ function replay(policy: ScalingPolicy, trace: Trace, untilSeconds: number, optio
 describe('KEDA activation (0 ↔ 1)', () => {
   it('stays at zero while the depth equals the activation value, and activates once it is strictly greater', () => {
     const policy = policyOf({ activationQueueLength: 10, pollingInterval: 1 });
-    const run = replay(policy, [[0, 10], [5, 11]], 8, { hpa: fastHpa });
+    const run = replay(
+      policy,
+      [
+        [0, 10],
+        [5, 11],
+      ],
+      8,
+      { hpa: fastHpa },
+    );
     expect(run.replicasAt(4.9)).toBe(0);
     const first = run.changes[0]!;
     expect(first).toMatchObject({ at: 5000, from: 0, to: 1, by: 'keda', depth: 11, active: true });
@@ -55,7 +63,15 @@ describe('cooldownPeriod', () => {
 
   it('applies only to the step to zero: the HPA scales down to 1 at once, KEDA goes to 0 after the cooldown', () => {
     // Busy for 5 s, then empty.
-    const run = replay(policy, [[0, 1000], [5, 0]], 30, { hpa: fastHpa });
+    const run = replay(
+      policy,
+      [
+        [0, 1000],
+        [5, 0],
+      ],
+      30,
+      { hpa: fastHpa },
+    );
     expect(run.replicasAt(4)).toBeGreaterThanOrEqual(5);
     const downToOne = run.changes.find((d) => d.to === 1 && d.from > 1)!;
     expect(downToOne).toMatchObject({ at: 5000, by: 'hpa' });
@@ -67,13 +83,31 @@ describe('cooldownPeriod', () => {
   });
 
   it('restarts when the queue becomes active again during the cooldown', () => {
-    const run = replay(policy, [[0, 50], [2, 0], [8, 50], [9, 0]], 40, { hpa: fastHpa });
+    const run = replay(
+      policy,
+      [
+        [0, 50],
+        [2, 0],
+        [8, 50],
+        [9, 0],
+      ],
+      40,
+      { hpa: fastHpa },
+    );
     const toZero = run.changes.find((d) => d.to === 0)!;
     expect(toZero.at).toBe(19_000); // last active at 8 s
   });
 
   it('does not delay scaling up from zero', () => {
-    const run = replay(policyOf({ pollingInterval: 1, cooldownPeriod: 300 }), [[0, 0], [3, 1]], 5, { hpa: fastHpa });
+    const run = replay(
+      policyOf({ pollingInterval: 1, cooldownPeriod: 300 }),
+      [
+        [0, 0],
+        [3, 1],
+      ],
+      5,
+      { hpa: fastHpa },
+    );
     expect(run.changes[0]).toMatchObject({ at: 3000, from: 0, to: 1 });
   });
 });
@@ -98,10 +132,18 @@ describe('HPA between 1 and maxReplicaCount', () => {
   });
 
   it('scales up at most max(+4, ×2) per 15 s', () => {
-    const run = replay(policyOf({ pollingInterval: 1, targetQueueLength: 10, maxReplicaCount: 100 }), [[0, 10_000]], 50, { hpa: { ...hpaDefaults, syncPeriodSeconds: 5 } });
+    const run = replay(policyOf({ pollingInterval: 1, targetQueueLength: 10, maxReplicaCount: 100 }), [[0, 10_000]], 50, {
+      hpa: { ...hpaDefaults, syncPeriodSeconds: 5 },
+    });
     const ups = run.changes.map((d) => [d.at / 1000, d.to]);
     // 0→1 by KEDA at 0 s; HPA first looks at 1 s: 1→5 (+4); 16 s: 10 (×2); 31 s: 20; 46 s: 40.
-    expect(ups).toEqual([[0, 1], [1, 5], [16, 10], [31, 20], [46, 40]]);
+    expect(ups).toEqual([
+      [0, 1],
+      [1, 5],
+      [16, 10],
+      [31, 20],
+      [46, 40],
+    ]);
     expect(run.changes[1]!.reason).toBe('fn 1→5: depth 10000, target 10 per replica → 1000, limited to 5 by the scale-up rate max(+4, ×2) per 15 s');
   });
 
@@ -118,7 +160,16 @@ describe('scale-down stabilisation window', () => {
 
   it('scales down to the highest recommendation of the window, step by step as old ones expire', () => {
     // 100 → wants 10 (reached at 16 s, the scale-up rate allowing); at 20 s 50 → wants 5; at 30 s 10 → wants 1.
-    const run = replay(policy, [[0, 100], [20, 50], [30, 10]], 90, { hpa: fastHpa });
+    const run = replay(
+      policy,
+      [
+        [0, 100],
+        [20, 50],
+        [30, 10],
+      ],
+      90,
+      { hpa: fastHpa },
+    );
     expect(run.replicasAt(19)).toBe(10);
     // The last recommendation of 10 was made at 19 s; the window is (now − 30 s, now], so it leaves at 49 s.
     expect(run.replicasAt(48)).toBe(10);
@@ -131,16 +182,40 @@ describe('scale-down stabilisation window', () => {
   });
 
   it('never delays a scale-up', () => {
-    const run = replay(policy, [[0, 20], [5, 50]], 7, { hpa: fastHpa });
+    const run = replay(
+      policy,
+      [
+        [0, 20],
+        [5, 50],
+      ],
+      7,
+      { hpa: fastHpa },
+    );
     expect(run.changes.find((d) => d.at === 5000)).toMatchObject({ from: 2, to: 5 });
   });
 });
 
 describe('minReplicaCount ≥ 1', () => {
-  const policy = policyOf({ minReplicaCount: 1, activationQueueLength: 100, pollingInterval: 1, cooldownPeriod: 5, targetQueueLength: 10, scaleDownStabilizationWindowSeconds: 0 });
+  const policy = policyOf({
+    minReplicaCount: 1,
+    activationQueueLength: 100,
+    pollingInterval: 1,
+    cooldownPeriod: 5,
+    targetQueueLength: 10,
+    scaleDownStabilizationWindowSeconds: 0,
+  });
 
   it('starts at min, scales on depth below the activation value, and never goes to zero', () => {
-    const run = replay(policy, [[0, 0], [2, 50], [6, 0]], 60, { hpa: fastHpa });
+    const run = replay(
+      policy,
+      [
+        [0, 0],
+        [2, 50],
+        [6, 0],
+      ],
+      60,
+      { hpa: fastHpa },
+    );
     expect(run.replicasAt(0)).toBe(1);
     expect(run.changes[0]).toMatchObject({ at: 2000, from: 1, to: 5, by: 'hpa', active: false });
     expect(run.replicasAt(6)).toBe(1);

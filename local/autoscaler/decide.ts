@@ -95,7 +95,9 @@ const label = (reading: TriggerReading) => (reading.trigger === sizingTrigger ? 
 /** The publish function's push scaler's trigger: it has no depth, only activity. */
 export const pushTriggerName = 'push';
 const activeText = (reading: Extract<FallbackReading, { value: number }>) =>
-  reading.trigger === pushTriggerName ? 'push scaler active (the publish function sent to the queue)' : `${label(reading)} ${reading.value} > activation ${reading.activation}`;
+  reading.trigger === pushTriggerName
+    ? 'push scaler active (the publish function sent to the queue)'
+    : `${label(reading)} ${reading.value} > activation ${reading.activation}`;
 
 function describeActivity(readings: readonly FallbackReading[], active: boolean): string {
   const read = readings.filter((r): r is Extract<FallbackReading, { value: number }> => !('error' in r));
@@ -122,14 +124,23 @@ export function decideScale(input: ScaleInput): ScaleStep {
   const from = input.state.replicas;
   const paused = policy.paused || policy.pausedReplicas !== undefined;
   const state: ScalerState = { ...input.state };
-  const behavior = resolveBehavior(policy.behavior, policy.scaleDownStabilizationWindowSeconds, settings, { scaleIn: policy.pausedScaleIn, scaleOut: policy.pausedScaleOut });
+  const behavior = resolveBehavior(policy.behavior, policy.scaleDownStabilizationWindowSeconds, settings, {
+    scaleIn: policy.pausedScaleIn,
+    scaleOut: policy.pausedScaleOut,
+  });
 
   let readings: FallbackReading[] = [];
   const finish = (to: number, by: ScaleDecision['by'], active: boolean | undefined, reason: string, hpa?: HpaResult): ScaleStep => {
     state.replicas = to;
     const inputs: ScaleDecision['inputs'] = { ...policy };
     if (hpa) {
-      inputs.hpa = { ratio: hpa.ratio, metricReplicas: hpa.metricReplicas, windowHighest: hpa.windowHighest, scaleUpLimit: hpa.scaleUpLimit, limitedBy: hpa.limitedBy };
+      inputs.hpa = {
+        ratio: hpa.ratio,
+        metricReplicas: hpa.metricReplicas,
+        windowHighest: hpa.windowHighest,
+        scaleUpLimit: hpa.scaleUpLimit,
+        limitedBy: hpa.limitedBy,
+      };
     }
     const sizing = readings.find((r) => r.trigger === sizingTrigger) ?? readings[0];
     const decision: ScaleDecision = {
@@ -157,9 +168,19 @@ export function decideScale(input: ScaleInput): ScaleStep {
   if (paused) {
     state.lastPollAt = now;
     if (policy.pausedReplicas !== undefined && from !== policy.pausedReplicas) {
-      return finish(policy.pausedReplicas, 'keda', undefined, `${name} ${from}→${policy.pausedReplicas}: paused at autoscaling.keda.sh/paused-replicas ${policy.pausedReplicas}`);
+      return finish(
+        policy.pausedReplicas,
+        'keda',
+        undefined,
+        `${name} ${from}→${policy.pausedReplicas}: paused at autoscaling.keda.sh/paused-replicas ${policy.pausedReplicas}`,
+      );
     }
-    return finish(from, 'none', undefined, `${name} ${from}: paused (${policy.pausedReplicas !== undefined ? 'autoscaling.keda.sh/paused-replicas' : 'autoscaling.keda.sh/paused'})`);
+    return finish(
+      from,
+      'none',
+      undefined,
+      `${name} ${from}: paused (${policy.pausedReplicas !== undefined ? 'autoscaling.keda.sh/paused-replicas' : 'autoscaling.keda.sh/paused'})`,
+    );
   }
 
   const looked = applyFallback(readingsOf(input), state.failures, policy.fallback, from);
@@ -178,7 +199,8 @@ export function decideScale(input: ScaleInput): ScaleStep {
     const activity = describeActivity(readings, active);
     if (active) {
       if ((idle !== undefined && from < min) || from === 0) {
-        if (policy.pausedScaleOut) return finish(from, 'none', active, `${name} ${from}: ${activity}, but scale-out is paused (autoscaling.keda.sh/paused-scale-out)`);
+        if (policy.pausedScaleOut)
+          return finish(from, 'none', active, `${name} ${from}: ${activity}, but scale-out is paused (autoscaling.keda.sh/paused-scale-out)`);
         const to = min > 0 ? min : 1;
         state.lastActiveAt = now;
         deferHpaAfterKeda(state, policy, settings, now);
@@ -217,7 +239,12 @@ export function decideScale(input: ScaleInput): ScaleStep {
     return finish(0, 'none', active, isError && !active ? `${name} 0: holding, queue length unavailable (${errors})${note}` : `${name} 0: ${depthText}${note}`);
   }
   if (!hpaDue) {
-    return finish(from, 'none', active, isError ? `${name} ${from}: holding, queue length unavailable (${errors})${note}` : `${name} ${from}: ${depthText}${note}`);
+    return finish(
+      from,
+      'none',
+      active,
+      isError ? `${name} ${from}: holding, queue length unavailable (${errors})${note}` : `${name} ${from}: ${depthText}${note}`,
+    );
   }
 
   state.lastHpaSyncAt = now;
@@ -233,7 +260,8 @@ export function decideScale(input: ScaleInput): ScaleStep {
   });
   state.hpa = result.history;
   const to = result.replicas;
-  if (result.limitedBy === 'invalid-metrics') return finish(from, 'none', active, `${name} ${from}: holding, queue length unavailable (${errors})${note}`, result);
+  if (result.limitedBy === 'invalid-metrics')
+    return finish(from, 'none', active, `${name} ${from}: holding, queue length unavailable (${errors})${note}`, result);
   return finish(to, to === from ? 'none' : 'hpa', active, describeHpa(name, from, readings, policy, behavior, settings, result) + note, result);
 }
 

@@ -297,7 +297,13 @@ function periodStartReplicas(current: number, upEvents: readonly ScaleEvent[], d
 }
 
 /** horizontal.go `calculateScaleUpLimitWithScalingRules`. */
-export function scaleUpLimitOf(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: HpaScalingRules, now: number): number {
+export function scaleUpLimitOf(
+  current: number,
+  upEvents: readonly ScaleEvent[],
+  downEvents: readonly ScaleEvent[],
+  rules: HpaScalingRules,
+  now: number,
+): number {
   if (rules.selectPolicy === 'Disabled') return current;
   const proposals = rules.policies.map((policy) => {
     const start = periodStartReplicas(current, upEvents, downEvents, policy.periodSeconds, now);
@@ -307,7 +313,13 @@ export function scaleUpLimitOf(current: number, upEvents: readonly ScaleEvent[],
 }
 
 /** horizontal.go `calculateScaleDownLimitWithBehaviors`. */
-export function scaleDownLimitOf(current: number, upEvents: readonly ScaleEvent[], downEvents: readonly ScaleEvent[], rules: HpaScalingRules, now: number): number {
+export function scaleDownLimitOf(
+  current: number,
+  upEvents: readonly ScaleEvent[],
+  downEvents: readonly ScaleEvent[],
+  rules: HpaScalingRules,
+  now: number,
+): number {
   if (rules.selectPolicy === 'Disabled') return current;
   const proposals = rules.policies.map((policy) => {
     const start = periodStartReplicas(current, upEvents, downEvents, policy.periodSeconds, now);

@@ -79,9 +79,12 @@ export class FunctionAutoscaler extends EventEmitter<FunctionAutoscalerEvents> {
 
   #schedule(delayMs: number): void {
     if (!this.#running) return;
-    this.#timer = setTimeout(() => {
-      this.#tick = this.#look().finally(() => (this.#tick = undefined));
-    }, Math.max(0, delayMs));
+    this.#timer = setTimeout(
+      () => {
+        this.#tick = this.#look().finally(() => (this.#tick = undefined));
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   async #look(): Promise<void> {

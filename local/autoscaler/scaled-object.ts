@@ -96,7 +96,8 @@ export function readTrigger(so: string, index: number, trigger: ScaledObjectLike
   const m = trigger.metadata;
   if (trigger.type === 'rabbitmq') {
     const protocol = m['protocol'] ?? 'auto';
-    if (protocol !== 'http' && protocol !== 'amqp') throw new Error(`ScaledObject ${so} trigger ${name}: protocol ${protocol} (the local runner reads http or amqp)`);
+    if (protocol !== 'http' && protocol !== 'amqp')
+      throw new Error(`ScaledObject ${so} trigger ${name}: protocol ${protocol} (the local runner reads http or amqp)`);
     const mode = m['mode'] ?? 'QueueLength';
     if (mode !== 'QueueLength' && mode !== 'MessageRate') throw new Error(`ScaledObject ${so} trigger ${name}: mode ${mode}`);
     if (mode === 'MessageRate' && protocol !== 'http') throw new Error(`ScaledObject ${so} trigger ${name}: mode MessageRate needs protocol http`);
@@ -182,13 +183,14 @@ export function readScaledObject(scaledObject: ScaledObjectLike): LocalScaledObj
     pausedScaleIn: boolAnnotation(annotations, 'autoscaling.keda.sh/paused-scale-in'),
     pausedScaleOut: boolAnnotation(annotations, 'autoscaling.keda.sh/paused-scale-out'),
     pushActivation: triggers.some((t) => t.type === 'external-push'),
-    rabbitmq: rabbitmqTrigger?.type === 'rabbitmq'
-      ? {
-          mode: rabbitmqTrigger.mode,
-          excludeUnacknowledged: rabbitmqTrigger.excludeUnacknowledged,
-          activationOverAmqp: triggers.some((t) => t.type === 'rabbitmq' && t.protocol === 'amqp'),
-        }
-      : kedaDefaults.rabbitmq,
+    rabbitmq:
+      rabbitmqTrigger?.type === 'rabbitmq'
+        ? {
+            mode: rabbitmqTrigger.mode,
+            excludeUnacknowledged: rabbitmqTrigger.excludeUnacknowledged,
+            activationOverAmqp: triggers.some((t) => t.type === 'rabbitmq' && t.protocol === 'amqp'),
+          }
+        : kedaDefaults.rabbitmq,
     sqs: sqsTrigger?.type === 'aws-sqs-queue' ? { scaleOnInFlight: sqsTrigger.scaleOnInFlight, scaleOnDelayed: sqsTrigger.scaleOnDelayed } : kedaDefaults.sqs,
   };
   return { policy, triggers };

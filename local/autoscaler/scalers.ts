@@ -43,7 +43,9 @@ function parseInteger(name: string, raw: string): number {
 function count(info: Record<string, unknown>, field: string): number {
   const value = info[field];
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new ScalerError(value === undefined ? `the management API reported no ${field} (statistics not collected yet?)` : `${field} ${JSON.stringify(value)} is not an integer`);
+    throw new ScalerError(
+      value === undefined ? `the management API reported no ${field} (statistics not collected yet?)` : `${field} ${JSON.stringify(value)} is not an integer`,
+    );
   }
   return value;
 }

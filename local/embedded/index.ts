@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { repoRoot } from '@qfn/tooling/paths';
 
-
 export interface EmbeddedService {
   kind: 'sqs' | 'postgres';
   port: number;
@@ -25,7 +24,9 @@ interface ServiceSettings {
 
 async function startInWorker(settings: ServiceSettings): Promise<EmbeddedService> {
   const worker = new Worker(new URL('./worker.mjs', import.meta.url), { workerData: settings, stdout: false, stderr: false });
-  const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => [{ type: 'failed', message: String(error) }])])) as [WorkerMessage];
+  const [first] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([error]) => [{ type: 'failed', message: String(error) }])])) as [
+    WorkerMessage,
+  ];
   if (first.type !== 'ready') {
     await worker.terminate();
     throw new Error(`embedded ${settings.kind} did not start: ${first.type === 'failed' ? first.message : first.type}`);

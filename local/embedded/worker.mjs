@@ -62,5 +62,5 @@ parentPort.on('message', async (message) => {
 
 start().then(
   (port) => parentPort.postMessage({ type: 'ready', port }),
-  (error) => parentPort.postMessage({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) }),
+  (error) => parentPort.postMessage({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
 );

@@ -75,7 +75,13 @@ export async function sendLoad(options: LoadOptions): Promise<LoadReport> {
   const endpoint = new URL(typed ? `/events/${encodeURIComponent(options.type!)}` : '/message/publish', options.url).toString();
   const body = typed
     ? JSON.stringify(options.data)
-    : JSON.stringify(seedMessage({ sender: options.sender ?? 'publish-load', ...(options.attributes ? { attributes: options.attributes } : {}), ...(options.type ? { type: options.type } : {}) }));
+    : JSON.stringify(
+        seedMessage({
+          sender: options.sender ?? 'publish-load',
+          ...(options.attributes ? { attributes: options.attributes } : {}),
+          ...(options.type ? { type: options.type } : {}),
+        }),
+      );
   const statuses: Record<number, number> = {};
   const ids: string[] = [];
   const latencies: number[] = [];
@@ -124,7 +130,11 @@ export async function sendLoad(options: LoadOptions): Promise<LoadReport> {
     statuses,
     ids,
     firstSentAt,
-    latencyMs: { p50: Math.round(percentile(sorted, 50) * 10) / 10, p99: Math.round(percentile(sorted, 99) * 10) / 10, max: Math.round((sorted.at(-1) ?? 0) * 10) / 10 },
+    latencyMs: {
+      p50: Math.round(percentile(sorted, 50) * 10) / 10,
+      p99: Math.round(percentile(sorted, 99) * 10) / 10,
+      max: Math.round((sorted.at(-1) ?? 0) * 10) / 10,
+    },
     firstError,
   };
 }

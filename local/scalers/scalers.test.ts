@@ -53,24 +53,42 @@ describe('RabbitMQ scalers', () => {
   });
 
   it('over AMQP: a missing queue does not fail another queue looked at the same moment', async () => {
-    const [missing, present] = await Promise.allSettled([amqp.look({ queueName: `${queueName}-gone`, activation: 0 })(), amqp.look({ queueName, activation: 0 })()]);
+    const [missing, present] = await Promise.allSettled([
+      amqp.look({ queueName: `${queueName}-gone`, activation: 0 })(),
+      amqp.look({ queueName, activation: 0 })(),
+    ]);
     expect(missing.status).toBe('rejected');
     expect(present).toEqual({ status: 'fulfilled', value: { value: 3, active: true } });
   });
 
   it('over HTTP reads messages (ready + unacknowledged) once the management API has them', async () => {
     const look = rabbitmqHttpLook(managementUrlFor(amqpUrl), '/', { queueName, mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 });
-    const reading = await waitFor('the management API to count 3 messages', async () => {
-      const value = await look().catch(() => undefined);
-      return value?.value === 3 ? value : undefined;
-    }, 15_000, 250);
+    const reading = await waitFor(
+      'the management API to count 3 messages',
+      async () => {
+        const value = await look().catch(() => undefined);
+        return value?.value === 3 ? value : undefined;
+      },
+      15_000,
+      250,
+    );
     expect(reading).toEqual({ value: 3, active: true });
   });
 
   it('over HTTP: a missing queue and refused credentials are errors, not an empty queue', async () => {
-    const missing = rabbitmqHttpLook(managementUrlFor(amqpUrl), '/', { queueName: `${queueName}-missing`, mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 });
+    const missing = rabbitmqHttpLook(managementUrlFor(amqpUrl), '/', {
+      queueName: `${queueName}-missing`,
+      mode: 'QueueLength',
+      excludeUnacknowledged: false,
+      activation: 0,
+    });
     await expect(missing()).rejects.toThrow(/not found/);
-    const refused = rabbitmqHttpLook(managementUrlFor('amqp://guest:wrong@127.0.0.1:5672'), '/', { queueName, mode: 'QueueLength', excludeUnacknowledged: false, activation: 0 });
+    const refused = rabbitmqHttpLook(managementUrlFor('amqp://guest:wrong@127.0.0.1:5672'), '/', {
+      queueName,
+      mode: 'QueueLength',
+      excludeUnacknowledged: false,
+      activation: 0,
+    });
     await expect(refused()).rejects.toThrow(/answered 401/);
   });
 

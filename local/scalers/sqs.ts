@@ -27,10 +27,9 @@ export class SqsQueueScaler {
     return async () => {
       const queueUrl = await this.#urlOf(trigger.queueName);
       try {
-        const reply = await this.#client.send(
-          new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names as QueueAttributeName[] }),
-          { abortSignal: AbortSignal.timeout(5_000) },
-        );
+        const reply = await this.#client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: names as QueueAttributeName[] }), {
+          abortSignal: AbortSignal.timeout(5_000),
+        });
         const value = sqsQueueLength(reply.Attributes, names);
         return { value, active: value > trigger.activation };
       } catch (error) {

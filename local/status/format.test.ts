@@ -32,10 +32,7 @@ const status = (functions: FunctionStatus[], outbox: LocalStatus['outbox'] = nul
 describe('the live status table', () => {
   it('shows each function’s dead-lettered count beside what it processed, and … while it is not known yet', () => {
     const lines = formatStatusTable(
-      status([
-        functionStatus('store-message', { ready: 30, inFlight: 7, delayed: 0, deadLettered: 2, scalerValue: 37 }),
-        functionStatus('run-job', null),
-      ]),
+      status([functionStatus('store-message', { ready: 30, inFlight: 7, delayed: 0, deadLettered: 2, scalerValue: 37 }), functionStatus('run-job', null)]),
       200,
     );
     const [header, storeMessage, runJob] = lines.slice(2);

@@ -95,5 +95,9 @@ export function formatStatusLines(status: LocalStatus): string[] {
       (fn) =>
         `[status] ${fn.name} depth=${fn.depth?.scalerValue ?? '?'} inFlight=${fn.inFlight ?? '?'} replicas=${replicasCell(fn)} processed/s=${Math.round(fn.processedPerSecond)} processed=${fn.processed} deadLettered=${fn.depth?.deadLettered ?? '?'}`,
     )
-    .concat(status.outbox && status.outbox.pending + status.outbox.scheduled > 0 ? [`[status] outbox due=${status.outbox.pending} scheduled=${status.outbox.scheduled} lagSeconds=${status.outbox.lagSeconds.toFixed(1)}`] : []);
+    .concat(
+      status.outbox && status.outbox.pending + status.outbox.scheduled > 0
+        ? [`[status] outbox due=${status.outbox.pending} scheduled=${status.outbox.scheduled} lagSeconds=${status.outbox.lagSeconds.toFixed(1)}`]
+        : [],
+    );
 }

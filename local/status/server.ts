@@ -60,7 +60,10 @@ export function startStatusServer(port: number, status: () => unknown, consoleOp
         answerHeaders.delete('content-length');
         return new Response(answer.body, { status: answer.status, headers: answerHeaders });
       } catch (error) {
-        return c.json({ error: 'publish_unreachable', message: `the publish function did not answer: ${error instanceof Error ? error.message : String(error)}` }, 502);
+        return c.json(
+          { error: 'publish_unreachable', message: `the publish function did not answer: ${error instanceof Error ? error.message : String(error)}` },
+          502,
+        );
       }
     };
     app.all('/events', forwardToPublish);

@@ -28,7 +28,10 @@ export function attachTerminalView(runner: LocalRunner, options: TerminalViewOpt
 
   const flushLive = () => {
     if (pending.length === 0 && table.length === 0) return;
-    const logs = pending.splice(0).map((line) => `${line}\n`).join('');
+    const logs = pending
+      .splice(0)
+      .map((line) => `${line}\n`)
+      .join('');
     out.write(`${clearBlock(drawnLines)}${logs}${table.map((line) => `${line}\n`).join('')}`);
     drawnLines = table.length;
   };

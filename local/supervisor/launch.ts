@@ -25,13 +25,25 @@ export async function prepareLaunchers(
   const watchParent = ['--import', parentWatch];
   if (mode === 'tsx') {
     for (const entry of entries) {
-      launchers.set(entry.name, (env) => ({ command: process.execPath, args: ['--import', 'tsx', ...watchParent, entry.entryFile], env, cwd: options.cwd, watchParent: true }));
+      launchers.set(entry.name, (env) => ({
+        command: process.execPath,
+        args: ['--import', 'tsx', ...watchParent, entry.entryFile],
+        env,
+        cwd: options.cwd,
+        watchParent: true,
+      }));
     }
     return launchers;
   }
   const files = await bundleEntries(entries, options.outDir, { splitting: true });
   for (const [name, file] of files) {
-    launchers.set(name, (env) => ({ command: process.execPath, args: ['--enable-source-maps', ...watchParent, file], env, cwd: options.cwd, watchParent: true }));
+    launchers.set(name, (env) => ({
+      command: process.execPath,
+      args: ['--enable-source-maps', ...watchParent, file],
+      env,
+      cwd: options.cwd,
+      watchParent: true,
+    }));
   }
   return launchers;
 }

@@ -68,7 +68,12 @@ describe('ReplicaSet', () => {
     expect(ready.map((r) => r.index).sort()).toEqual([1, 2, 3]);
     expect(ready.every((r) => r.coldStartMs > 0 && r.reportedColdStartMs !== undefined)).toBe(true);
     expect(set.status()).toMatchObject({ desired: 3, ready: 3, starting: 0 });
-    expect(output.filter((o) => o.line.includes('consuming')).map((o) => o.index).sort()).toEqual([1, 2, 3]);
+    expect(
+      output
+        .filter((o) => o.line.includes('consuming'))
+        .map((o) => o.index)
+        .sort(),
+    ).toEqual([1, 2, 3]);
   });
 
   it('scales down with SIGTERM, newest first, and waits for the drain', async () => {
@@ -127,7 +132,11 @@ describe('ReplicaSet', () => {
     const stopped = collect(set, 'replica_stopped');
     set.scale(3);
     await until(() => set.status().replicas.every((r) => r.phase === 'ready' && r.inFlight !== undefined) && set.status().replicas.length === 3);
-    expect(set.status().replicas.map((r) => [r.index, r.inFlight])).toEqual([[1, 5], [2, 0], [3, 2]]);
+    expect(set.status().replicas.map((r) => [r.index, r.inFlight])).toEqual([
+      [1, 5],
+      [2, 0],
+      [3, 2],
+    ]);
     set.scale(2);
     await until(() => stopped.length === 1);
     expect(stopped[0]!.index).toBe(2);

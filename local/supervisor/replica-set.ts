@@ -109,11 +109,26 @@ export class ReplicaSet extends EventEmitter<ReplicaSetEvents> {
       });
     }
     for (const [index, replica] of this.#terminating) {
-      replicas.push({ index, pid: replica.pid, phase: 'terminating', restarts: 0, coldStartMs: replica.coldStartMs, inFlight: replica.inFlight, restartAt: undefined });
+      replicas.push({
+        index,
+        pid: replica.pid,
+        phase: 'terminating',
+        restarts: 0,
+        coldStartMs: replica.coldStartMs,
+        inFlight: replica.inFlight,
+        restartAt: undefined,
+      });
     }
     replicas.sort((a, b) => a.index - b.index);
     const count = (phase: ReplicaStatus['phase']) => replicas.filter((r) => r.phase === phase).length;
-    return { desired: this.#desired, ready: count('ready'), starting: count('starting'), terminating: count('terminating'), backoff: count('backoff'), replicas };
+    return {
+      desired: this.#desired,
+      ready: count('ready'),
+      starting: count('starting'),
+      terminating: count('terminating'),
+      backoff: count('backoff'),
+      replicas,
+    };
   }
 
   /** Scales to zero and waits until every process has exited. */

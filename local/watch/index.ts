@@ -58,7 +58,9 @@ export function watchFunctions(options: WatchOptions): Watcher {
         const module = (await import(`${pathToFileURL(pkg.declarationFile).href}?watch=${Date.now()}`)) as { default?: FunctionDeclaration };
         if (module.default?.name !== name) throw new Error(`src/function.ts must keep exporting the declaration of ${name}`);
         const policy = runner.rescale(module.default);
-        notice(`[watch] ${name}: scaling re-derived from its declaration (min ${policy.minReplicaCount}, max ${policy.maxReplicaCount}, target ${policy.targetQueueLength}); run npm run generate for keda/ and the chart`);
+        notice(
+          `[watch] ${name}: scaling re-derived from its declaration (min ${policy.minReplicaCount}, max ${policy.maxReplicaCount}, target ${policy.targetQueueLength}); run npm run generate for keda/ and the chart`,
+        );
       } catch (error) {
         notice(`[watch] ${name}: declaration not applied, the running one stays: ${describe(error)}`);
         plan.rollout.delete(name);
@@ -72,7 +74,9 @@ export function watchFunctions(options: WatchOptions): Watcher {
         try {
           const outDir = join(runner.bundleDirectory ?? join(repoRoot, 'node_modules', '.cache', 'qfn-local'), `watch-${++build}`);
           const launchers = await prepareLaunchers(options.runtime, [{ name, entryFile }], { outDir, cwd: repoRoot });
-          notice(`[watch] ${name}: ${options.runtime === 'bundle' ? `rebuilt in ${Math.round(performance.now() - started)} ms` : 'changed'}, rolling its replicas (SIGTERM drain, then the new code)`);
+          notice(
+            `[watch] ${name}: ${options.runtime === 'bundle' ? `rebuilt in ${Math.round(performance.now() - started)} ms` : 'changed'}, rolling its replicas (SIGTERM drain, then the new code)`,
+          );
           await runner.rollout(name, launchers.get(name)!);
           notice(`[watch] ${name}: rolled out`);
         } catch (error) {

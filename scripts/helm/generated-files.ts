@@ -40,7 +40,14 @@ export function generatedFiles(packages: readonly FunctionPackage[]): Map<string
   const values = readFileSync(valuesFile, 'utf8');
   files.set(valuesFile, spliceFunctionsBlock(values, renderFunctionsBlock(packages.map((p) => p.declaration))));
   files.set(valuesSchemaFile, renderValuesSchema());
-  files.set(queueSpecsFile, `${JSON.stringify(packages.map((p) => queueSpecOf(p.declaration)), null, 2)}\n`);
+  files.set(
+    queueSpecsFile,
+    `${JSON.stringify(
+      packages.map((p) => queueSpecOf(p.declaration)),
+      null,
+      2,
+    )}\n`,
+  );
   return files;
 }
 

@@ -23,12 +23,20 @@ describe("the functions' part of values.schema.json", () => {
   });
 
   it('requires what the templates need and leaves out what they default', () => {
-    expect(schema.scaling.required).toEqual(['minReplicaCount', 'maxReplicaCount', 'targetQueueLength', 'activationQueueLength', 'pollingInterval', 'cooldownPeriod', 'scaleDownStabilizationWindowSeconds']);
+    expect(schema.scaling.required).toEqual([
+      'minReplicaCount',
+      'maxReplicaCount',
+      'targetQueueLength',
+      'activationQueueLength',
+      'pollingInterval',
+      'cooldownPeriod',
+      'scaleDownStabilizationWindowSeconds',
+    ]);
     expect(scaling['fallback']!.required).toEqual(['failureThreshold', 'replicas']);
     expect(scaling['rabbitmq']!.required).toBeUndefined();
   });
 
-  it("describes every scaling value the generated functions: block writes", async () => {
+  it('describes every scaling value the generated functions: block writes', async () => {
     for (const pkg of await loadFunctions()) {
       expect(Object.keys(scaling).sort()).toEqual(Object.keys(functionValues(pkg.declaration).scaling).sort());
     }

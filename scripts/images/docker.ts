@@ -86,7 +86,10 @@ export async function buildImage(options: BuildOptions): Promise<BuildResult> {
  * log); undefined when no such step ran.
  */
 export function stepCached(log: string, instruction: RegExp): boolean | undefined {
-  const step = log.split('\n').map((line) => /^#(\d+) \[[^\]]+\] (.*)$/.exec(line)).find((match) => match && instruction.test(match[2]!));
+  const step = log
+    .split('\n')
+    .map((line) => /^#(\d+) \[[^\]]+\] (.*)$/.exec(line))
+    .find((match) => match && instruction.test(match[2]!));
   if (!step) return undefined;
   return new RegExp(`^#${step[1]} CACHED$`, 'm').test(log);
 }

@@ -52,13 +52,23 @@ describe.sequential('the user path on a real cluster with real KEDA: RabbitMQ', 
           const publishing = publishMessages(url, release().publishToken, 2000, 8, 'faults');
           const first = await waitUntil('a Ready store-message replica', async () => (await pods(cluster, ns, 'store-message')).find(isReady), 120_000, 100);
           await kubectl(cluster, ['-n', ns, 'delete', 'pod', first.metadata.name, '--wait=false']);
-          const second = await waitUntil('another Ready replica', async () => (await pods(cluster, ns, 'store-message')).find((p) => isReady(p) && p.metadata.uid !== first.metadata.uid), 120_000, 100);
+          const second = await waitUntil(
+            'another Ready replica',
+            async () => (await pods(cluster, ns, 'store-message')).find((p) => isReady(p) && p.metadata.uid !== first.metadata.uid),
+            120_000,
+            100,
+          );
           process.kill(await containerPid(second), 'SIGTERM');
           const published = await publishing;
-          const stored = await waitUntil('every message stored', async () => {
-            const counts = await storedCounts(db(), ns, published.ids);
-            return counts.rows === published.ids.length ? counts : undefined;
-          }, 300_000, 500);
+          const stored = await waitUntil(
+            'every message stored',
+            async () => {
+              const counts = await storedCounts(db(), ns, published.ids);
+              return counts.rows === published.ids.length ? counts : undefined;
+            },
+            300_000,
+            500,
+          );
           expect(stored).toEqual({ rows: 2000, distinctRows: 2000, inboxRows: 2000 });
           console.log(`[rabbitmq] faults: deleted ${first.metadata.name}, SIGTERM to ${second.metadata.name}\n${watch.report(published.startedAt)}`);
         } finally {
@@ -71,11 +81,25 @@ describe.sequential('the user path on a real cluster with real KEDA: RabbitMQ', 
         const ns = release().namespace;
         const before = await pods(cluster, ns);
         const others = before.filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] !== 'store-message');
-        const generations = Object.fromEntries(await Promise.all(['publish', 'run-job', 'store-message'].map(async (fn) => [fn, (await deployment(cluster, ns, fn))?.metadata.generation] as const)));
+        const generations = Object.fromEntries(
+          await Promise.all(['publish', 'run-job', 'store-message'].map(async (fn) => [fn, (await deployment(cluster, ns, fn))?.metadata.generation] as const)),
+        );
         const newTag = `${figures.broker}-next`;
         await retagStoreMessage(newTag);
         // The README's per-function deploy: helm upgrade qfn helm --reset-then-reuse-values --set-string functions.<f>.image.tag=<tag> --wait
-        await helm(cluster, ['upgrade', 'qfn', 'helm', '-n', ns, '--reset-then-reuse-values', '--set-string', `functions.store-message.image.tag=${newTag}`, '--wait', '--timeout', '10m']);
+        await helm(cluster, [
+          'upgrade',
+          'qfn',
+          'helm',
+          '-n',
+          ns,
+          '--reset-then-reuse-values',
+          '--set-string',
+          `functions.store-message.image.tag=${newTag}`,
+          '--wait',
+          '--timeout',
+          '10m',
+        ]);
         const storeMessage = await deployment(cluster, ns, 'store-message');
         const containers = (storeMessage?.spec?.['template'] as { spec: { containers: { image: string }[] } }).spec.containers;
         expect(containers[0]?.image).toBe(`qfn.local/qfn-store-message:${newTag}`);
@@ -87,7 +111,9 @@ describe.sequential('the user path on a real cluster with real KEDA: RabbitMQ', 
         // A message through the new store-message pods (scaled from zero again).
         const { ids } = await publishMessages(await publishUrl(cluster, ns), release().publishToken, 10, 2, 'after-upgrade');
         await waitUntil('stored by the new version', async () => (await storedCounts(db(), ns, ids)).rows === 10, 120_000, 500);
-        const replaced = (await pods(cluster, ns, 'store-message')).filter((p) => ((p.spec?.['containers'] as { image: string }[])[0]?.image ?? '').endsWith(newTag));
+        const replaced = (await pods(cluster, ns, 'store-message')).filter((p) =>
+          ((p.spec?.['containers'] as { image: string }[])[0]?.image ?? '').endsWith(newTag),
+        );
         console.log(`[rabbitmq] upgrade: ${others.length} other pods kept their UIDs; store-message pods on ${newTag}: ${replaced.length}`);
       });
     },

@@ -35,7 +35,10 @@ async function consoleSnapshot(): Promise<ConsoleSnapshot> {
 /** The console's live stream held open: its sources read only while someone watches. */
 async function watchConsole(): Promise<{ close(): void }> {
   const controller = new AbortController();
-  const response = await fetch(`${await publishUrl(cluster, namespace)}/console/api/stream`, { headers: { authorization: `Bearer ${release.adminToken}` }, signal: controller.signal });
+  const response = await fetch(`${await publishUrl(cluster, namespace)}/console/api/stream`, {
+    headers: { authorization: `Bearer ${release.adminToken}` },
+    signal: controller.signal,
+  });
   if (response.status !== 200) throw new Error(`console stream answered ${response.status}`);
   const reader = response.body!.getReader();
   void (async () => {
@@ -47,12 +50,17 @@ async function watchConsole(): Promise<{ close(): void }> {
 /** The newest store-message point of the console, once `predicate` holds for it. */
 async function consolePoint(what: string, predicate: (point: ConsoleSnapshot['series'][string][number]) => boolean) {
   let last: unknown;
-  return waitUntil(`the console showing ${what}`, async () => {
-    const snapshot = await consoleSnapshot();
-    const point = snapshot.series['store-message']?.at(-1);
-    last = { point, warnings: snapshot.warnings };
-    return point && predicate(point) ? { point, snapshot } : undefined;
-  }, 60_000, 1_000).catch((error: unknown) => {
+  return waitUntil(
+    `the console showing ${what}`,
+    async () => {
+      const snapshot = await consoleSnapshot();
+      const point = snapshot.series['store-message']?.at(-1);
+      last = { point, warnings: snapshot.warnings };
+      return point && predicate(point) ? { point, snapshot } : undefined;
+    },
+    60_000,
+    1_000,
+  ).catch((error: unknown) => {
     throw new Error(`${String(error)}\nlast: ${JSON.stringify(last)}`);
   });
 }
@@ -65,7 +73,12 @@ beforeAll(async () => {
   cluster = await localCluster();
   db = openDatabase();
   const [setting] = await db<{ max_connections: string }[]>`show max_connections`;
-  release = await installRelease(cluster, namespace, 'rabbitmq', Number(setting?.max_connections), ['--set', 'console.enabled=true', '--set', 'functions.run-job.enabled=false']);
+  release = await installRelease(cluster, namespace, 'rabbitmq', Number(setting?.max_connections), [
+    '--set',
+    'console.enabled=true',
+    '--set',
+    'functions.run-job.enabled=false',
+  ]);
   await waitUntil('the publish Service', async () => (await fetch(`${await publishUrl(cluster, namespace)}/healthz`).catch(() => undefined))?.ok, 60_000, 500);
 }, 600_000);
 
@@ -104,12 +117,16 @@ describe.sequential('scaling on a real cluster with real KEDA: the console, push
         // The queue triggers' activation raised out of reach of one message: only the push trigger can wake the
         // function now, so every (b) sample below is a push activation, never a poll that happened to come first.
         await upgrade('functions.store-message.scaling.pushActivation=true', 'functions.store-message.scaling.activationQueueLength=1000');
-        const so = await waitUntil('the ScaledObject Ready with its push trigger', async () => {
-          const object = await scaledObject(cluster, namespace, 'store-message');
-          const triggers = (object?.spec?.['triggers'] ?? []) as { type: string }[];
-          const ready = object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-          return ready && triggers.some((t) => t.type === 'external-push') ? object : undefined;
-        }, 60_000);
+        const so = await waitUntil(
+          'the ScaledObject Ready with its push trigger',
+          async () => {
+            const object = await scaledObject(cluster, namespace, 'store-message');
+            const triggers = (object?.spec?.['triggers'] ?? []) as { type: string }[];
+            const ready = object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+            return ready && triggers.some((t) => t.type === 'external-push') ? object : undefined;
+          },
+          60_000,
+        );
         const triggers = (so.spec?.['triggers'] ?? []) as { type: string; metadata: Record<string, string> }[];
         expect(triggers.map((t) => t.type)).toEqual(['rabbitmq', 'rabbitmq', 'external-push']);
         expect(triggers.filter((t) => t.type === 'rabbitmq').map((t) => t.metadata['activationValue'])).toEqual(['1000', '1000']);
@@ -122,7 +139,9 @@ describe.sequential('scaling on a real cluster with real KEDA: the console, push
     const line = (design: 'a' | 'b') =>
       `published → replicas 1 ${median(results[design], 'scaledMs')} ms → pod Ready ${median(results[design], 'podReadyMs')} ms → stored ${median(results[design], 'storedMs')} ms` +
       ` (replicas 1: ${results[design].map((s) => s.scaledMs).join(', ')} ms; stored: ${results[design].map((s) => s.storedMs).join(', ')} ms)`;
-    console.log(`[scale from zero, RabbitMQ, pollingInterval 5 s, median of 3]\n  (a) AMQP activation trigger: ${line('a')}\n  (b) push scaler:             ${line('b')}`);
+    console.log(
+      `[scale from zero, RabbitMQ, pollingInterval 5 s, median of 3]\n  (a) AMQP activation trigger: ${line('a')}\n  (b) push scaler:             ${line('b')}`,
+    );
     figures.push({ design: 'a', samples: results.a }, { design: 'b', samples: results.b });
     for (const sample of [...results.a, ...results.b]) expect(sample.storedMs).toBeGreaterThan(0);
   });
@@ -130,7 +149,12 @@ describe.sequential('scaling on a real cluster with real KEDA: the console, push
   it('pod-deletion-cost: scale-in from 2 to 1 with one replica busy (the younger) and one idle removes the idle one', async () => {
     // One message per replica: 2 messages in the queue (ready + unacknowledged) ask for 2 replicas.
     await upgrade('functions.store-message.scaling.targetQueueLength=1', 'functions.store-message.scaling.activationQueueLength=0');
-    await waitUntil('store-message at 0, no pod left', async () => (await deployment(cluster, namespace, 'store-message'))?.spec?.['replicas'] === 0 && (await pods(cluster, namespace, 'store-message')).length === 0, 180_000);
+    await waitUntil(
+      'store-message at 0, no pod left',
+      async () =>
+        (await deployment(cluster, namespace, 'store-message'))?.spec?.['replicas'] === 0 && (await pods(cluster, namespace, 'store-message')).length === 0,
+      180_000,
+    );
     const url = await publishUrl(cluster, namespace);
     const locks = postgres(adminDatabaseUrl, { max: 3, onnotice: () => {} });
     // inboxLock holds the inbox (every delivery's first insert waits); rowLock holds message 2's row in messages.
@@ -145,10 +169,15 @@ describe.sequential('scaling on a real cluster with real KEDA: the console, push
       await inboxLock`begin`;
       await inboxLock.unsafe(`lock table "${namespace}".inbox in share mode`);
       const first = await publishMessages(url, release.publishToken, 1, 1, 'deletion-cost-idle');
-      const older = await waitUntil('replica A Ready and holding message 1', async () => {
-        const pod = (await pods(cluster, namespace, 'store-message')).find(isReady);
-        return pod && (await waitingFrom(String(pod.status?.['podIP']))) ? pod : undefined;
-      }, 120_000, 250);
+      const older = await waitUntil(
+        'replica A Ready and holding message 1',
+        async () => {
+          const pod = (await pods(cluster, namespace, 'store-message')).find(isReady);
+          return pod && (await waitingFrom(String(pod.status?.['podIP']))) ? pod : undefined;
+        },
+        120_000,
+        250,
+      );
       const second = await publishMessages(url, release.publishToken, 1, 1, 'deletion-cost-busy');
       await rowLock`begin`;
       await rowLock.unsafe(
@@ -156,11 +185,22 @@ describe.sequential('scaling on a real cluster with real KEDA: the console, push
         [second.ids[0]!],
       );
       // A holds message 1 (prefetch = concurrency 1), so message 2 waits for the HPA's second replica.
-      const younger = await waitUntil('replica B Ready and holding message 2', async () => {
-        const pod = (await pods(cluster, namespace, 'store-message')).find((p) => isReady(p) && p.metadata.uid !== older.metadata.uid);
-        return pod && (await waitingFrom(String(pod.status?.['podIP']))) ? pod : undefined;
-      }, 180_000, 250);
-      const cost = async (pod: KubeObject) => (await getResource<KubeObject & { metadata: { annotations?: Record<string, string> } }>(cluster, `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}`))?.metadata.annotations?.[deletionCostAnnotation];
+      const younger = await waitUntil(
+        'replica B Ready and holding message 2',
+        async () => {
+          const pod = (await pods(cluster, namespace, 'store-message')).find((p) => isReady(p) && p.metadata.uid !== older.metadata.uid);
+          return pod && (await waitingFrom(String(pod.status?.['podIP']))) ? pod : undefined;
+        },
+        180_000,
+        250,
+      );
+      const cost = async (pod: KubeObject) =>
+        (
+          await getResource<KubeObject & { metadata: { annotations?: Record<string, string> } }>(
+            cluster,
+            `/api/v1/namespaces/${namespace}/pods/${pod.metadata.name}`,
+          )
+        )?.metadata.annotations?.[deletionCostAnnotation];
       await waitUntil('both replicas at pod-deletion-cost 1', async () => (await cost(older)) === '1' && (await cost(younger)) === '1', 60_000, 500);
       const { point } = await consolePoint('2 replicas desired and ready', (p) => p.desired === 2 && p.readyReplicas === 2);
       console.log(`[console] store-message with 2 replicas: ${JSON.stringify(point)}`);
@@ -172,13 +212,26 @@ describe.sequential('scaling on a real cluster with real KEDA: the console, push
       expect(await waitingFrom(String(younger.status?.['podIP']))).toBe(true);
 
       // One message left (unacknowledged) asks for 1 replica: the HPA scales in after its stabilisation window.
-      await waitUntil('the HPA scaling store-message to 1', async () => (await deployment(cluster, namespace, 'store-message'))?.spec?.['replicas'] === 1, 180_000, 500);
-      const after = await waitUntil('one replica left', async () => {
-        const list = await pods(cluster, namespace, 'store-message');
-        const leaving = list.filter((p) => p.metadata.deletionTimestamp);
-        return leaving.length > 0 || list.length === 1 ? list : undefined;
-      }, 60_000, 250);
-      const removed = [older, younger].filter((p) => { const now = after.find((x) => x.metadata.uid === p.metadata.uid); return !now || now.metadata.deletionTimestamp; });
+      await waitUntil(
+        'the HPA scaling store-message to 1',
+        async () => (await deployment(cluster, namespace, 'store-message'))?.spec?.['replicas'] === 1,
+        180_000,
+        500,
+      );
+      const after = await waitUntil(
+        'one replica left',
+        async () => {
+          const list = await pods(cluster, namespace, 'store-message');
+          const leaving = list.filter((p) => p.metadata.deletionTimestamp);
+          return leaving.length > 0 || list.length === 1 ? list : undefined;
+        },
+        60_000,
+        250,
+      );
+      const removed = [older, younger].filter((p) => {
+        const now = after.find((x) => x.metadata.uid === p.metadata.uid);
+        return !now || now.metadata.deletionTimestamp;
+      });
       console.log(
         `[pod-deletion-cost] A ${older.metadata.name} (older, idle, cost 0) and B ${younger.metadata.name} (younger, busy, cost 1): removed ${removed.map((p) => p.metadata.name).join(', ')}\n${watch.report(started)}`,
       );

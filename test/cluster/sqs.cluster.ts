@@ -43,7 +43,9 @@ describe.sequential("the user path on a real cluster with real KEDA: SQS (KEDA's
     queueDepth: async (release, fn) => {
       const url = await queueUrl(release, fn);
       if (!url) return Number.NaN;
-      const { Attributes: a } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      const { Attributes: a } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
       return Number(a?.ApproximateNumberOfMessages ?? 0) + Number(a?.ApproximateNumberOfMessagesNotVisible ?? 0);
     },
     queueExists: async (release, fn) => (await queueUrl(release, fn)) !== undefined,

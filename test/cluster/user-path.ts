@@ -87,19 +87,28 @@ export function userPath(options: {
     expect(publishPods.filter(isReady).length).toBeGreaterThanOrEqual(1);
 
     for (const fn of [...functionsAtZero, 'publish']) {
-      const so = await waitUntil(`ScaledObject ${fn} Ready`, async () => {
-        const object = await scaledObject(cluster(), ns, fn);
-        return object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? object : undefined;
-      }, 60_000);
+      const so = await waitUntil(
+        `ScaledObject ${fn} Ready`,
+        async () => {
+          const object = await scaledObject(cluster(), ns, fn);
+          return object?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? object : undefined;
+        },
+        60_000,
+      );
       console.log(`[${options.broker}] ScaledObject ${fn}: ${conditionsLine(so)}`);
     }
     for (const fn of functionsAtZero) {
       await waitUntil(`${fn} at 0 replicas`, async () => (await deployment(cluster(), ns, fn))?.spec?.['replicas'] === 0, 60_000);
       // A new RabbitMQ queue has no counts until the broker's next statistics round: wait for them, as KEDA's scaler does.
-      const depth = await waitUntil(`${fn}'s queue length`, async () => {
-        const value = await options.queueDepth(release, fn);
-        return Number.isNaN(value) ? undefined : { value };
-      }, 30_000, 500);
+      const depth = await waitUntil(
+        `${fn}'s queue length`,
+        async () => {
+          const value = await options.queueDepth(release, fn);
+          return Number.isNaN(value) ? undefined : { value };
+        },
+        30_000,
+        500,
+      );
       expect(depth.value).toBe(0);
     }
     console.log(`[${options.broker}] helm install (hooks, --wait) took ${release.installSeconds.toFixed(1)} s`);
@@ -108,7 +117,19 @@ export function userPath(options: {
   it('one message at zero replicas, 3 times per pollingInterval (declared 5 s, then 1 s): publish → KEDA scales to 1 → pod Ready → stored', async () => {
     for (const pollingInterval of [5, 1]) {
       if (pollingInterval !== Number((await scaledObject(cluster(), release.namespace, 'store-message'))?.spec?.['pollingInterval'])) {
-        await helm(cluster(), ['upgrade', 'qfn', 'helm', '-n', release.namespace, '--reuse-values', '--set', `functions.store-message.scaling.pollingInterval=${pollingInterval}`, '--wait', '--timeout', '5m']);
+        await helm(cluster(), [
+          'upgrade',
+          'qfn',
+          'helm',
+          '-n',
+          release.namespace,
+          '--reuse-values',
+          '--set',
+          `functions.store-message.scaling.pollingInterval=${pollingInterval}`,
+          '--wait',
+          '--timeout',
+          '5m',
+        ]);
       }
       const samples: ColdStart[] = [];
       for (let run = 0; run < 3; run++) {
@@ -123,8 +144,24 @@ export function userPath(options: {
       for (const sample of samples) expect(sample.storedMs).toBeGreaterThan(0);
     }
     // Back to the declared interval for the steps that follow.
-    await helm(cluster(), ['upgrade', 'qfn', 'helm', '-n', release.namespace, '--reuse-values', '--set', 'functions.store-message.scaling.pollingInterval=5', '--wait', '--timeout', '5m']);
-    await waitUntil('store-message back at 0', async () => (await deployment(cluster(), release.namespace, 'store-message'))?.spec?.['replicas'] === 0, 180_000);
+    await helm(cluster(), [
+      'upgrade',
+      'qfn',
+      'helm',
+      '-n',
+      release.namespace,
+      '--reuse-values',
+      '--set',
+      'functions.store-message.scaling.pollingInterval=5',
+      '--wait',
+      '--timeout',
+      '5m',
+    ]);
+    await waitUntil(
+      'store-message back at 0',
+      async () => (await deployment(cluster(), release.namespace, 'store-message'))?.spec?.['replicas'] === 0,
+      180_000,
+    );
   });
 
   it('2,000 messages: KEDA activates, the HPA scales to ≥ 2, each message is stored exactly once, back to 0 after the cooldown', async () => {
@@ -135,10 +172,15 @@ export function userPath(options: {
       const published = await publishMessages(url, release.publishToken, 2000, 32, 'burst');
       const origin = published.startedAt;
       expect(new Set(published.ids).size).toBe(2000);
-      const stored = await waitUntil('2,000 stored', async () => {
-        const counts = await storedCounts(db, ns, published.ids);
-        return counts.rows === 2000 ? counts : undefined;
-      }, 300_000, 500);
+      const stored = await waitUntil(
+        '2,000 stored',
+        async () => {
+          const counts = await storedCounts(db, ns, published.ids);
+          return counts.rows === 2000 ? counts : undefined;
+        },
+        300_000,
+        500,
+      );
       const allStoredAt = Date.now();
       expect(stored).toEqual({ rows: 2000, distinctRows: 2000, inboxRows: 2000 });
       await waitUntil('store-message back at 0', async () => (await deployment(cluster(), ns, 'store-message'))?.spec?.['replicas'] === 0, 300_000);
@@ -150,7 +192,9 @@ export function userPath(options: {
         allStoredSeconds: (allStoredAt - origin) / 1000,
         backToZeroSeconds: (zeroAt - allStoredAt) / 1000,
       };
-      const keda = (await events(cluster(), ns)).filter((e) => e.kind === 'ScaledObject' || e.kind === 'HorizontalPodAutoscaler' || (e.kind === 'Deployment' && e.name === deploymentName('store-message')));
+      const keda = (await events(cluster(), ns)).filter(
+        (e) => e.kind === 'ScaledObject' || e.kind === 'HorizontalPodAutoscaler' || (e.kind === 'Deployment' && e.name === deploymentName('store-message')),
+      );
       console.log(
         `[${options.broker}] burst: ${JSON.stringify(figures.burst)}\n${watch.report(origin)}\n` +
           keda.map((e) => `  ${e.at} ${e.kind}/${e.name} ${e.reason}: ${e.message}`).join('\n'),
@@ -169,11 +213,26 @@ export function userPath(options: {
     const { stdout } = await helm(cluster(), ['test', 'qfn', '-n', ns, '--timeout', '5m']);
     expect(stdout).toMatch(/Phase:\s+Succeeded/);
     await helm(cluster(), ['uninstall', 'qfn', '-n', ns, '--wait', '--timeout', '5m']);
-    const left = await waitUntil('only the Secret left', async () => {
-      const { stdout: names } = await kubectl(cluster(), ['-n', ns, 'get', 'all,configmap,secret,serviceaccount,networkpolicy,poddisruptionbudget,job,scaledobject,triggerauthentication,ingress', '-o', 'name']);
-      const rest = names.split('\n').filter(Boolean).filter((n) => n !== 'configmap/kube-root-ca.crt' && n !== 'serviceaccount/default');
-      return rest.length === 1 ? rest : undefined;
-    }, 120_000, 1000);
+    const left = await waitUntil(
+      'only the Secret left',
+      async () => {
+        const { stdout: names } = await kubectl(cluster(), [
+          '-n',
+          ns,
+          'get',
+          'all,configmap,secret,serviceaccount,networkpolicy,poddisruptionbudget,job,scaledobject,triggerauthentication,ingress',
+          '-o',
+          'name',
+        ]);
+        const rest = names
+          .split('\n')
+          .filter(Boolean)
+          .filter((n) => n !== 'configmap/kube-root-ca.crt' && n !== 'serviceaccount/default');
+        return rest.length === 1 ? rest : undefined;
+      },
+      120_000,
+      1000,
+    );
     expect(left).toEqual(['secret/qfn-credentials']);
     await deleteNamespace(cluster(), ns);
     await db.unsafe(`drop schema if exists "${ns}" cascade`);

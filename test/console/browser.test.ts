@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { commonConfig, createBroker, createDatabase, encodeEnvelope, parseConfig, uuidv7, type BrokerWithAdmin, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
+import {
+  commonConfig,
+  createBroker,
+  createDatabase,
+  encodeEnvelope,
+  parseConfig,
+  uuidv7,
+  type BrokerWithAdmin,
+  type DatabaseHandle,
+  queueSpecOf,
+} from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { sendLoad } from '../../local/load/index';
 import type { LocalStatus } from '../../local/runner';
@@ -32,7 +42,9 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       ADMIN_API_TOKEN: token,
       LOCAL_FUNCTIONS: 'store-message',
       // Short on purpose: the whole 0 → N → 0 cycle within a minute.
-      LOCAL_SCALING: JSON.stringify({ 'store-message': { pollingInterval: 1, cooldownPeriod: 4, targetQueueLength: 100, scaleDownStabilizationWindowSeconds: 3 } }),
+      LOCAL_SCALING: JSON.stringify({
+        'store-message': { pollingInterval: 1, cooldownPeriod: 4, targetQueueLength: 100, scaleDownStabilizationWindowSeconds: 3 },
+      }),
       LOCAL_HPA_SYNC_PERIOD_SECONDS: '1',
     });
     browser = await launchBrowser();
@@ -119,15 +131,25 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       expect(report.statuses).toEqual({ 202: 1_500 });
 
       const series = () => page.evaluate<SeriesPoint[]>("window.qfnConsole.series('store-message')");
-      const peak = await waitFor('the chart to show more than one replica', async () => {
-        const max = Math.max(...(await series()).map((p) => p.desired ?? 0));
-        return max >= 2 ? max : undefined;
-      }, 90_000, 250);
-      await waitFor('the chart to show store-message back at 0 replicas', async () => {
-        const points = await series();
-        const last = points[points.length - 1];
-        return last?.desired === 0 && last.readyReplicas === 0 && points.some((p) => (p.readyReplicas ?? 0) >= 2);
-      }, 90_000, 250);
+      const peak = await waitFor(
+        'the chart to show more than one replica',
+        async () => {
+          const max = Math.max(...(await series()).map((p) => p.desired ?? 0));
+          return max >= 2 ? max : undefined;
+        },
+        90_000,
+        250,
+      );
+      await waitFor(
+        'the chart to show store-message back at 0 replicas',
+        async () => {
+          const points = await series();
+          const last = points[points.length - 1];
+          return last?.desired === 0 && last.readyReplicas === 0 && points.some((p) => (p.readyReplicas ?? 0) >= 2);
+        },
+        90_000,
+        250,
+      );
 
       const points = await series();
       expect(Math.max(...points.map((p) => (p.ready ?? 0) + (p.inFlight ?? 0)))).toBeGreaterThan(0);
@@ -152,7 +174,9 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
 
       expect(pageErrors).toEqual([]);
       const pageBytes = transferred.filter((t) => !t.url.includes('/api/')).reduce((sum, t) => sum + t.bytes, 0);
-      console.log(`console figures: page weight ${(pageBytes / 1024).toFixed(1)} KB transferred (${transferred.filter((t) => !t.url.includes('/api/')).length} requests), first chart ${Math.round(firstChartMs)} ms after navigation, peak ${peak} replicas`);
+      console.log(
+        `console figures: page weight ${(pageBytes / 1024).toFixed(1)} KB transferred (${transferred.filter((t) => !t.url.includes('/api/')).length} requests), first chart ${Math.round(firstChartMs)} ms after navigation, peak ${peak} replicas`,
+      );
     } finally {
       await page.close();
     }
@@ -170,7 +194,11 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
     // One that can never be valid (dead-lettered at once), and one that fails until "the fix": its table is away.
     const invalidId = uuidv7();
     const data = { ts: '19941114', sender: 'console', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 'urgent' };
-    await broker.publish({ id: invalidId, type: 'message.published', body: encodeEnvelope({ id: invalidId, type: 'message.published', time: new Date().toISOString(), data }) });
+    await broker.publish({
+      id: invalidId,
+      type: 'message.published',
+      body: encodeEnvelope({ id: invalidId, type: 'message.published', time: new Date().toISOString(), data }),
+    });
     await waitFor('the invalid message dead-lettered', async () => (await broker!.listDeadLetters(spec, 10)).length === 1, 60_000, 250);
     await database.db.execute(sql`alter table messages rename to messages_away`);
     let fixedId: string;
@@ -205,17 +233,27 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
 
       await page.getByRole('button', { name: 'Replay all' }).click();
       await page.locator('#dlq-status').filter({ hasText: 'replayed 2 messages of store-message' }).waitFor();
-      const stored = await waitFor('the fixed message processed', async () => {
-        const response = await fetch(`http://127.0.0.1:${runner.port}/message/${fixedId}`);
-        const body = response.ok ? ((await response.json()) as { processedBy: string[] }) : undefined;
-        return body?.processedBy.includes('store-message') ? body : undefined;
-      }, 60_000, 250);
+      const stored = await waitFor(
+        'the fixed message processed',
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${runner.port}/message/${fixedId}`);
+          const body = response.ok ? ((await response.json()) as { processedBy: string[] }) : undefined;
+          return body?.processedBy.includes('store-message') ? body : undefined;
+        },
+        60_000,
+        250,
+      );
       expect(stored.processedBy).toEqual(['store-message']);
       // The invalid one is dead-lettered again; the list shows it alone.
-      await waitFor('the invalid message back among the dead letters', async () => {
-        const letters = await broker!.listDeadLetters(spec, 10);
-        return letters.length === 1 && letters[0]!.eventId === invalidId;
-      }, 60_000, 250);
+      await waitFor(
+        'the invalid message back among the dead letters',
+        async () => {
+          const letters = await broker!.listDeadLetters(spec, 10);
+          return letters.length === 1 && letters[0]!.eventId === invalidId;
+        },
+        60_000,
+        250,
+      );
       await page.getByRole('button', { name: 'Refresh' }).click();
       await expect.poll(() => page.locator('#dlq-rows tr').count(), { timeout: 20_000 }).toBe(1);
 
@@ -243,8 +281,13 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
     try {
       await page.goto(consoleUrl());
       await page.locator('#events-type option[value="message.published"]').waitFor({ state: 'attached' });
-      const catalog = (await (await fetch(`http://127.0.0.1:${runner.port}/events`)).json()) as { revision: string; events: Record<string, { schema: unknown }> };
-      const listed = await page.locator('#events-type option').evaluateAll((options) => options.map((option) => (option as unknown as { value: string }).value));
+      const catalog = (await (await fetch(`http://127.0.0.1:${runner.port}/events`)).json()) as {
+        revision: string;
+        events: Record<string, { schema: unknown }>;
+      };
+      const listed = await page
+        .locator('#events-type option')
+        .evaluateAll((options) => options.map((option) => (option as unknown as { value: string }).value));
       expect([...listed].sort()).toEqual(Object.keys(catalog.events).sort());
       expect(await page.locator('#events-revision').textContent()).toContain(catalog.revision);
       // The selected function's own type comes first, with who receives it and its schema as GET /events serves it.
@@ -269,11 +312,16 @@ describe('the web console in Chromium, on npm start with the embedded stack', ()
       await status.filter({ hasText: 'accepted: message.published' }).waitFor();
       const id = /message\.published (\S+) →/.exec((await status.textContent()) ?? '')?.[1];
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
-      const stored = await waitFor('the test event processed by store-message', async () => {
-        const response = await fetch(`http://127.0.0.1:${runner.port}/message/${id}`);
-        const body = response.ok ? ((await response.json()) as { sender: string; processedBy: string[] }) : undefined;
-        return body?.processedBy.includes('store-message') ? body : undefined;
-      }, 90_000, 250);
+      const stored = await waitFor(
+        'the test event processed by store-message',
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${runner.port}/message/${id}`);
+          const body = response.ok ? ((await response.json()) as { sender: string; processedBy: string[] }) : undefined;
+          return body?.processedBy.includes('store-message') ? body : undefined;
+        },
+        90_000,
+        250,
+      );
       expect(stored.sender).toBe(sender);
       await shot(page, 'event-catalog');
       expect(pageErrors).toEqual([]);

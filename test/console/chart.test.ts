@@ -24,7 +24,9 @@ describe.each(binaries)('the chart’s console access (Helm $version)', (binary)
     const checkFields = createFieldChecker();
     // The shared checker knows no RBAC kinds: those are validated against their own schemas here.
     const rbac = (m: Manifest) => m.apiVersion === 'rbac.authorization.k8s.io/v1';
-    expect(manifests.filter((m) => !rbac(m)).flatMap((m) => [...schemaErrors(m), ...checkFields(m)].map((e) => `${m.kind}/${m.metadata.name}: ${e}`))).toEqual([]);
+    expect(manifests.filter((m) => !rbac(m)).flatMap((m) => [...schemaErrors(m), ...checkFields(m)].map((e) => `${m.kind}/${m.metadata.name}: ${e}`))).toEqual(
+      [],
+    );
     for (const m of manifests.filter(rbac)) expect(() => (m.kind === 'Role' ? new Role(m as never) : new RoleBinding(m as never)).validate()).not.toThrow();
     expect(ofKind(manifests, 'ClusterRole').concat(ofKind(manifests, 'ClusterRoleBinding'))).toEqual([]);
 
@@ -37,14 +39,21 @@ describe.each(binaries)('the chart’s console access (Helm $version)', (binary)
       'core/events',
       'keda.sh/scaledobjects',
     ]);
-    const [binding] = ofKind(manifests, 'RoleBinding') as unknown as { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace: string }[] }[];
+    const [binding] = ofKind(manifests, 'RoleBinding') as unknown as {
+      roleRef: { kind: string; name: string };
+      subjects: { kind: string; name: string; namespace: string }[];
+    }[];
     expect(binding!.roleRef).toMatchObject({ kind: 'Role', name: role!.metadata.name });
     expect(binding!.subjects).toEqual([{ kind: 'ServiceAccount', name: 'orders-qfn-console', namespace: 'shop' }]);
 
     const deployments = ofKind(manifests, 'Deployment');
     const publish = deployments.find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'publish')!;
     expect(podSpec(publish)).toMatchObject({ serviceAccountName: 'orders-qfn-console', automountServiceAccountToken: true });
-    const env = Object.fromEntries(podSpec(publish).containers[0].env.filter((e: { value?: string }) => e.value !== undefined).map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env = Object.fromEntries(
+      podSpec(publish)
+        .containers[0].env.filter((e: { value?: string }) => e.value !== undefined)
+        .map((e: { name: string; value: string }) => [e.name, e.value]),
+    );
     expect(env).toMatchObject({ CONSOLE_KUBERNETES: 'true', CONSOLE_RELEASE: 'orders' });
     for (const fn of deployments.filter((d) => d !== publish)) {
       expect(podSpec(fn).automountServiceAccountToken, fn.metadata.name).toBe(false);

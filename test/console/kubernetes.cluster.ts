@@ -46,12 +46,20 @@ describe('the console reading a real cluster', () => {
     const port = (metrics.address() as AddressInfo).port;
     kubectl(['create', 'namespace', namespace]);
     // The chart's own console ServiceAccount, Role and RoleBinding, rendered for this namespace.
-    const rbac = render(helmBinaries()[0]!, { valueFiles: [join(repoRoot, 'helm', 'ci', 'rabbitmq-values.yaml')], set: { 'console.enabled': true }, namespace, release }).filter(
-      (m) => ['Role', 'RoleBinding', 'ServiceAccount'].includes(m.kind) && m.metadata.name.endsWith('-console'),
-    );
+    const rbac = render(helmBinaries()[0]!, {
+      valueFiles: [join(repoRoot, 'helm', 'ci', 'rabbitmq-values.yaml')],
+      set: { 'console.enabled': true },
+      namespace,
+      release,
+    }).filter((m) => ['Role', 'RoleBinding', 'ServiceAccount'].includes(m.kind) && m.metadata.name.endsWith('-console'));
     expect(rbac.map((m) => m.kind).sort()).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
     kubectl(['-n', namespace, 'apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
-    const labels = { 'app.kubernetes.io/instance': release, 'app.kubernetes.io/name': 'qfn', 'app.kubernetes.io/component': 'store-message', 'qfn.dev/function': 'store-message' };
+    const labels = {
+      'app.kubernetes.io/instance': release,
+      'app.kubernetes.io/name': 'qfn',
+      'app.kubernetes.io/component': 'store-message',
+      'qfn.dev/function': 'store-message',
+    };
     const objects = [
       {
         apiVersion: 'apps/v1',
@@ -62,7 +70,11 @@ describe('the console reading a real cluster', () => {
           selector: { matchLabels: { 'app.kubernetes.io/component': 'store-message' } },
           template: {
             metadata: { labels },
-            spec: { automountServiceAccountToken: false, terminationGracePeriodSeconds: 0, containers: [{ name: 'store-message', image: pauseImage, imagePullPolicy: 'Never' }] },
+            spec: {
+              automountServiceAccountToken: false,
+              terminationGracePeriodSeconds: 0,
+              containers: [{ name: 'store-message', image: pauseImage, imagePullPolicy: 'Never' }],
+            },
           },
         },
       },
@@ -77,7 +89,9 @@ describe('the console reading a real cluster', () => {
           minReplicaCount: 0,
           maxReplicaCount: 4,
           advanced: { horizontalPodAutoscalerConfig: { behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } },
-          triggers: [{ type: 'metrics-api', metadata: { url: `http://127.0.0.1:${port}/depth`, valueLocation: 'depth', targetValue: '2', activationTargetValue: '0' } }],
+          triggers: [
+            { type: 'metrics-api', metadata: { url: `http://127.0.0.1:${port}/depth`, valueLocation: 'depth', targetValue: '2', activationTargetValue: '0' } },
+          ],
         },
       },
     ];
@@ -105,8 +119,18 @@ describe('the console reading a real cluster', () => {
       }
     };
     const can = (verb: string, resource: string) => answer([verb, resource, '-n', namespace]) === 'yes';
-    expect([can('list', 'deployments.apps'), can('list', 'horizontalpodautoscalers.autoscaling'), can('list', 'scaledobjects.keda.sh'), can('list', 'events')]).toEqual([true, true, true, true]);
-    expect([can('patch', 'deployments.apps'), can('create', 'scaledobjects.keda.sh'), can('get', 'secrets'), can('list', 'pods')]).toEqual([false, false, false, false]);
+    expect([
+      can('list', 'deployments.apps'),
+      can('list', 'horizontalpodautoscalers.autoscaling'),
+      can('list', 'scaledobjects.keda.sh'),
+      can('list', 'events'),
+    ]).toEqual([true, true, true, true]);
+    expect([can('patch', 'deployments.apps'), can('create', 'scaledobjects.keda.sh'), can('get', 'secrets'), can('list', 'pods')]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(answer(['list', 'deployments.apps', '-n', 'kube-system'])).toBe('no');
   });
 
@@ -120,15 +144,25 @@ describe('the console reading a real cluster', () => {
     expect(store(initial)!.info).toMatchObject({ minReplicaCount: 0, maxReplicaCount: 4, targetQueueLength: 2, pollingInterval: 1, cooldownPeriod: 5 });
 
     depth = 7; // → ceil(7 / 2) = 4 replicas
-    const up = await waitFor('the HPA to scale above 1', async () => {
-      const reading = await read();
-      return (store(reading)?.desired ?? 0) > 1 ? reading : undefined;
-    }, 120_000, 1_000);
+    const up = await waitFor(
+      'the HPA to scale above 1',
+      async () => {
+        const reading = await read();
+        return (store(reading)?.desired ?? 0) > 1 ? reading : undefined;
+      },
+      120_000,
+      1_000,
+    );
     depth = 0;
-    const down = await waitFor('KEDA to scale back to 0', async () => {
-      const reading = await read();
-      return store(reading)?.desired === 0 && reading.markers.some((m) => m.by === 'keda' && m.to === 0) ? reading : undefined;
-    }, 120_000, 1_000);
+    const down = await waitFor(
+      'KEDA to scale back to 0',
+      async () => {
+        const reading = await read();
+        return store(reading)?.desired === 0 && reading.markers.some((m) => m.by === 'keda' && m.to === 0) ? reading : undefined;
+      },
+      120_000,
+      1_000,
+    );
 
     const markers = down.markers.filter((m) => m.function === 'store-message' && m.kind === 'scale');
     console.log(`real cluster markers:\n${markers.map((m) => `  ${new Date(m.at).toISOString()} ${m.by} ${m.reason}`).join('\n')}`);

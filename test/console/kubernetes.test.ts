@@ -27,7 +27,15 @@ describe('the console reading scaling from the Kubernetes API', () => {
     const reading = readClusterScaling(await fetchClusterObjects(recordedApi, 'qfn', 'qfn'));
     const store = reading.functions.find((fn) => fn.info.name === 'store-message')!;
     expect(store).toMatchObject({ deployment: 'qfn-store-message', desired: 8, ready: 4, active: true, metricPerReplica: 1152.5 });
-    expect(store.info).toEqual({ name: 'store-message', minReplicaCount: 0, maxReplicaCount: 10, targetQueueLength: 500, activationQueueLength: 0, pollingInterval: 5, cooldownPeriod: 60 });
+    expect(store.info).toEqual({
+      name: 'store-message',
+      minReplicaCount: 0,
+      maxReplicaCount: 10,
+      targetQueueLength: 500,
+      activationQueueLength: 0,
+      pollingInterval: 5,
+      cooldownPeriod: 60,
+    });
     expect(reading.functions.find((fn) => fn.info.name === 'run-job')).toMatchObject({ desired: 0, ready: 0, active: false });
     expect(reading.functions.map((fn) => fn.info.name)).toEqual(['publish', 'run-job', 'store-message']);
   });
@@ -57,11 +65,20 @@ describe('the console reading scaling from the Kubernetes API', () => {
 
   it('counts a cold start per container started in a function’s pods', async () => {
     const { coldStarts } = readClusterScaling(await fetchClusterObjects(recordedApi, 'qfn', 'qfn'));
-    expect(coldStarts.filter((c) => c.function === 'store-message').map((c) => c.replica)).toEqual(['qfn-store-message-6c9f7d8b5-x2k4p', 'qfn-store-message-6c9f7d8b5-q8z7m']);
+    expect(coldStarts.filter((c) => c.function === 'store-message').map((c) => c.replica)).toEqual([
+      'qfn-store-message-6c9f7d8b5-x2k4p',
+      'qfn-store-message-6c9f7d8b5-q8z7m',
+    ]);
   });
 
   it('reads Kubernetes quantities', () => {
-    expect([parseQuantity('37'), parseQuantity('1500m'), parseQuantity('2k'), parseQuantity(undefined), parseQuantity('x')]).toEqual([37, 1.5, 2000, null, null]);
+    expect([parseQuantity('37'), parseQuantity('1500m'), parseQuantity('2k'), parseQuantity(undefined), parseQuantity('x')]).toEqual([
+      37,
+      1.5,
+      2000,
+      null,
+      null,
+    ]);
   });
 });
 
@@ -72,14 +89,41 @@ describe('the in-cluster API client', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qfn-sa-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'ca.crt')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'ca.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
     writeFileSync(join(dir, 'namespace'), 'qfn\n');
     writeFileSync(join(dir, 'token'), 'token-one\n');
     server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.crt')) }, (req, res) => {
       seen.push({ path: req.url ?? '', authorization: req.headers.authorization });
       if (req.url?.startsWith('/apis/keda.sh')) {
         res.writeHead(403, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'scaledobjects.keda.sh is forbidden: User "system:serviceaccount:qfn:qfn-console" cannot list resource "scaledobjects"', code: 403 }));
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            status: 'Failure',
+            message: 'scaledobjects.keda.sh is forbidden: User "system:serviceaccount:qfn:qfn-console" cannot list resource "scaledobjects"',
+            code: 403,
+          }),
+        );
         return;
       }
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -110,7 +154,25 @@ describe('the in-cluster API client', () => {
   it('refuses a server whose certificate the CA did not sign', async () => {
     const other = mkdtempSync(join(tmpdir(), 'qfn-sa-other-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', join(other, 'key.pem'), '-out', join(other, 'ca.crt')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+          '-keyout',
+          join(other, 'key.pem'),
+          '-out',
+          join(other, 'ca.crt'),
+        ],
+        { stdio: 'ignore' },
+      );
       writeFileSync(join(other, 'namespace'), 'qfn');
       writeFileSync(join(other, 'token'), 't');
       const { api } = inClusterApi({ credentialsDir: other, host: '127.0.0.1', port: String((server.address() as AddressInfo).port) });

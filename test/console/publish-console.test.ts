@@ -43,7 +43,11 @@ describe('the console served by the publish function (RabbitMQ + Postgres, no Ku
 
   it('streams the queue depth from the broker past the request timeout, and says why replicas are missing', async () => {
     for (let i = 0; i < 5; i++) {
-      const response = await fetch(`${base}/message/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+      const response = await fetch(`${base}/message/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+      });
       expect(response.status).toBe(202);
     }
     const controller = new AbortController();
@@ -55,20 +59,25 @@ describe('the console served by the publish function (RabbitMQ + Postgres, no Ku
     const updates: ConsoleUpdate[] = [];
     const openedAt = Date.now();
     try {
-      await waitFor('a sample with the queue depth, after the request timeout', async () => {
-        buffer += (await reader.read()).value ?? '';
-        let end;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (!data) continue;
-          if (block.startsWith('event: snapshot')) snapshot = JSON.parse(data) as ConsoleSnapshot;
-          else updates.push(...(JSON.parse(data) as ConsoleUpdate[]));
-        }
-        // RabbitMQ's management API refreshes its counts every few seconds.
-        return Date.now() - openedAt > 2_500 && updates.some((u) => u.type === 'sample' && (u.point.ready ?? 0) >= 5);
-      }, 30_000, 0);
+      await waitFor(
+        'a sample with the queue depth, after the request timeout',
+        async () => {
+          buffer += (await reader.read()).value ?? '';
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (!data) continue;
+            if (block.startsWith('event: snapshot')) snapshot = JSON.parse(data) as ConsoleSnapshot;
+            else updates.push(...(JSON.parse(data) as ConsoleUpdate[]));
+          }
+          // RabbitMQ's management API refreshes its counts every few seconds.
+          return Date.now() - openedAt > 2_500 && updates.some((u) => u.type === 'sample' && (u.point.ready ?? 0) >= 5);
+        },
+        30_000,
+        0,
+      );
     } finally {
       controller.abort();
     }

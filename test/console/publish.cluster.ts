@@ -6,9 +6,9 @@
  *
  *   npx vitest run --config test/console/vitest.cluster.config.ts publish
  *
- * Needs pods to reach the API server (the kubernetes Service, 10.96.0.1:443): cluster/up.sh binds kube-apiserver to
- * 127.0.0.1 only, so on that cluster the pod's reads are refused and the replicas assertions fail; KEDA and the
- * kubelet run on the host and are not affected. The reader itself is checked there by kubernetes.cluster.ts.
+ * Needs pods to reach the API server (the kubernetes Service, 10.96.0.1:443): cluster/up.sh serves kube-apiserver on
+ * the bridge's gateway address, which the Service's endpoint names. The reader itself is checked by kubernetes.cluster.ts;
+ * npm run test:cluster reads the same console from the publish pod in test/cluster/scaling-designs.cluster.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -40,9 +40,20 @@ describe('the console served by the publish pod on a real cluster (console.enabl
     db = openDatabase();
     const [setting] = await db<{ max_connections: string }[]>`show max_connections`;
     await kubectl(cluster, ['create', 'namespace', namespace]);
-    await kubectl(cluster, ['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest']);
     await kubectl(cluster, [
-      '-n', namespace, 'create', 'secret', 'generic', 'qfn-credentials',
+      'label',
+      'namespace',
+      namespace,
+      'pod-security.kubernetes.io/enforce=restricted',
+      'pod-security.kubernetes.io/enforce-version=latest',
+    ]);
+    await kubectl(cluster, [
+      '-n',
+      namespace,
+      'create',
+      'secret',
+      'generic',
+      'qfn-credentials',
       `--from-literal=DATABASE_URL=${cluster.databaseUrl}`,
       `--from-literal=PUBLISH_API_TOKENS=${publishToken}`,
       `--from-literal=ADMIN_API_TOKEN=${adminToken}`,
@@ -69,15 +80,20 @@ describe('the console served by the publish pod on a real cluster (console.enabl
   it('shows no data without the admin token, and reads the ScaledObject’s settings with it', async () => {
     expect((await fetch(`${base}/console/`)).status).toBe(200);
     expect((await fetch(`${base}/console/api/snapshot`)).status).toBe(401);
-    const first = await waitFor('the pod to read the Kubernetes API', async () => {
-      // Nothing is read until someone watches: open the stream once to start the source.
-      const controller = new AbortController();
-      void fetch(`${base}/console/api/stream`, { headers: { authorization: `Bearer ${adminToken}` }, signal: controller.signal }).catch(() => {});
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      const current = await snapshot();
-      controller.abort();
-      return current.functions.find((fn) => fn.name === 'store-message')?.maxReplicaCount !== null ? current : undefined;
-    }, 60_000, 0);
+    const first = await waitFor(
+      'the pod to read the Kubernetes API',
+      async () => {
+        // Nothing is read until someone watches: open the stream once to start the source.
+        const controller = new AbortController();
+        void fetch(`${base}/console/api/stream`, { headers: { authorization: `Bearer ${adminToken}` }, signal: controller.signal }).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        const current = await snapshot();
+        controller.abort();
+        return current.functions.find((fn) => fn.name === 'store-message')?.maxReplicaCount !== null ? current : undefined;
+      },
+      60_000,
+      0,
+    );
     expect(first.functions.find((fn) => fn.name === 'store-message')).toMatchObject({ maxReplicaCount: 4, targetQueueLength: 100, cooldownPeriod: 15 });
     expect(first.warnings.filter((w) => /kubernetes|replicas/i.test(w))).toEqual([]);
   }, 120_000);
@@ -93,18 +109,32 @@ describe('the console served by the publish pod on a real cluster (console.enabl
       await page.evaluate("window.qfnConsole.select('store-message')");
       const published = await publishMessages(base, publishToken, 2_000);
       expect(published.ids).toHaveLength(2_000);
-      await waitFor('replicas above 1 on the chart', async () => {
-        const points = await page.evaluate<{ desired: number | null }[]>("window.qfnConsole.series('store-message')");
-        return points.some((p) => (p.desired ?? 0) > 1);
-      }, 240_000, 1_000).catch(async (error: unknown) => {
+      await waitFor(
+        'replicas above 1 on the chart',
+        async () => {
+          const points = await page.evaluate<{ desired: number | null }[]>("window.qfnConsole.series('store-message')");
+          return points.some((p) => (p.desired ?? 0) > 1);
+        },
+        240_000,
+        1_000,
+      ).catch(async (error: unknown) => {
         const current = await snapshot().catch((e: unknown) => String(e));
         const points = await page.evaluate<unknown[]>("window.qfnConsole.series('store-message').slice(-5)");
-        throw new Error(`${String(error)}\nwarnings: ${JSON.stringify(typeof current === 'string' ? current : current.warnings)}\nlast points: ${JSON.stringify(points)}\nnotice: ${await page.locator('#notice').textContent()}`);
+        throw new Error(
+          `${String(error)}\nwarnings: ${JSON.stringify(typeof current === 'string' ? current : current.warnings)}\nlast points: ${JSON.stringify(points)}\nnotice: ${await page.locator('#notice').textContent()}`,
+        );
       });
-      const markers = await waitFor('KEDA’s deactivation to 0 among the markers', async () => {
-        const found = await page.evaluate<{ by: string; to: number | null; from: number | null; kind: string; reason: string }[]>("window.qfnConsole.markers('store-message')");
-        return found.some((m) => m.by === 'keda' && m.to === 0) ? found : undefined;
-      }, 300_000, 1_000);
+      const markers = await waitFor(
+        'KEDA’s deactivation to 0 among the markers',
+        async () => {
+          const found = await page.evaluate<{ by: string; to: number | null; from: number | null; kind: string; reason: string }[]>(
+            "window.qfnConsole.markers('store-message')",
+          );
+          return found.some((m) => m.by === 'keda' && m.to === 0) ? found : undefined;
+        },
+        300_000,
+        1_000,
+      );
       await page.waitForTimeout(3_000);
       await page.screenshot({ path: join(artifactsDir, 'cluster-0-N-0.png'), fullPage: true });
       const scale = markers.filter((m) => m.kind === 'scale');

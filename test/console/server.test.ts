@@ -16,7 +16,17 @@ import { uniqueName } from '../support/names';
 import { serveOnLoopback, type LoopbackServer } from '../support/serve';
 
 const token = 'console-unit-test-token-0123456789';
-const point = (t: number, desired: number): SeriesPoint => ({ t, ready: 3, inFlight: 1, delayed: 0, desired, readyReplicas: desired, processedPerSecond: 5, lagP50: 10, lagP99: 20 });
+const point = (t: number, desired: number): SeriesPoint => ({
+  t,
+  ready: 3,
+  inFlight: 1,
+  delayed: 0,
+  desired,
+  readyReplicas: desired,
+  processedPerSecond: 5,
+  lagP50: 10,
+  lagP99: 20,
+});
 
 describe('the console assets', () => {
   it('are the committed module built from console/page and uplot (run npm run generate after editing the page)', async () => {
@@ -32,7 +42,9 @@ describe('the console routes', () => {
   let base: string;
 
   beforeAll(async () => {
-    hub.setFunctions([{ name: 'fn', minReplicaCount: 0, maxReplicaCount: 3, targetQueueLength: 10, activationQueueLength: 0, pollingInterval: 1, cooldownPeriod: 5 }]);
+    hub.setFunctions([
+      { name: 'fn', minReplicaCount: 0, maxReplicaCount: 3, targetQueueLength: 10, activationQueueLength: 0, pollingInterval: 1, cooldownPeriod: 5 },
+    ]);
     server = await serveOnLoopback(app.fetch);
     base = server.base;
   });
@@ -57,7 +69,9 @@ describe('the console routes', () => {
   it('gives data only to the admin token', async () => {
     expect((await fetch(`${base}/console/api/snapshot`)).status).toBe(401);
     expect((await fetch(`${base}/console/api/stream`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
-    const snapshot = (await (await fetch(`${base}/console/api/snapshot`, { headers: { authorization: `Bearer ${token}` } })).json()) as { functions: { name: string }[] };
+    const snapshot = (await (await fetch(`${base}/console/api/snapshot`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      functions: { name: string }[];
+    };
     expect(snapshot.functions.map((fn) => fn.name)).toEqual(['fn']);
   });
 
@@ -93,7 +107,8 @@ describe('the console routes', () => {
 });
 
 describe('the publish function’s console route', () => {
-  const broker = () => createBroker(parseConfig(commonConfig, { ...process.env, BROKER: 'rabbitmq', QUEUE_PREFIX: uniqueName('consoleroute') }), 'console-route-test');
+  const broker = () =>
+    createBroker(parseConfig(commonConfig, { ...process.env, BROKER: 'rabbitmq', QUEUE_PREFIX: uniqueName('consoleroute') }), 'console-route-test');
 
   it('answers 403 like the admin API when no admin token is set, and 401 to a wrong one', async () => {
     const b = await broker();
@@ -103,7 +118,10 @@ describe('the publish function’s console route', () => {
     expect((await off.request('/console/')).status).toBe(200);
     const on = consoleRoute({ queueAdmin: b, db: undefined as never, queues, tokens: [token], env: {} });
     expect((await on.request('/console/api/snapshot', { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
-    const snapshot = (await (await on.request('/console/api/snapshot', { headers: { authorization: `Bearer ${token}` } })).json()) as { functions: { name: string; maxReplicaCount: number | null }[]; installation: { mode: string } };
+    const snapshot = (await (await on.request('/console/api/snapshot', { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      functions: { name: string; maxReplicaCount: number | null }[];
+      installation: { mode: string };
+    };
     expect(snapshot.installation.mode).toBe('kubernetes');
     expect(snapshot.functions).toEqual([expect.objectContaining({ name: 'store-message', maxReplicaCount: null })]);
     await b.close();
@@ -120,7 +138,17 @@ describe('the publish function’s console route', () => {
 
 describe('local decisions as console markers', () => {
   const decision = (from: number, to: number, reason: string, by: ScaleDecision['by'] = 'hpa'): ScaleDecision => ({
-    function: 'fn', at: Date.now(), from, to, by, depth: 10, active: true, fallback: [], errors: [], reason, inputs: {} as ScaleDecision['inputs'],
+    function: 'fn',
+    at: Date.now(),
+    from,
+    to,
+    by,
+    depth: 10,
+    active: true,
+    fallback: [],
+    errors: [],
+    reason,
+    inputs: {} as ScaleDecision['inputs'],
   });
 
   it('marks every change, and a hold with a reason once until its reason changes', () => {
@@ -132,7 +160,10 @@ describe('local decisions as console markers', () => {
     expect(markerOf(decision(4, 4, held.replace('900', '950')), last)).toBeUndefined();
     expect(markerOf(decision(4, 4, 'fn 4: depth 0 ≤ activation 0; cooling down, 0 in 3.2 s', 'none'), last)).toMatchObject({ kind: 'hold' });
     expect(markerOf(decision(4, 4, 'fn 4: depth 0 ≤ activation 0; cooling down, 0 in 2.1 s', 'none'), last)).toBeUndefined();
-    expect(markerOf(decision(4, 0, 'fn 4→0: depth 0 ≤ activation 0, inactive for 5 s > cooldownPeriod 5 s', 'keda'), last)).toMatchObject({ kind: 'scale', to: 0 });
+    expect(markerOf(decision(4, 0, 'fn 4→0: depth 0 ≤ activation 0, inactive for 5 s > cooldownPeriod 5 s', 'keda'), last)).toMatchObject({
+      kind: 'scale',
+      to: 0,
+    });
   });
 });
 
@@ -156,7 +187,10 @@ describe('the inbox probe', () => {
     expect(await probe.read('fn')).toBeUndefined(); // the first reading only sets the starting point
     const now = Date.now();
     const rows = [...Array.from({ length: 98 }, () => uuidv7(now - 200)), uuidv7(now - 5_000), 'not-a-uuidv7-id'];
-    for (const id of rows) await database.db.execute(sql`insert into inbox (function_name, event_id, processed_at) values ('fn', ${id}, ${new Date(now + 50).toISOString()}::timestamptz)`);
+    for (const id of rows)
+      await database.db.execute(
+        sql`insert into inbox (function_name, event_id, processed_at) values ('fn', ${id}, ${new Date(now + 50).toISOString()}::timestamptz)`,
+      );
     await database.db.execute(sql`insert into inbox (function_name, event_id) values ('other', ${uuidv7()})`);
     // The rows say they were processed 50 ms from now: read once that time has passed, or the next reading counts them again.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, now + 60 - Date.now())));

@@ -28,11 +28,15 @@ export async function startRunner(env: Record<string, string>): Promise<StartedR
   const [port, statusPort] = [await freePort(), await freePort()];
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const configured of ['AMQP_URL', 'DATABASE_URL', 'BROKER', 'SQS_ENDPOINT', 'DATA_DIR', 'ADMIN_API_TOKEN_FILE']) delete childEnv[configured];
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--plain', '--port', String(port), '--status-port', String(statusPort)], {
-    cwd: repoRoot,
-    env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/start.ts', '--plain', '--port', String(port), '--status-port', String(statusPort)],
+    {
+      cwd: repoRoot,
+      env: childEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
   createInterface({ input: child.stderr! }).on('line', (line) => lines.push(`stderr: ${line}`));
@@ -69,7 +73,15 @@ export async function launchBrowser(options: { colorScheme?: 'light' | 'dark' } 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1440, height: 900 },
     colorScheme: options.colorScheme ?? 'light',
     timeout: 60_000,

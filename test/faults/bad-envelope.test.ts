@@ -27,16 +27,25 @@ describe.each(brokerHarnesses)('malformed envelopes on $kind', (harness) => {
       const transportId = uuidv7();
       badIds.push(transportId);
       const type = 'message.published';
-      await world.broker.publish({ id: transportId, type, body: encodeEnvelope({ id: transportId, type, time: new Date().toISOString(), data: message(), ...envelope }) });
+      await world.broker.publish({
+        id: transportId,
+        type,
+        body: encodeEnvelope({ id: transportId, type, time: new Date().toISOString(), data: message(), ...envelope }),
+      });
     }
     const good = await publishEvents(world.broker, 20);
     const consumer = world.start(fn, { FAULT_MAX_ATTEMPTS: '5', FAULT_RETRY_DELAY_MS: '100', FAULT_MAX_RETRY_DELAY_MS: '200' });
 
     await waitFor('the good messages', async () => (await world.effectCount(fn)) >= good.length, 30_000, 100);
-    const letters = await waitFor('three dead letters', async () => {
-      const found = await deadLetters(world.broker, spec);
-      return found.length >= bad.length ? found : undefined;
-    }, 30_000, 200);
+    const letters = await waitFor(
+      'three dead letters',
+      async () => {
+        const found = await deadLetters(world.broker, spec);
+        return found.length >= bad.length ? found : undefined;
+      },
+      30_000,
+      200,
+    );
     await waitForEmptyQueue(world.broker, spec);
     expect(new Set(letters.map((l) => l.eventId))).toEqual(new Set(badIds));
     for (const letter of letters) {

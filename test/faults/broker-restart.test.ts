@@ -95,10 +95,15 @@ describe.runIf(canStartPrivateNode())('RabbitMQ restarted mid-stream', () => {
       const rows = (await database.sql`select event_id from effects where function_name = ${fn}`) as unknown as { event_id: string }[];
       return rows.map((r) => r.event_id);
     };
-    await waitFor('every accepted message processed', async () => {
-      const ids = new Set(await done());
-      return accepted.every((id) => ids.has(id));
-    }, 60_000, 200);
+    await waitFor(
+      'every accepted message processed',
+      async () => {
+        const ids = new Set(await done());
+        return accepted.every((id) => ids.has(id));
+      },
+      60_000,
+      200,
+    );
     await waitForEmptyQueue(broker, spec);
     const rows = await done();
     expect(rows.length).toBe(new Set(rows).size);

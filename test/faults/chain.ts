@@ -41,10 +41,15 @@ export function startRecoveryRelay(db: Database, broker: Broker, adoptAfterMs = 
 
 /** Waits for the outbox to hold nothing unsent (due or scheduled). */
 export async function waitForEmptyOutbox(db: Database, timeoutMs = 60_000): Promise<void> {
-  await waitFor('an empty outbox', async () => {
-    const stats = await outboxStats(db);
-    return stats.pending + stats.scheduled === 0;
-  }, timeoutMs, 100);
+  await waitFor(
+    'an empty outbox',
+    async () => {
+      const stats = await outboxStats(db);
+      return stats.pending + stats.scheduled === 0;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** Each job has exactly one result and one completion row, no other job has any, and every outbox row was sent once. */

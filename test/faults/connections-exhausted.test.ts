@@ -52,10 +52,21 @@ describe.each(brokerHarnesses)('Postgres connections exhausted on $kind', (harne
       return url.toString();
     })();
     appDatabase = createDatabase({ url: roleUrl, schema: world.prefix, poolSize: 2 });
-    const app = createPublishApp({ broker: world.broker, queueAdmin: world.broker, db: appDatabase.db, pingDatabase: appDatabase.ping, log: pino({ level: 'silent' }), maxBodyBytes: 65_536 });
+    const app = createPublishApp({
+      broker: world.broker,
+      queueAdmin: world.broker,
+      db: appDatabase.db,
+      pingDatabase: appDatabase.ping,
+      log: pino({ level: 'silent' }),
+      maxBodyBytes: 65_536,
+    });
     const accepted = new Set<string>();
     const post = async (headers: Record<string, string> = {}) => {
-      const response = await app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(message()) });
+      const response = await app.request('/message/publish', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(message()),
+      });
       if (response.status === 202) accepted.add(((await response.clone().json()) as { id: string }).id);
       return response;
     };

@@ -5,15 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
-import {
-  deadLetters,
-  expectExactlyOnce,
-  faultScenario,
-  publishEvents,
-  report,
-  terminate,
-  waitForEmptyQueue,
-} from './support';
+import { deadLetters, expectExactlyOnce, faultScenario, publishEvents, report, terminate, waitForEmptyQueue } from './support';
 
 const messages = 50;
 
@@ -37,9 +29,7 @@ describe.each(brokerHarnesses)('crash between commit and ack on $kind', (harness
     // redelivery stays attempt 1 (a crash is not an attempt); SQS counts every receive.
     const second = world.start(fn, env);
     await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000);
-    await waitFor('the victim acknowledged', () =>
-      second.logs.find((l) => l['msg'] === 'message processed' && l['eventId'] === victim),
-    );
+    await waitFor('the victim acknowledged', () => second.logs.find((l) => l['msg'] === 'message processed' && l['eventId'] === victim));
     await waitForEmptyQueue(world.broker, spec);
     expect(await deadLetters(world.broker, spec)).toEqual([]);
     await expectExactlyOnce(world, fn, ids);

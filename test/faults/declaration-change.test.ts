@@ -29,7 +29,14 @@ describe.each(brokerHarnesses)('declaration changes between deploys on $kind', (
     const processed = async (id: string) => (await world.effects(fn)).some((r) => r.event_id === id);
 
     /** Starts a deploy of the function with this declaration and waits until it consumes. */
-    const deploy = async (declaration: { maxAttempts: number; retryDelayMs: number; maxRetryDelayMs: number; subscribes: string; concurrency: number; visibilityTimeoutSeconds: number }) => {
+    const deploy = async (declaration: {
+      maxAttempts: number;
+      retryDelayMs: number;
+      maxRetryDelayMs: number;
+      subscribes: string;
+      concurrency: number;
+      visibilityTimeoutSeconds: number;
+    }) => {
       const started = world.start(fn, {
         FAULT_MAX_ATTEMPTS: String(declaration.maxAttempts),
         FAULT_RETRY_DELAY_MS: String(declaration.retryDelayMs),
@@ -42,12 +49,26 @@ describe.each(brokerHarnesses)('declaration changes between deploys on $kind', (
       return started;
     };
 
-    const first = await deploy({ maxAttempts: 3, retryDelayMs: 200, maxRetryDelayMs: 1000, subscribes: 'message.published', concurrency: 20, visibilityTimeoutSeconds: 5 });
+    const first = await deploy({
+      maxAttempts: 3,
+      retryDelayMs: 200,
+      maxRetryDelayMs: 1000,
+      subscribes: 'message.published',
+      concurrency: 20,
+      visibilityTimeoutSeconds: 5,
+    });
     const before = await publish('message.published');
     await waitFor('the first deploy to process a message', () => processed(before), 30_000, 100);
     expect((await terminate(first)).code).toBe(0);
 
-    const second = await deploy({ maxAttempts: 6, retryDelayMs: 300, maxRetryDelayMs: 2400, subscribes: 'order.created', concurrency: 35, visibilityTimeoutSeconds: 7 });
+    const second = await deploy({
+      maxAttempts: 6,
+      retryDelayMs: 300,
+      maxRetryDelayMs: 2400,
+      subscribes: 'order.created',
+      concurrency: 35,
+      visibilityTimeoutSeconds: 7,
+    });
     const after = await publish('order.created');
     await waitFor('the second deploy to process a message of its new subscription', () => processed(after), 30_000, 100);
 
@@ -57,14 +78,18 @@ describe.each(brokerHarnesses)('declaration changes between deploys on $kind', (
       const info = await waitFor(
         'the new delivery limit in effect',
         async () => {
-          const q = await management<{ effective_policy_definition?: Record<string, unknown>; arguments?: Record<string, unknown> }>(`/queues/%2F/${encodeURIComponent(queue)}`);
+          const q = await management<{ effective_policy_definition?: Record<string, unknown>; arguments?: Record<string, unknown> }>(
+            `/queues/%2F/${encodeURIComponent(queue)}`,
+          );
           return q.effective_policy_definition?.['delivery-limit'] === 12 ? q : undefined;
         },
         15_000,
         250,
       );
       expect(info.arguments?.['x-delivery-limit']).toBeUndefined();
-      const bindings = await management<{ routing_key: string }[]>(`/bindings/%2F/e/${encodeURIComponent(`${world.prefix}.events`)}/q/${encodeURIComponent(queue)}`);
+      const bindings = await management<{ routing_key: string }[]>(
+        `/bindings/%2F/e/${encodeURIComponent(`${world.prefix}.events`)}/q/${encodeURIComponent(queue)}`,
+      );
       expect(bindings.map((b) => b.routing_key)).toEqual(['order.created']);
       const queues = (await management<{ name: string }[]>('/queues/%2F?columns=name')).map((q) => q.name).filter((name) => name.startsWith(`${queue}.retry.`));
       expect(queues.sort()).toEqual([300, 600, 1200, 2400].map((ms) => `${queue}.retry.${ms}ms`).sort());

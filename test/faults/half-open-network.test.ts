@@ -48,7 +48,12 @@ describe('half-open network between a function and RabbitMQ', () => {
     await waitFor('liveness to fail while the broker cannot be reached', async () => (await status(healthPort, '/healthz')) === 503, 30_000, 200);
     const livenessFailedMs = Math.round(performance.now() - lostAt);
     // Several attempts meet the black hole: each one must give up by itself.
-    await waitFor('two timed-out connection attempts', () => consumer.logs.filter((l) => l['msg'] === 'broker reconnect failed' && String(l['err']).includes('timed out')).length >= 2, 30_000, 200);
+    await waitFor(
+      'two timed-out connection attempts',
+      () => consumer.logs.filter((l) => l['msg'] === 'broker reconnect failed' && String(l['err']).includes('timed out')).length >= 2,
+      30_000,
+      200,
+    );
     expect(await world.effectCount(fn)).toBe(0);
 
     proxy.blackhole(false);

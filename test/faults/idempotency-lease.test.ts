@@ -102,10 +102,19 @@ describe('Idempotency-Key claims of a publisher that died', () => {
     expect(afterTtl.status).toBe(202);
     const afterTtlId = ((await afterTtl.json()) as { id: string }).id;
     expect(afterTtlId).not.toBe(firstTtl);
-    const rows = await world.database.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.key, ttlKey)));
+    const rows = await world.database.db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.key, ttlKey)));
     expect(rows.map((r) => r.eventId)).toEqual([afterTtlId]);
 
     for (const p of [second.publisher, third.publisher]) expect((await terminate(p)).code).toBe(0);
-    report('idempotency-lease/rabbitmq', { leaseSeconds: 10, answeredWhileLeased: earlyStatus, takenOverMs, sameEventId: retried.id === pending!.eventId, otherClientGotOwnId: otherId !== pending!.eventId });
+    report('idempotency-lease/rabbitmq', {
+      leaseSeconds: 10,
+      answeredWhileLeased: earlyStatus,
+      takenOverMs,
+      sameEventId: retried.id === pending!.eventId,
+      otherClientGotOwnId: otherId !== pending!.eventId,
+    });
   }, 120_000);
 });

@@ -129,14 +129,25 @@ describe('network faults between functions and RabbitMQ', () => {
     // The publish function's own broker connection, through the proxy.
     const proxied = createRabbitMqBroker({ url: amqp.via(amqpUrl), prefix: world.prefix, clientName: `${world.prefix}-proxied` });
     await proxied.connect();
-    const app = createPublishApp({ broker: proxied, queueAdmin: proxied, db: world.database.db, pingDatabase: world.database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 65_536 });
+    const app = createPublishApp({
+      broker: proxied,
+      queueAdmin: proxied,
+      db: world.database.db,
+      pingDatabase: world.database.ping,
+      log: pino({ level: 'silent' }),
+      maxBodyBytes: 65_536,
+    });
     const consumer = world.start(fn);
     await consumer.waitForLog('consuming', 30_000);
 
     const accepted: string[] = [];
     const statuses = new Map<number, number>();
     const post = async () => {
-      const response = await app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message()) });
+      const response = await app.request('/message/publish', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(message()),
+      });
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       if (response.status === 202) accepted.push(((await response.json()) as { id: string }).id);
     };
@@ -162,14 +173,24 @@ describe('network faults between functions and RabbitMQ', () => {
     expect([...statuses.keys()].every((status) => status === 202 || status === 503)).toBe(true);
     expect(statuses.get(503) ?? 0).toBeGreaterThan(0);
     // Every accepted message arrives exactly once. (A 503 may still have reached the broker: clients retry with an Idempotency-Key.)
-    await waitFor('every accepted message', async () => {
-      const done = new Set((await world.effects(fn)).map((r) => r.event_id));
-      return accepted.every((id) => done.has(id));
-    }, 30_000, 200);
+    await waitFor(
+      'every accepted message',
+      async () => {
+        const done = new Set((await world.effects(fn)).map((r) => r.event_id));
+        return accepted.every((id) => done.has(id));
+      },
+      30_000,
+      200,
+    );
     const rows = await world.effects(fn);
     expect(rows.length).toBe(new Set(rows.map((r) => r.event_id)).size);
     await proxied.close();
     expect((await terminate(consumer)).code).toBe(0);
-    report('network-publish/rabbitmq', { requests: [...statuses.values()].reduce((a, b) => a + b, 0), accepted: accepted.length, unavailable: statuses.get(503) ?? 0, deliveredBeyondAccepted: rows.length - accepted.length });
+    report('network-publish/rabbitmq', {
+      requests: [...statuses.values()].reduce((a, b) => a + b, 0),
+      accepted: accepted.length,
+      unavailable: statuses.get(503) ?? 0,
+      deliveredBeyondAccepted: rows.length - accepted.length,
+    });
   }, 120_000);
 });

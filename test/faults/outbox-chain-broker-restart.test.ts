@@ -11,7 +11,16 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';
 import { type FunctionProcess, startFunctionProcess } from '../support/process';
 import { waitFor } from '../support/wait';
-import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectEachJobCompletedOnce, publishChainJobs, startRecoveryRelay, waitForEmptyOutbox } from './chain';
+import {
+  chainEntries,
+  type ChainFunction,
+  chainRowCount,
+  chainSpecs,
+  expectEachJobCompletedOnce,
+  publishChainJobs,
+  startRecoveryRelay,
+  waitForEmptyOutbox,
+} from './chain';
 import { canStartPrivateNode, type PrivateRabbitNode, startPrivateRabbitNode } from './rabbitmq-node';
 import { deadLetters, report, terminate, waitForEmptyQueue } from './support';
 
@@ -35,10 +44,23 @@ describe.runIf(canStartPrivateNode())('outbox chain across a RabbitMQ restart', 
   }, 60_000);
 
   it(`turns ${jobs} jobs into exactly ${jobs} completions though the broker went away mid-chain`, async () => {
-    const broker = createRabbitMqBroker({ url: node.amqpUrl, managementUrl: node.managementUrl, prefix, clientName: `${prefix}-test`, connectTimeoutMs: 20_000 });
+    const broker = createRabbitMqBroker({
+      url: node.amqpUrl,
+      managementUrl: node.managementUrl,
+      prefix,
+      clientName: `${prefix}-test`,
+      connectTimeoutMs: 20_000,
+    });
     await broker.connect();
     for (const spec of chainSpecs) await broker.provision(spec);
-    const env = { BROKER: 'rabbitmq', AMQP_URL: node.amqpUrl, RABBITMQ_MANAGEMENT_URL: node.managementUrl, QUEUE_PREFIX: prefix, DATABASE_SCHEMA: prefix, LOG_LEVEL: 'info' };
+    const env = {
+      BROKER: 'rabbitmq',
+      AMQP_URL: node.amqpUrl,
+      RABBITMQ_MANAGEMENT_URL: node.managementUrl,
+      QUEUE_PREFIX: prefix,
+      DATABASE_SCHEMA: prefix,
+      LOG_LEVEL: 'info',
+    };
     const start = (fn: ChainFunction) => {
       const started = startFunctionProcess(chainEntries[fn], env);
       processes.push(started);

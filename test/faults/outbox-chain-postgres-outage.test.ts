@@ -12,7 +12,16 @@ import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
-import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectEachJobCompletedOnce, publishChainJobs, startRecoveryRelay, waitForEmptyOutbox } from './chain';
+import {
+  chainEntries,
+  type ChainFunction,
+  chainRowCount,
+  chainSpecs,
+  expectEachJobCompletedOnce,
+  publishChainJobs,
+  startRecoveryRelay,
+  waitForEmptyOutbox,
+} from './chain';
 import { deadLetters, faultScenario, report, superviseReplica, waitForEmptyQueue } from './support';
 import { startFunctionProcess } from '../support/process';
 

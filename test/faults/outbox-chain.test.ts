@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { type FunctionProcess, startFunctionProcess } from '../support/process';
 import { waitFor } from '../support/wait';
-import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectEachJobCompletedOnce, publishChainJobs, startRecoveryRelay, waitForEmptyOutbox } from './chain';
+import {
+  chainEntries,
+  type ChainFunction,
+  chainRowCount,
+  chainSpecs,
+  expectEachJobCompletedOnce,
+  publishChainJobs,
+  startRecoveryRelay,
+  waitForEmptyOutbox,
+} from './chain';
 import { deadLetters, faultScenario, report, waitForEmptyQueue } from './support';
 
 const jobs = 400;

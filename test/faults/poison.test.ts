@@ -7,16 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
-import {
-  deadLetters,
-  expectExactlyOnce,
-  faultScenario,
-  message,
-  publishEvents,
-  report,
-  terminate,
-  waitForEmptyQueue,
-} from './support';
+import { deadLetters, expectExactlyOnce, faultScenario, message, publishEvents, report, terminate, waitForEmptyQueue } from './support';
 
 const good = 300;
 const retry = { maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 2_000 };
@@ -48,10 +39,15 @@ describe.each(brokerHarnesses)('poison messages on $kind', (harness) => {
     const started = performance.now();
     await waitFor('every good message', async () => (await world.effectCount(fn)) >= good, 30_000, 20);
     const goodDoneMs = Math.round(performance.now() - started);
-    const letters = await waitFor('three dead letters', async () => {
-      const found = await deadLetters(broker, spec);
-      return found.length >= 3 ? found : undefined;
-    }, 30_000, 200);
+    const letters = await waitFor(
+      'three dead letters',
+      async () => {
+        const found = await deadLetters(broker, spec);
+        return found.length >= 3 ? found : undefined;
+      },
+      30_000,
+      200,
+    );
     const poisonDoneMs = Math.round(performance.now() - started);
 
     expect(letters).toHaveLength(3);

@@ -9,15 +9,7 @@ import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
-import {
-  faultScenario,
-  deadLetters,
-  expectExactlyOnce,
-  publishEvents,
-  report,
-  superviseReplica,
-  waitForEmptyQueue,
-} from './support';
+import { faultScenario, deadLetters, expectExactlyOnce, publishEvents, report, superviseReplica, waitForEmptyQueue } from './support';
 
 const messages = 1_000;
 const outageMs = 3_000;

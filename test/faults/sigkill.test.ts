@@ -7,17 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
 import type { FunctionProcess } from '../support/process';
-import {
-  deadLetters,
-  expectExactlyOnce,
-  faultScenario,
-  freePort,
-  isReady,
-  publishEvents,
-  report,
-  terminate,
-  waitForEmptyQueue,
-} from './support';
+import { deadLetters, expectExactlyOnce, faultScenario, freePort, isReady, publishEvents, report, terminate, waitForEmptyQueue } from './support';
 
 const messages = 5_000;
 const kills = 5;

@@ -6,15 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
-import {
-  deadLetters,
-  expectExactlyOnce,
-  faultScenario,
-  publishEvents,
-  report,
-  terminate,
-  waitForEmptyQueue,
-} from './support';
+import { deadLetters, expectExactlyOnce, faultScenario, publishEvents, report, terminate, waitForEmptyQueue } from './support';
 
 describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
   const setUp = faultScenario(harness);

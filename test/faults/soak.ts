@@ -130,8 +130,14 @@ const publishSeconds = (performance.now() - started) / 1000;
 log(`published ${accepted.length} in ${publishSeconds.toFixed(1)} s (${Math.round(accepted.length / publishSeconds)} req/s); waiting for the consumers`);
 
 const counts = async () => {
-  const [stored] = (await database.db.execute(sql`select count(*)::int as rows, count(distinct id)::int as ids from messages`)) as unknown as { rows: number; ids: number }[];
-  const [effects] = (await database.db.execute(sql`select count(*)::int as rows, count(distinct event_id)::int as ids from effects`)) as unknown as { rows: number; ids: number }[];
+  const [stored] = (await database.db.execute(sql`select count(*)::int as rows, count(distinct id)::int as ids from messages`)) as unknown as {
+    rows: number;
+    ids: number;
+  }[];
+  const [effects] = (await database.db.execute(sql`select count(*)::int as rows, count(distinct event_id)::int as ids from effects`)) as unknown as {
+    rows: number;
+    ids: number;
+  }[];
   return { stored: stored!, effects: effects! };
 };
 const deadline = Date.now() + 15 * 60_000;
@@ -147,7 +153,10 @@ const storedIds = new Set(((await database.db.execute(sql`select id from message
 const effectIds = new Set(((await database.db.execute(sql`select event_id from effects`)) as unknown as { event_id: string }[]).map((r) => r.event_id));
 const missingStored = accepted.filter((id) => !storedIds.has(id)).length;
 const missingEffects = accepted.filter((id) => !effectIds.has(id)).length;
-const depthsNow = () => Promise.all(specs.map(async (spec) => ({ name: spec.name, ...(await broker.queueDepth(spec)), deadLetters: (await broker.listDeadLetters(spec, 100)).length })));
+const depthsNow = () =>
+  Promise.all(
+    specs.map(async (spec) => ({ name: spec.name, ...(await broker.queueDepth(spec)), deadLetters: (await broker.listDeadLetters(spec, 100)).length })),
+  );
 const drained = (list: Awaited<ReturnType<typeof depthsNow>>) => list.every((d) => d.ready + d.inFlight + d.delayed === 0 && d.deadLetters === 0);
 // The management API's statistics lag a few seconds behind the queues.
 let depths = await depthsNow();

@@ -40,10 +40,15 @@ describe('dead-lettering on SQS within its attribute limit', () => {
     );
 
     const consumer = world.start(fn);
-    const letters = await waitFor('the dead letter', async () => {
-      const found = await deadLetters(world.broker, spec);
-      return found.length > 0 ? found : undefined;
-    }, 30_000, 200);
+    const letters = await waitFor(
+      'the dead letter',
+      async () => {
+        const found = await deadLetters(world.broker, spec);
+        return found.length > 0 ? found : undefined;
+      },
+      30_000,
+      200,
+    );
     await waitForEmptyQueue(world.broker, spec);
     expect(letters).toHaveLength(1);
     expect(letters[0]!.eventId).toBe(id);
@@ -52,7 +57,9 @@ describe('dead-lettering on SQS within its attribute limit', () => {
     expect(letters[0]!.attempts).toBe(1);
 
     const dlqUrl = (await client.send(new GetQueueUrlCommand({ QueueName: names.deadLetterQueue(fn) }))).QueueUrl!;
-    const [raw] = (await client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1, VisibilityTimeout: 0 }))).Messages ?? [];
+    const [raw] =
+      (await client.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1, VisibilityTimeout: 0 }))).Messages ??
+      [];
     const attributeCount = Object.keys(raw?.MessageAttributes ?? {}).length;
     expect(attributeCount).toBeLessThanOrEqual(10);
     expect(raw?.MessageAttributes?.['qfn-event-id']?.StringValue).toBe(id);

@@ -36,7 +36,11 @@ export async function publishEvents(broker: Broker, count: number, sender = 'hai
   for (let start = 0; start < ids.length; start += 500) {
     await Promise.all(
       ids.slice(start, start + 500).map((id) =>
-        broker.publish({ id, type: 'message.published', body: encodeEnvelope({ id, type: 'message.published', time: new Date().toISOString(), data: message(sender) }) }),
+        broker.publish({
+          id,
+          type: 'message.published',
+          body: encodeEnvelope({ id, type: 'message.published', time: new Date().toISOString(), data: message(sender) }),
+        }),
       ),
     );
   }

@@ -58,7 +58,12 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
     builds.set('migrate', await buildImage({ dockerfile: 'docker/migrate.Dockerfile', context: context.dir, tag: image('migrate') }));
     // A code change, as a new commit: the dependency layer must come from the cache, the bundles must not.
     context.changeCode('functions/store-message/src/function.ts', `changed by the image test ${name}`);
-    codeChange = await buildImage({ dockerfile: 'docker/Dockerfile', context: context.dir, tag: image('store-message'), buildArgs: { FUNCTION: 'store-message' } });
+    codeChange = await buildImage({
+      dockerfile: 'docker/Dockerfile',
+      context: context.dir,
+      tag: image('store-message'),
+      buildArgs: { FUNCTION: 'store-message' },
+    });
     console.log(
       `test/images: built in ${Math.round((performance.now() - started) / 1000)} s (${[...builds].map(([target, b]) => `${target} ${(b.ms / 1000).toFixed(1)} s`).join(', ')}, code change ${(codeChange.ms / 1000).toFixed(1)} s)`,
     );
@@ -90,7 +95,8 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
     expect(stepCached(codeChange.log, npmCi), 'after a code change: npm ci from the cache').toBe(true);
     expect(stepCached(codeChange.log, bundleStep), 'after a code change: bundled again').toBe(false);
     // Only the Dockerfile frontend built into the Engine: nothing pulled.
-    for (const build of [...builds.values(), codeChange]) expect(build.log).not.toMatch(/docker\/dockerfile|resolve image config for docker-image:\/\/docker\.io\/docker/);
+    for (const build of [...builds.values(), codeChange])
+      expect(build.log).not.toMatch(/docker\/dockerfile|resolve image config for docker-image:\/\/docker\.io\/docker/);
   });
 
   const chart = (kind: 'Deployment' | 'Job' | 'Pod', component: string) => chartContainer(manifests, kind, component);
@@ -112,8 +118,16 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
   it('runs with the security context, env and limits the chart renders', () => {
     const flags = dockerRunFlags(chart('Deployment', 'store-message'));
     expect(flags.join(' ')).toMatch(/--read-only --user 65532:65532 --cap-drop ALL --security-opt no-new-privileges --tmpfs \/tmp:\S+ --memory \d+/);
-    for (const [kind, component] of [['Job', 'migrate'], ['Job', 'provision'], ['Deployment', 'publish'], ['Deployment', 'run-job'], ['Pod', 'test']] as const) {
-      expect(dockerRunFlags(chart(kind, component)), component).toEqual(expect.arrayContaining(['--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory']));
+    for (const [kind, component] of [
+      ['Job', 'migrate'],
+      ['Job', 'provision'],
+      ['Deployment', 'publish'],
+      ['Deployment', 'run-job'],
+      ['Pod', 'test'],
+    ] as const) {
+      expect(dockerRunFlags(chart(kind, component)), component).toEqual(
+        expect.arrayContaining(['--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--memory']),
+      );
     }
   });
 
@@ -153,7 +167,13 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
         const response = await fetch(`http://127.0.0.1:${publishPort}/message/publish`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ ts: new Date().toISOString(), sender: `image-test-${index % 10}`, messageAttributes: { index: String(index) }, sent_from_ip: '192.0.2.1', priority: 1 }),
+          body: JSON.stringify({
+            ts: new Date().toISOString(),
+            sender: `image-test-${index % 10}`,
+            messageAttributes: { index: String(index) },
+            sent_from_ip: '192.0.2.1',
+            priority: 1,
+          }),
         });
         const body = (await response.json()) as { id?: string };
         if (response.status === 202 && body.id) accepted.push(body.id);
@@ -164,7 +184,9 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
             const stoppedAt = accepted.length;
             const second = start('store-message-2', 'store-message', storeMessage, { HEALTH_PORT: String(secondHealth) });
             await second.waitForLog('consuming', 60_000);
-            console.log(`test/images: docker stop -t ${grace} at ${stopAt} accepted, stopped at ${stoppedAt}, replacement consuming at ${accepted.length} of ${messageCount}`);
+            console.log(
+              `test/images: docker stop -t ${grace} at ${stopAt} accepted, stopped at ${stoppedAt}, replacement consuming at ${accepted.length} of ${messageCount}`,
+            );
             return second;
           });
         }
@@ -198,7 +220,9 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
     // The chart's `helm test` pod: its script, run by the publish image's Node, with the pod's env and security context.
     const testPod = chart('Pod', 'test');
     expect(testPod.container.args).toEqual(['--input-type=module', '-e', readFileSync(join(chartDir, 'files', 'smoke-test.mjs'), 'utf8')]);
-    const helmTest = await docker(runArgs('helm-test', 'publish', testPod, { PUBLISH_URL: `http://127.0.0.1:${publishPort}`, TIMEOUT_SECONDS: '60' }), { timeoutMs: 120_000 });
+    const helmTest = await docker(runArgs('helm-test', 'publish', testPod, { PUBLISH_URL: `http://127.0.0.1:${publishPort}`, TIMEOUT_SECONDS: '60' }), {
+      timeoutMs: 120_000,
+    });
     expect(helmTest.stderr).toBe('');
     expect(helmTest.stdout).toMatch(/helm test: stored and read back: \{"id":"[0-9a-f-]{36}"/);
     expect(helmTest.status).toBe(0);
@@ -208,14 +232,21 @@ describe.skipIf(!engine.ok && !mustRun)('images built from the Dockerfiles, run 
   }, 300_000);
 
   it('stops with exit 78 and one line naming a bad setting', async () => {
-    const result = await docker(runArgs('bad-setting', 'store-message', chart('Deployment', 'store-message'), { DATABASE_URL: 'not-a-url' }), { timeoutMs: 60_000 });
+    const result = await docker(runArgs('bad-setting', 'store-message', chart('Deployment', 'store-message'), { DATABASE_URL: 'not-a-url' }), {
+      timeoutMs: 60_000,
+    });
     expect(result.stderr).toMatch(/^configuration error: DATABASE_URL: must be a postgres or postgresql URL/m);
     expect(result.status).toBe(78);
   });
 
   it('starts from the compile cache written at build time, read-only, as uid 65532', async () => {
-    for (const [target, entry, spec] of [['store-message', 'index', chart('Deployment', 'store-message')], ['migrate', 'migrate', chart('Job', 'migrate')]] as const) {
-      const result = await docker(runArgs(`cache-${target}`, target, spec, { DATABASE_URL: 'not-a-url', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }), { timeoutMs: 60_000 });
+    for (const [target, entry, spec] of [
+      ['store-message', 'index', chart('Deployment', 'store-message')],
+      ['migrate', 'migrate', chart('Job', 'migrate')],
+    ] as const) {
+      const result = await docker(runArgs(`cache-${target}`, target, spec, { DATABASE_URL: 'not-a-url', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }), {
+        timeoutMs: 60_000,
+      });
       expect(result.status, result.stderr).toBe(78);
       expect(result.stderr, target).toContain(`V8 code cache for ESM file:///app/${entry}.mjs was accepted`);
     }

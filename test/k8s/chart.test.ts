@@ -164,7 +164,7 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
       expect(ofKind(manifests, 'Ingress')).toHaveLength(values.publish.ingress.enabled ? 1 : 0);
     });
 
-    it('migrates, then provisions the enabled functions\' queues, as ordered hooks; helm test round-trips a message', () => {
+    it("migrates, then provisions the enabled functions' queues, as ordered hooks; helm test round-trips a message", () => {
       const jobs = ofKind(manifests, 'Job');
       const hook = (component: string) => jobs.find((j) => j.metadata.labels!['app.kubernetes.io/component'] === component)!;
       const [migrate, provision] = [hook('migrate'), hook('provision')];
@@ -196,10 +196,15 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
         const names: string[] = container.env.map((e: any) => e.name);
         for (const [variable, field] of Object.entries(downward)) {
           expect(envOf(container, variable).valueFrom.fieldRef.fieldPath).toBe(field);
-          expect(names.indexOf(variable), `${variable} is defined before OTEL_RESOURCE_ATTRIBUTES refers to it`).toBeLessThan(names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
+          expect(names.indexOf(variable), `${variable} is defined before OTEL_RESOURCE_ATTRIBUTES refers to it`).toBeLessThan(
+            names.indexOf('OTEL_RESOURCE_ATTRIBUTES'),
+          );
         }
         // What the kubelet hands the process: $(NAME) expanded from the variables above.
-        const expanded = String(envOf(container, 'OTEL_RESOURCE_ATTRIBUTES').value).replace(/\$\(([A-Z_]+)\)/g, (_, name: keyof typeof kubelet) => kubelet[name]);
+        const expanded = String(envOf(container, 'OTEL_RESOURCE_ATTRIBUTES').value).replace(
+          /\$\(([A-Z_]+)\)/g,
+          (_, name: keyof typeof kubelet) => kubelet[name],
+        );
         const attributes = Object.fromEntries(expanded.split(',').map((pair) => pair.split('=')));
         expect(attributes, `${workload.kind}/${workload.metadata.name}`).toEqual({
           'service.name': envOf(container, 'OTEL_SERVICE_NAME').value,
@@ -268,7 +273,18 @@ describe.each(binaries)('chart on Helm $version', (binary) => {
 
   // Helm 3's client-only dry run still asks a cluster for its version; Helm 4's does not.
   it.runIf(binary.major >= 4)('tells the user how to reach publish, send a message and watch the functions scale', () => {
-    const args = ['install', 'qfn', chartDir, '--dry-run=client', '--namespace', 'events', '--values', join(valueSetsDir, 'rabbitmq-values.yaml'), '--set', 'keda.requireApi=false'];
+    const args = [
+      'install',
+      'qfn',
+      chartDir,
+      '--dry-run=client',
+      '--namespace',
+      'events',
+      '--values',
+      join(valueSetsDir, 'rabbitmq-values.yaml'),
+      '--set',
+      'keda.requireApi=false',
+    ];
     const result = spawnSync(binary.path, args, { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '/nonexistent' } });
     expect(result.status, result.stderr).toBe(0);
     const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));

@@ -68,7 +68,7 @@ describe('npm run deploy -- <function> --tag <tag> --dry-run', () => {
     expect(result.status).toBe(1);
   });
 
-  it('sets a value the chart reads: the image of that function\'s Deployment', () => {
+  it("sets a value the chart reads: the image of that function's Deployment", () => {
     const [binary] = helmBinaries();
     const manifests = render(binary!, { valueFiles: [join(valueSetsDir, 'production-values.yaml')], set: { 'functions.run-job.image.tag': '1.10' } });
     const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.labels?.['qfn.dev/function'] === 'run-job')!;

@@ -37,7 +37,8 @@ describe.each(helmBinaries())('dev-infra chart on Helm $version', (binary) => {
 
     const qfn = render(binary, { valueFiles: [join(valueSetsDir, 'rabbitmq-values.yaml')], set: { existingSecret: 'qfn-dev-credentials' } });
     const required = new Set(
-      qfn.flatMap((m) => (m.spec?.template?.spec ?? m.spec)?.containers ?? [])
+      qfn
+        .flatMap((m) => (m.spec?.template?.spec ?? m.spec)?.containers ?? [])
         .flatMap((c: any) => c.env ?? [])
         .filter((e: any) => e.valueFrom?.secretKeyRef && !e.valueFrom.secretKeyRef.optional)
         .map((e: any) => e.valueFrom.secretKeyRef.key),

@@ -48,7 +48,9 @@ describe.each(binaries)('a function reaching what its handler needs, on Helm $ve
     const runJobPod = byName('Deployment', 'qfn-run-job').spec.template.metadata.labels;
     for (const [key, value] of Object.entries(policy.spec.podSelector.matchLabels)) expect(runJobPod[key]).toBe(value);
     // Nobody else gets the rules: store-message has no policy of its own.
-    expect(manifests.filter((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith('-egress')).map((m) => m.metadata.name)).toEqual(['qfn-run-job-egress']);
+    expect(manifests.filter((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith('-egress')).map((m) => m.metadata.name)).toEqual([
+      'qfn-run-job-egress',
+    ]);
 
     const deployment = byName('Deployment', 'qfn-run-job');
     expect(schemaErrors(deployment)).toEqual([]);
@@ -63,7 +65,12 @@ describe.each(binaries)('a function reaching what its handler needs, on Helm $ve
 
   it('renders no extra policy and no Secret env by default', () => {
     const manifests = render(binary, { valueFiles: [rabbitmq] });
-    expect(manifests.filter((m) => m.kind === 'NetworkPolicy').map((m) => m.metadata.name).sort()).toEqual(['qfn-publish', 'qfn-workers']);
+    expect(
+      manifests
+        .filter((m) => m.kind === 'NetworkPolicy')
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual(['qfn-publish', 'qfn-workers']);
   });
 
   it('refuses malformed egress rules and Secret references through values.schema.json', () => {

@@ -25,7 +25,9 @@ const reports: BundleReport[] = [];
 
 beforeAll(async () => {
   for (const target of targets) reports.push(await buildImageBundle(target, outRoot));
-  console.log(reports.flatMap((r) => r.files.map((f) => `${f.file}: ${(f.bytes / 1024).toFixed(0)} KiB (gzip ${(f.gzipBytes / 1024).toFixed(0)} KiB)`)).join('\n'));
+  console.log(
+    reports.flatMap((r) => r.files.map((f) => `${f.file}: ${(f.bytes / 1024).toFixed(0)} KiB (gzip ${(f.gzipBytes / 1024).toFixed(0)} KiB)`)).join('\n'),
+  );
 }, 120_000);
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
@@ -35,7 +37,11 @@ describe('image bundles (npm run build)', () => {
   it('bundles every function, publish and the migration runner into modules that need no node_modules', () => {
     expect(reports.map((r) => r.target)).toEqual(targets.map((t) => t.name));
     // Entries and their chunks hold every dependency (the next tests run them with no node_modules).
-    for (const report of reports) expect(report.files.reduce((sum, f) => sum + f.bytes, 0), report.target).toBeGreaterThan(100_000);
+    for (const report of reports)
+      expect(
+        report.files.reduce((sum, f) => sum + f.bytes, 0),
+        report.target,
+      ).toBeGreaterThan(100_000);
     expect(existsSync(join(outRoot, 'migrate', 'sql', 'meta', '_journal.json'))).toBe(true);
   });
 
@@ -56,7 +62,13 @@ describe('image bundles (npm run build)', () => {
 
 describe('Dockerfiles', () => {
   const read = (file: string) => readFileSync(join(repoRoot, file), 'utf8');
-  const stagesOf = (text: string) => Object.fromEntries(text.split(/^FROM /m).slice(1).map((stage) => [/ AS (\w+)$/m.exec(stage.split('\n')[0]!)![1]!, stage]));
+  const stagesOf = (text: string) =>
+    Object.fromEntries(
+      text
+        .split(/^FROM /m)
+        .slice(1)
+        .map((stage) => [/ AS (\w+)$/m.exec(stage.split('\n')[0]!)![1]!, stage]),
+    );
 
   it.each(targets)('$name: built from its bundle, run by Node 24 as a non-root user', (target: ImageTarget) => {
     const text = read(target.dockerfile);
@@ -72,7 +84,9 @@ describe('Dockerfiles', () => {
     expect(stages['runtime']).toMatch(/NODE_COMPILE_CACHE=\/app\/\.compile-cache/);
     expect(stages['runtime']).toContain('warm-compile-cache.mjs');
     // The whole output folder: entries load their chunks from beside them.
-    expect(stages['runtime']).toContain(target.kind === 'migrate' ? 'COPY --from=build /src/dist/migrate/ /app/' : 'COPY --from=build /src/dist/${FUNCTION}/ /app/');
+    expect(stages['runtime']).toContain(
+      target.kind === 'migrate' ? 'COPY --from=build /src/dist/migrate/ /app/' : 'COPY --from=build /src/dist/${FUNCTION}/ /app/',
+    );
   });
 
   it('npm ci sees only the lockfile and the workspace manifests, before anything that names a function', () => {
@@ -92,14 +106,16 @@ describe('Dockerfiles', () => {
   });
 
   it('the context is the repository root minus what a build never needs, for BuildKit and the legacy builder alike', () => {
-    const ignored = read('.dockerignore').split('\n').filter((line) => line && !line.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', '.tools']));
     // BuildKit would prefer a <Dockerfile>.dockerignore over the root one; the legacy builder ignores it.
     for (const target of targets) expect(existsSync(join(repoRoot, `${target.dockerfile}.dockerignore`))).toBe(false);
   });
 });
 
-describe('the chart\'s containers, run from their bundles with the env the chart renders', () => {
+describe("the chart's containers, run from their bundles with the env the chart renders", () => {
   const suffix = `${process.pid}${Date.now().toString(36)}`;
   const schema = `k8s_e2e_${suffix}`;
   const prefix = `k8se2e${suffix}`;
@@ -116,9 +132,7 @@ describe('the chart\'s containers, run from their bundles with the env the chart
   });
 
   afterAll(async () => {
-    await Promise.all(
-      running.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')) : undefined)),
-    );
+    await Promise.all(running.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve).kill('SIGTERM')) : undefined)));
     await dropTestSchema(schema);
     const url = new URL(managementUrl);
     const auth = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
@@ -137,7 +151,10 @@ describe('the chart\'s containers, run from their bundles with the env the chart
   };
 
   it('migrates, provisions, serves, consumes, and passes the helm test round trip', async () => {
-    for (const [component, file] of [['migrate', bundle('migrate', 'migrate')], ['provision', bundle('migrate', 'provision')]] as const) {
+    for (const [component, file] of [
+      ['migrate', bundle('migrate', 'migrate')],
+      ['provision', bundle('migrate', 'provision')],
+    ] as const) {
       const job = container('Job', component);
       expect(job.args).toEqual([`/app/${component}.mjs`]);
       const result = spawnSync(process.execPath, [file], { env: containerEnv(job, secret, {}), cwd: tmpdir(), encoding: 'utf8', timeout: 60_000 });

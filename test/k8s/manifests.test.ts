@@ -23,7 +23,8 @@ describe('npm run generate', () => {
 
   it('refuses a declaration KEDA cannot express, naming the field', () => {
     // KEDA's pollingInterval is whole seconds: the declaration says so, and so does the chart's schema generated from it.
-    const fractional = () => defineFunction({ name: 'too-eager', subscribes: ['x.y'], schema: messageEvent, handler: async () => {}, scaling: { pollingInterval: 0.5 } });
+    const fractional = () =>
+      defineFunction({ name: 'too-eager', subscribes: ['x.y'], schema: messageEvent, handler: async () => {}, scaling: { pollingInterval: 0.5 } });
     expect(fractional).toThrowError(/^function too-eager: scaling\.pollingInterval /);
   });
 });

@@ -36,13 +36,22 @@ describe('pod-deletion-cost in the chart', () => {
       expect(pod.automountServiceAccountToken).toBe(false);
       const volume = pod.volumes.find((v: any) => v.name === 'kube-api-access');
       expect(volume.projected.sources.map((s: any) => Object.keys(s)[0])).toEqual(['serviceAccountToken', 'configMap']);
-      expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
+      expect(pod.containers[0].volumeMounts).toContainEqual({
+        name: 'kube-api-access',
+        mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+        readOnly: true,
+      });
       expect(podSecurityViolations(deployment)).toEqual([]);
     }
     const publish = manifests.find((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'publish')!;
     expect(publish.spec.template.spec.volumes.map((v: any) => v.name)).not.toContain('kube-api-access');
     const workers = manifests.find((m) => m.kind === 'NetworkPolicy' && m.metadata.name.endsWith('-workers'))!;
-    expect(workers.spec.egress).toContainEqual({ ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] });
+    expect(workers.spec.egress).toContainEqual({
+      ports: [
+        { port: 443, protocol: 'TCP' },
+        { port: 6443, protocol: 'TCP' },
+      ],
+    });
   });
 
   it('is off with functionDefaults.podDeletionCost.enabled=false: no Role, no token, no API egress', () => {

@@ -51,8 +51,16 @@ describe.each(helmBinaries().map((b) => [b.version, b] as const))('push scaler o
   });
 
   it('renders none of it while no enabled function asks for it', () => {
-    const manifests = render(helm, { valueFiles: [rabbitmq], set: { 'functions.store-message.scaling.pushActivation': true, 'functions.store-message.enabled': false } });
-    expect(manifests.filter((m) => m.kind === 'ScaledObject').flatMap((m) => m.spec.triggers).filter((t: any) => t.type === 'external-push')).toEqual([]);
+    const manifests = render(helm, {
+      valueFiles: [rabbitmq],
+      set: { 'functions.store-message.scaling.pushActivation': true, 'functions.store-message.enabled': false },
+    });
+    expect(
+      manifests
+        .filter((m) => m.kind === 'ScaledObject')
+        .flatMap((m) => m.spec.triggers)
+        .filter((t: any) => t.type === 'external-push'),
+    ).toEqual([]);
     expect(publishContainer(manifests).env.map((e: any) => e.name)).not.toContain('PUSH_SCALER_PORT');
     expect(byKind(manifests, 'Service', 'qfn-publish').spec.ports.map((p: any) => p.name)).toEqual(['http']);
     expect(JSON.stringify(byKind(manifests, 'NetworkPolicy', 'qfn-publish').spec.ingress)).not.toContain('push-scaler');

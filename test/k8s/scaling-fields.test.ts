@@ -25,7 +25,14 @@ interface FieldCase {
 }
 
 const behavior = {
-  scaleUp: { stabilizationWindowSeconds: 10, selectPolicy: 'Min' as const, policies: [{ type: 'Pods' as const, value: 2, periodSeconds: 30 }, { type: 'Percent' as const, value: 50, periodSeconds: 60 }] },
+  scaleUp: {
+    stabilizationWindowSeconds: 10,
+    selectPolicy: 'Min' as const,
+    policies: [
+      { type: 'Pods' as const, value: 2, periodSeconds: 30 },
+      { type: 'Percent' as const, value: 50, periodSeconds: 60 },
+    ],
+  },
   scaleDown: { selectPolicy: 'Disabled' as const, policies: [{ type: 'Pods' as const, value: 1, periodSeconds: 60 }] },
 };
 const queueTrigger = (so: Manifest) => so.spec.triggers.find((t: any) => t.name === 'queue');
@@ -83,7 +90,8 @@ const cases: FieldCase[] = [
   {
     field: 'rabbitmq.activationOverAmqp',
     scaling: { rabbitmq: { activationOverAmqp: true }, activationQueueLength: 2 },
-    keda: (so, broker) => (broker === 'rabbitmq' ? so.spec.triggers.map((t: any) => `${t.name}:${t.metadata.protocol}:${t.metadata.activationValue}`) : so.spec.triggers.length),
+    keda: (so, broker) =>
+      broker === 'rabbitmq' ? so.spec.triggers.map((t: any) => `${t.name}:${t.metadata.protocol}:${t.metadata.activationValue}`) : so.spec.triggers.length,
     expected: (broker) => (broker === 'rabbitmq' ? ['queue:http:2', 'activation:amqp:2'] : 1),
   },
   {
@@ -92,7 +100,11 @@ const cases: FieldCase[] = [
     keda: (so) =>
       so.spec.triggers.map((t: any) =>
         t.type === 'external-push'
-          ? { name: t.name, address: /^[a-z0-9-]*publish\.[a-z0-9-]+\.svc\.cluster\.local:9090$/.test(t.metadata.scalerAddress), itsFunction: t.metadata.function === (so.metadata.labels?.['qfn.dev/function'] ?? so.metadata.name) }
+          ? {
+              name: t.name,
+              address: /^[a-z0-9-]*publish\.[a-z0-9-]+\.svc\.cluster\.local:9090$/.test(t.metadata.scalerAddress),
+              itsFunction: t.metadata.function === (so.metadata.labels?.['qfn.dev/function'] ?? so.metadata.name),
+            }
           : t.name,
       ),
     expected: (broker) => [...(broker === 'rabbitmq' ? ['queue', 'activation'] : ['queue']), { name: 'push', address: true, itsFunction: true }],
@@ -106,7 +118,14 @@ const cases: FieldCase[] = [
 ];
 
 const declarationOf = (index: number, scaling: ScalingOptions): FunctionDeclaration =>
-  defineFunction({ name: `field-${index}`, subscribes: ['x.y'], schema: messageEvent, handler: async () => {}, poolSize: 1, scaling: { pollingInterval: 5, cooldownPeriod: 60, maxReplicaCount: 10, ...scaling } });
+  defineFunction({
+    name: `field-${index}`,
+    subscribes: ['x.y'],
+    schema: messageEvent,
+    handler: async () => {},
+    poolSize: 1,
+    scaling: { pollingInterval: 5, cooldownPeriod: 60, maxReplicaCount: 10, ...scaling },
+  });
 const declarations = cases.map((c, index) => declarationOf(index, c.scaling));
 
 /** The policy without the other broker's options (a ScaledObject for one broker cannot say them). */
@@ -115,7 +134,7 @@ function forBroker(policy: ScalingPolicy, broker: BrokerKind): ScalingPolicy {
 }
 
 const [binary] = helmBinaries();
-const valueFiles: Record<BrokerKind, string> = { rabbitmq: 'rabbitmq-values.yaml', sqs: 'sqs-irsa-values.yaml' } // queue names, as keda/ has them;
+const valueFiles: Record<BrokerKind, string> = { rabbitmq: 'rabbitmq-values.yaml', sqs: 'sqs-irsa-values.yaml' }; // queue names, as keda/ has them;
 
 describe.each(brokerKinds)('every scaling field on %s', (broker) => {
   let chart: Map<string, Manifest>;
@@ -123,7 +142,9 @@ describe.each(brokerKinds)('every scaling field on %s', (broker) => {
     const set = Object.fromEntries(declarations.map((fn) => [`functions.${fn.name}`, functionValues(fn)]));
     // The connection budget check counts every function at maxReplicaCount × poolSize.
     const rendered = render(binary!, { valueFiles: [join(valueSetsDir, valueFiles[broker])], set: { ...set, 'database.maxConnections': 1000 } });
-    chart = new Map(rendered.filter((m) => m.kind === 'ScaledObject' && m.metadata.labels?.['qfn.dev/function']).map((m) => [m.metadata.labels!['qfn.dev/function']!, m]));
+    chart = new Map(
+      rendered.filter((m) => m.kind === 'ScaledObject' && m.metadata.labels?.['qfn.dev/function']).map((m) => [m.metadata.labels!['qfn.dev/function']!, m]),
+    );
   });
 
   it.each(cases.map((c, index) => ({ ...c, index })))('$field: declaration → keda/ → chart → local runner', ({ index, keda, expected }) => {
@@ -132,7 +153,10 @@ describe.each(brokerKinds)('every scaling field on %s', (broker) => {
     const scaledObject = standalone.find((m) => m.kind === 'ScaledObject') as Manifest;
     expect(keda(scaledObject, broker), 'keda/').toEqual(expected(broker));
     expect(standalone.flatMap(schemaErrors), 'KEDA 2.19 schema').toEqual([]);
-    expect(standalone.flatMap((m) => createFieldChecker()(m)), 'unknown fields').toEqual([]);
+    expect(
+      standalone.flatMap((m) => createFieldChecker()(m)),
+      'unknown fields',
+    ).toEqual([]);
     const auths = new Map(standalone.filter((m) => m.kind === 'TriggerAuthentication').map((m) => [m.metadata.name, m.spec]));
     expect(triggerProblems(scaledObject, auths)).toEqual([]);
 
@@ -143,7 +167,10 @@ describe.each(brokerKinds)('every scaling field on %s', (broker) => {
       ...so.spec,
       scaleTargetRef: undefined,
       // The push scaler's address is the release's publish Service in the chart, a fixed one in keda/.
-      triggers: so.spec.triggers.map(({ authenticationRef: _, metadata: { awsRegion: __, scalerAddress: ___, ...metadata }, ...trigger }: any) => ({ ...trigger, metadata })),
+      triggers: so.spec.triggers.map(({ authenticationRef: _, metadata: { awsRegion: __, scalerAddress: ___, ...metadata }, ...trigger }: any) => ({
+        ...trigger,
+        metadata,
+      })),
     });
     expect(comparable(rendered), 'the chart renders what keda/ holds').toEqual(comparable(scaledObject));
 

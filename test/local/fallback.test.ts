@@ -21,11 +21,23 @@ afterAll(() => scalers.close());
 
 /** Runs the autoscaler until `untilReplicas` holds (or, with a number, for that many ms). */
 async function run(scaling: ScalingOptions, untilReplicas: ((scaled: number[]) => boolean) | number) {
-  const fn = defineFunction({ name: 'unreadable', subscribes: ['x.y'], schema: messageEvent, handler: async () => {}, scaling: { pollingInterval: 1, cooldownPeriod: 1, ...scaling } });
+  const fn = defineFunction({
+    name: 'unreadable',
+    subscribes: ['x.y'],
+    schema: messageEvent,
+    handler: async () => {},
+    scaling: { pollingInterval: 1, cooldownPeriod: 1, ...scaling },
+  });
   const { policy, triggers } = localScaledObject(fn, fn.scaling, 'rabbitmq', uniqueName('fallback'));
   const scaled: number[] = [];
   const decisions: ScaleDecision[] = [];
-  const autoscaler = new FunctionAutoscaler({ name: fn.name, policy, hpa: { ...hpaDefaults, syncPeriodSeconds: 1 }, read: scalers.reader(triggers), scale: (n) => scaled.push(n) });
+  const autoscaler = new FunctionAutoscaler({
+    name: fn.name,
+    policy,
+    hpa: { ...hpaDefaults, syncPeriodSeconds: 1 },
+    read: scalers.reader(triggers),
+    scale: (n) => scaled.push(n),
+  });
   autoscaler.on('decision', (d) => decisions.push(d));
   autoscaler.start();
   try {

@@ -29,7 +29,9 @@ describe('push activation on RabbitMQ and Postgres', () => {
       LOCAL_STATUS_PORT: '0',
       LOG_LEVEL: 'info',
       LOCAL_FUNCTIONS: 'store-message',
-      LOCAL_SCALING: JSON.stringify({ 'store-message': { minReplicaCount: 0, pollingInterval, cooldownPeriod: 300, pushActivation: true, rabbitmq: { activationOverAmqp: false } } }),
+      LOCAL_SCALING: JSON.stringify({
+        'store-message': { minReplicaCount: 0, pollingInterval, cooldownPeriod: 300, pushActivation: true, rabbitmq: { activationOverAmqp: false } },
+      }),
       AMQP_URL: amqpUrl,
       DATABASE_URL: databaseUrl,
       DATABASE_SCHEMA: name,
@@ -50,7 +52,11 @@ describe('push activation on RabbitMQ and Postgres', () => {
       expect(replicas.status().replicas).toHaveLength(0);
       const firstLookAt = looks[0]!.at;
 
-      const response = await fetch(`${runner.publishUrl}/message/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(seedMessage({ sender: 'push' })) });
+      const response = await fetch(`${runner.publishUrl}/message/publish`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(seedMessage({ sender: 'push' })),
+      });
       expect(response.status).toBe(202);
       const { id } = (await response.json()) as { id: string };
       // Bounded well inside the polling interval: a poll would come only at firstLookAt + 60 s.

@@ -34,15 +34,25 @@ describe.each([
     await withEffectsRunner(options, async ({ fnName, runner, decisions, database, publisher }) => {
       for (let i = 0; i < messages; i++) {
         const id = uuidv7();
-        await publisher.publish({ id, type: defaultEventType, body: encodeEnvelope({ id, type: defaultEventType, time: new Date().toISOString(), data: seedMessage({ sender: 'e2e' }) }) });
+        await publisher.publish({
+          id,
+          type: defaultEventType,
+          body: encodeEnvelope({ id, type: defaultEventType, time: new Date().toISOString(), data: seedMessage({ sender: 'e2e' }) }),
+        });
       }
 
       const replicas = runner.replicaSet(fnName)!;
       // Every message received by the one replica: nothing ready, all in flight.
       await waitFor('the replica to report 3 messages in flight', () => replicas.status().replicas.some((r) => r.inFlight === messages), 30_000, 50);
       const sql = database.sql;
-      await waitFor('every message committed', async () => ((await sql`select count(*)::int as n from effects`)[0]!.n as number) >= messages, workMs + 30_000, 200);
-      const [effects] = await sql`select count(*)::int as rows, count(distinct event_id)::int as distinct, (extract(epoch from max(at)) * 1000)::float8 as last from effects`;
+      await waitFor(
+        'every message committed',
+        async () => ((await sql`select count(*)::int as n from effects`)[0]!.n as number) >= messages,
+        workMs + 30_000,
+        200,
+      );
+      const [effects] =
+        await sql`select count(*)::int as rows, count(distinct event_id)::int as distinct, (extract(epoch from max(at)) * 1000)::float8 as last from effects`;
       await waitFor('the scale back to zero', () => decisions.at(-1)?.to === 0 && replicas.status().replicas.length === 0, 30_000, 100);
 
       console.log(`[scale-in ${backend}] ${decisions.map((d) => `${d.from}→${d.to} at +${d.at - decisions[0]!.at} ms: ${d.reason}`).join(' | ')}`);

@@ -168,10 +168,15 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
     // Interrupt replicas while messages are still flowing: SIGTERM one (an eviction: it drains and
     // hands back what it has not started), and optionally SIGKILL another (a crash).
     const replicas = runner.replicaSet(fnName)!;
-    const ready = await waitFor('two ready replicas', () => {
-      const up = replicas.status().replicas.filter((r) => r.phase === 'ready');
-      return up.length >= 2 ? up : undefined;
-    }, 30_000, 50);
+    const ready = await waitFor(
+      'two ready replicas',
+      () => {
+        const up = replicas.status().replicas.filter((r) => r.phase === 'ready');
+        return up.length >= 2 ? up : undefined;
+      },
+      30_000,
+      50,
+    );
     const interrupted: ScaleScenarioResult['interrupted'] = [];
     if ((await committed()) >= scenario.messages) throw new Error('every message was processed before a replica could be stopped mid-stream');
     process.kill(ready[0]!.pid!, 'SIGTERM');
@@ -185,11 +190,14 @@ export async function runScaleScenario(scenario: ScaleScenario): Promise<ScaleSc
     await waitFor('every message committed', async () => (await committed()) >= ids.length, 45_000, 200).catch(async (error: Error) => {
       // Say where it stood: how many committed, and what the autoscaler did meanwhile.
       const scaleEvents = decisions.map((d) => `${d.from}→${d.to} (${d.reason})`).join('; ');
-      throw new Error(`${error.message}; committed ${await committed()} of ${ids.length}; replicas ${JSON.stringify(replicas.status().replicas.map((r) => [r.index, r.phase, r.inFlight]))}; scale events: ${scaleEvents}`);
+      throw new Error(
+        `${error.message}; committed ${await committed()} of ${ids.length}; replicas ${JSON.stringify(replicas.status().replicas.map((r) => [r.index, r.phase, r.inFlight]))}; scale events: ${scaleEvents}`,
+      );
     });
     await waitFor('the scale back to zero', () => decisions.at(-1)?.to === 0 && replicas.status().replicas.length === 0, 30_000, 100);
 
-    const [effects] = await sql`select count(*)::int as rows, count(distinct event_id)::int as distinct, (extract(epoch from min(at)) * 1000)::float8 as first from effects`;
+    const [effects] =
+      await sql`select count(*)::int as rows, count(distinct event_id)::int as distinct, (extract(epoch from min(at)) * 1000)::float8 as first from effects`;
     const seen = new Set((await sql`select distinct event_id from effects`).map((row) => row.event_id as string));
     return {
       decisions,
@@ -219,7 +227,9 @@ export function itScalesZeroToNToZero(label: string, scenario: ScaleScenario): v
     expect(result.decisions[0]!.reason).toMatch(/ 0→1: (activation trigger's )?depth \d+ > activation 0$/);
     expect(Math.max(...result.decisions.map((d) => d.to))).toBeGreaterThanOrEqual(2);
     expect(result.decisions.at(-1)).toMatchObject({ to: 0, by: 'keda' });
-    expect(result.decisions.at(-1)!.reason).toMatch(/→0: depth 0 ≤ activation 0(, activation trigger's depth 0 ≤ activation 0)?, inactive for [\d.]+ s > cooldownPeriod 3 s$/);
+    expect(result.decisions.at(-1)!.reason).toMatch(
+      /→0: depth 0 ≤ activation 0(, activation trigger's depth 0 ≤ activation 0)?, inactive for [\d.]+ s > cooldownPeriod 3 s$/,
+    );
 
     expect(result.interrupted.map((i) => i.signal)).toEqual(scenario.killOne ? ['SIGTERM', 'SIGKILL'] : ['SIGTERM']);
     expect(result.accepted).toHaveLength(scenario.messages);

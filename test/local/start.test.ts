@@ -51,21 +51,37 @@ describe('npm start', () => {
 
       const report = await sendLoad({ url: `http://127.0.0.1:${port}`, count: 20, rate: 0, concurrency: 5 });
       expect(report.accepted).toBe(20);
-      const busy = await waitFor('20 messages processed', async () => {
-        const current = await status();
-        return current.functions.find((fn) => fn.name === 'store-message')!.processed === 20 ? current : undefined;
-      }, 30_000);
+      const busy = await waitFor(
+        '20 messages processed',
+        async () => {
+          const current = await status();
+          return current.functions.find((fn) => fn.name === 'store-message')!.processed === 20 ? current : undefined;
+        },
+        30_000,
+      );
       const activation = busy.scaleEvents.find((event) => event.function === 'store-message')!;
       expect(lines).toContain(`[autoscaler] store-message 0→1: depth ${activation.depth} > activation 0`);
       // A chain through the outbox: run-job emits job.completed for record-completion; the status shows the outbox drained.
-      const job = await fetch(`http://127.0.0.1:${port}/events/job.checksum`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'abc', rounds: 2 }) });
+      const job = await fetch(`http://127.0.0.1:${port}/events/job.checksum`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'abc', rounds: 2 }),
+      });
       expect(job.status).toBe(202);
-      await waitFor('the job recorded by record-completion', async () => (await status()).functions.find((fn) => fn.name === 'record-completion')?.processed === 1, 60_000);
+      await waitFor(
+        'the job recorded by record-completion',
+        async () => (await status()).functions.find((fn) => fn.name === 'record-completion')?.processed === 1,
+        60_000,
+      );
       // Sampled once a second: the row it sent may still count in the sample taken just before.
-      const drained = await waitFor('the outbox drained in the status', async () => {
-        const { outbox } = await status();
-        return outbox && outbox.pending === 0 ? outbox : undefined;
-      }, 10_000);
+      const drained = await waitFor(
+        'the outbox drained in the status',
+        async () => {
+          const { outbox } = await status();
+          return outbox && outbox.pending === 0 ? outbox : undefined;
+        },
+        10_000,
+      );
       expect(drained).toMatchObject({ pending: 0, scheduled: 0, lagSeconds: 0 });
 
       const pids = busy.functions.flatMap((fn) => fn.replicas.replicas.map((r) => r.pid!)).concat(busy.publish!.replicas.map((r) => r.pid!));

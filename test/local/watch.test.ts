@@ -55,7 +55,11 @@ describe('npm start -- --watch', () => {
     expect(plan('/r/functions/a/src/function.ts')).toEqual({ rollout: ['a'], redeclare: ['a'], unknown: [] });
     expect(plan('/r/shared/src/runtime/worker.ts')).toEqual({ rollout: ['a', 'b', 'publish'], redeclare: [], unknown: [] });
     expect(plan('/r/functions/publish/src/app.ts')).toEqual({ rollout: ['publish'], redeclare: [], unknown: [] });
-    expect(plan('/r/functions/a/src/function.test.ts', '/r/functions/a/README.md', '/r/functions/a/node_modules/x/index.js')).toEqual({ rollout: [], redeclare: [], unknown: [] });
+    expect(plan('/r/functions/a/src/function.test.ts', '/r/functions/a/README.md', '/r/functions/a/node_modules/x/index.js')).toEqual({
+      rollout: [],
+      redeclare: [],
+      unknown: [],
+    });
     expect(plan('/r/functions/new-one/src/function.ts')).toEqual({ rollout: [], redeclare: [], unknown: ['new-one'] });
   });
 
@@ -83,14 +87,25 @@ describe('npm start -- --watch', () => {
       const replicas = () => runner.replicaSet(fnName)!.status().replicas;
       const first = await waitFor('the first replica ready', () => replicas().find((r) => r.phase === 'ready'), 30_000);
       expect(output).toContain('code version 1');
-      watcher = watchFunctions({ runner, functions: [pkg], runtime: config.LOCAL_RUNTIME, notice: (line) => notices.push(line), roots: [dir], debounceMs: 100 });
+      watcher = watchFunctions({
+        runner,
+        functions: [pkg],
+        runtime: config.LOCAL_RUNTIME,
+        notice: (line) => notices.push(line),
+        roots: [dir],
+        debounceMs: 100,
+      });
 
       writeFileSync(join(dir, 'src', 'main.ts'), mainSource(2));
       await waitFor('the new code running', () => output.includes('code version 2'), 30_000);
       await waitFor('the old replica drained', () => events.some((e) => e.type === 'stopped' && e.pid === first.pid), 30_000);
       const stopped = events.find((e) => e.type === 'stopped' && e.pid === first.pid)!;
       expect(stopped).toMatchObject({ signal: null, code: 0 });
-      await waitFor('one ready replica of the new code', () => replicas().length === 1 && replicas()[0]!.phase === 'ready' && replicas()[0]!.pid !== first.pid, 30_000);
+      await waitFor(
+        'one ready replica of the new code',
+        () => replicas().length === 1 && replicas()[0]!.phase === 'ready' && replicas()[0]!.pid !== first.pid,
+        30_000,
+      );
       expect(notices.some((line) => line.includes(`${fnName}: rolled out`))).toBe(true);
 
       writeFileSync(join(dir, 'src', 'function.ts'), declarationSource(fnName, 7));

@@ -92,7 +92,10 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     }
     if (blackholing) {
       swallowed.add(client);
-      client.on('data', () => {}).on('error', () => {}).on('close', () => swallowed.delete(client));
+      client
+        .on('data', () => {})
+        .on('error', () => {})
+        .on('close', () => swallowed.delete(client));
       return;
     }
     const upstream = connect(options.targetPort, options.targetHost);

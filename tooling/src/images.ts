@@ -20,27 +20,23 @@ export interface ImageTarget {
 
 /** Every image the project builds: one per declared function (consumers and the HTTP publish function), plus migrate. */
 export async function imageTargets(): Promise<ImageTarget[]> {
-  const functions = (await loadFunctions()).map(
-    (pkg): ImageTarget => ({
-      name: pkg.declaration.name,
-      kind: 'function',
-      entries: { index: pkg.entryFile },
-      dockerfile: 'docker/Dockerfile',
-      imageName: `qfn-${pkg.declaration.name}`,
-      tagValue: `functions.${pkg.declaration.name}.image.tag`,
-    }),
-  );
+  const functions = (await loadFunctions()).map((pkg): ImageTarget => ({
+    name: pkg.declaration.name,
+    kind: 'function',
+    entries: { index: pkg.entryFile },
+    dockerfile: 'docker/Dockerfile',
+    imageName: `qfn-${pkg.declaration.name}`,
+    tagValue: `functions.${pkg.declaration.name}.image.tag`,
+  }));
   // The chart has one HTTP function, the publish function, with its values at the top level (`publish.image.tag`).
-  const httpFunctions = (await loadHttpFunctions()).map(
-    (pkg): ImageTarget => ({
-      name: pkg.declaration.name,
-      kind: 'publish',
-      entries: { index: pkg.entryFile },
-      dockerfile: 'docker/Dockerfile',
-      imageName: `qfn-${pkg.declaration.name}`,
-      tagValue: `${pkg.declaration.name}.image.tag`,
-    }),
-  );
+  const httpFunctions = (await loadHttpFunctions()).map((pkg): ImageTarget => ({
+    name: pkg.declaration.name,
+    kind: 'publish',
+    entries: { index: pkg.entryFile },
+    dockerfile: 'docker/Dockerfile',
+    imageName: `qfn-${pkg.declaration.name}`,
+    tagValue: `${pkg.declaration.name}.image.tag`,
+  }));
   return [
     ...functions,
     ...httpFunctions,

@@ -43,8 +43,19 @@ export function pushTrigger(fn: FunctionDeclaration, scalerAddress: string) {
  * management API's statistics lag by up to `collect_statistics_interval`), so the first message wakes
  * the function on the next poll. SQS counts in-flight messages (`scaleOnInFlight`) for the same reason.
  */
-export function queueTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix: string, authenticationName: string, pushScalerAddress = defaultKedaManifestOptions.pushScalerAddress) {
-  const triggers: { type: string; name: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] = brokerTriggers(fn, broker, queuePrefix, authenticationName);
+export function queueTriggers(
+  fn: FunctionDeclaration,
+  broker: BrokerKind,
+  queuePrefix: string,
+  authenticationName: string,
+  pushScalerAddress = defaultKedaManifestOptions.pushScalerAddress,
+) {
+  const triggers: { type: string; name: string; metadata: Record<string, string>; authenticationRef?: { name: string } }[] = brokerTriggers(
+    fn,
+    broker,
+    queuePrefix,
+    authenticationName,
+  );
   if (fn.scaling.pushActivation) triggers.push(pushTrigger(fn, pushScalerAddress));
   return triggers;
 }
@@ -83,7 +94,12 @@ function brokerTriggers(fn: FunctionDeclaration, broker: BrokerKind, queuePrefix
       queueName,
       vhostName: '/',
     };
-    triggers.push({ type: 'rabbitmq', name: triggerNames.activation, metadata: activation, authenticationRef: { name: amqpAuthenticationName(authenticationName) } });
+    triggers.push({
+      type: 'rabbitmq',
+      name: triggerNames.activation,
+      metadata: activation,
+      authenticationRef: { name: amqpAuthenticationName(authenticationName) },
+    });
   }
   return triggers;
 }

@@ -35,7 +35,10 @@ describe('layerViolations', () => {
     const scripts = ['..', '..', 'scripts', 'lib', 'functions'].join('/');
     const bench = ['..', '..', 'bench', 'main'].join('/');
     mkdirSync(join(root, 'local', 'watch'), { recursive: true });
-    writeFileSync(join(root, 'local', 'watch', 'index.ts'), `import { loadFunctions } from '${scripts}';\nimport { x } from './changes';\nconst m = await import('${bench}');\n`);
+    writeFileSync(
+      join(root, 'local', 'watch', 'index.ts'),
+      `import { loadFunctions } from '${scripts}';\nimport { x } from './changes';\nconst m = await import('${bench}');\n`,
+    );
     expect(layerViolations('local', root)).toEqual([
       { file: join('local', 'watch', 'index.ts'), specifier: scripts },
       { file: join('local', 'watch', 'index.ts'), specifier: bench },

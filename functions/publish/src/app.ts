@@ -64,7 +64,17 @@ export function createPublishApp(options: PublishAppOptions) {
   );
   app.route('/', messageRoutes(options.db));
   const events = options.events ?? { definitions: eventDefinitions, subscribers: functionQueues };
-  app.route('/', eventRoutes({ broker: options.broker, db: options.db, events: events.definitions, subscribers: events.subscribers, maxBodyBytes: options.maxBodyBytes, idempotency }));
+  app.route(
+    '/',
+    eventRoutes({
+      broker: options.broker,
+      db: options.db,
+      events: events.definitions,
+      subscribers: events.subscribers,
+      maxBodyBytes: options.maxBodyBytes,
+      idempotency,
+    }),
+  );
   app.route(
     '/',
     healthRoutes({

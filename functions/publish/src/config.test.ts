@@ -5,7 +5,12 @@ import { publishConfig } from './config';
 describe('publish configuration', () => {
   it('defaults the broker liveness and idempotency settings', () => {
     const config = parseConfig(publishConfig, {});
-    expect(config).toMatchObject({ BROKER_LIVENESS_TIMEOUT_SECONDS: 60, BROKER_CONNECT_TIMEOUT_SECONDS: 10, IDEMPOTENCY_LEASE_SECONDS: 30, IDEMPOTENCY_KEY_TTL_SECONDS: 86_400 });
+    expect(config).toMatchObject({
+      BROKER_LIVENESS_TIMEOUT_SECONDS: 60,
+      BROKER_CONNECT_TIMEOUT_SECONDS: 10,
+      IDEMPOTENCY_LEASE_SECONDS: 30,
+      IDEMPOTENCY_KEY_TTL_SECONDS: 86_400,
+    });
     expect(config.PUSH_SCALER_PORT, 'the push scaler is off unless asked for').toBeUndefined();
   });
 

@@ -19,7 +19,11 @@ describe('loadCredentials', () => {
 
   it('reads comma-separated tokens and token files, without repeats', () => {
     const credentials = loadCredentials(
-      { PUBLISH_API_TOKENS: ' inline-token-111111111, inline-token-222222222 ,', PUBLISH_API_TOKENS_FILE: '/secrets/publish', ADMIN_API_TOKEN_FILE: '/secrets/admin' },
+      {
+        PUBLISH_API_TOKENS: ' inline-token-111111111, inline-token-222222222 ,',
+        PUBLISH_API_TOKENS_FILE: '/secrets/publish',
+        ADMIN_API_TOKEN_FILE: '/secrets/admin',
+      },
       readFile,
     );
     expect(credentials.publishTokens).toEqual(['inline-token-111111111', 'inline-token-222222222', 'file-token-aaaaaaaaaaaa', 'file-token-bbbbbbbbbbbb']);

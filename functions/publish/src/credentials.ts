@@ -41,7 +41,10 @@ export function loadCredentials(settings: CredentialSettings, readFile: (path: s
     }
     for (const token of tokens) {
       if (token.length < minTokenLength) {
-        issues.push({ variable: file !== undefined ? `${inlineName} / ${fileName}` : inlineName, problem: `every token must be at least ${minTokenLength} characters` });
+        issues.push({
+          variable: file !== undefined ? `${inlineName} / ${fileName}` : inlineName,
+          problem: `every token must be at least ${minTokenLength} characters`,
+        });
         break;
       }
     }

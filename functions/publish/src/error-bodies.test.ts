@@ -105,7 +105,11 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
     expect(await answerOf(await publish(app, JSON.stringify(valid), { ...auth, 'idempotency-key': 'with space' }))).toEqual({
       status: 400,
       headers: json,
-      body: { error: 'validation_failed', message: 'bad Idempotency-Key header', issues: [{ path: 'header.Idempotency-Key', message: 'must be printable ASCII without spaces' }] },
+      body: {
+        error: 'validation_failed',
+        message: 'bad Idempotency-Key header',
+        issues: [{ path: 'header.Idempotency-Key', message: 'must be printable ASCII without spaces' }],
+      },
     });
     expect(await answerOf(await publish(app, JSON.stringify({ ...valid, type: 'nobody.listens' }), auth))).toEqual({
       status: 422,
@@ -186,20 +190,32 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
     expect(await answerOf(await app.request('/events/no.such.type', { method: 'POST', headers: json, body: '{}' }))).toEqual({
       status: 422,
       headers: json,
-      body: { error: 'unknown_event_type', message: 'no event type no.such.type is declared; GET /events lists them', issues: [{ path: 'type', message: 'not declared' }] },
+      body: {
+        error: 'unknown_event_type',
+        message: 'no event type no.such.type is declared; GET /events lists them',
+        issues: [{ path: 'type', message: 'not declared' }],
+      },
     });
     expect(await answerOf(await app.request('/events/message.published', { method: 'POST', headers: json, body: '{}' }))).toEqual({
       status: 400,
       headers: json,
-      body: { error: 'validation_failed', message: 'the data does not match the schema of message.published', issues: expect.arrayContaining([{ path: 'ts', message: expect.any(String) }]) },
+      body: {
+        error: 'validation_failed',
+        message: 'the data does not match the schema of message.published',
+        issues: expect.arrayContaining([{ path: 'ts', message: expect.any(String) }]),
+      },
     });
-    expect(await answerOf(await app.request('/events/message.published?delaySeconds=-1', { method: 'POST', headers: json, body: JSON.stringify(valid) }))).toEqual({
+    expect(
+      await answerOf(await app.request('/events/message.published?delaySeconds=-1', { method: 'POST', headers: json, body: JSON.stringify(valid) })),
+    ).toEqual({
       status: 400,
       headers: json,
       body: { error: 'validation_failed', message: 'bad delaySeconds or deliverAt', issues: [{ path: 'query.delaySeconds', message: expect.any(String) }] },
     });
     expect(
-      await answerOf(await appWith({ broker: closedBroker }).request('/events/message.published', { method: 'POST', headers: json, body: JSON.stringify(valid) })),
+      await answerOf(
+        await appWith({ broker: closedBroker }).request('/events/message.published', { method: 'POST', headers: json, body: JSON.stringify(valid) }),
+      ),
     ).toEqual({
       status: 503,
       headers: { ...json, 'retry-after': '1' },
@@ -236,7 +252,14 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
       body: { error: 'confirmation_required', message: 'purging deletes messages for good: repeat the function name as ?confirm=store-message' },
     });
     // A broker that never connected finds no queue: 404 no_queue, as for a function never started.
-    expect(await answerOf(await appWith({ broker: closedBroker, queueAdmin: closedBroker, admin: { queues: [queueSpecOf(storeMessage)], tokens: [adminToken] } }).request('/admin/dlq/store-message', { headers: auth }))).toEqual({
+    expect(
+      await answerOf(
+        await appWith({ broker: closedBroker, queueAdmin: closedBroker, admin: { queues: [queueSpecOf(storeMessage)], tokens: [adminToken] } }).request(
+          '/admin/dlq/store-message',
+          { headers: auth },
+        ),
+      ),
+    ).toEqual({
       status: 404,
       headers: json,
       body: { error: 'no_queue', message: "the function's queues do not exist on the broker yet: it has never been started" },
@@ -261,7 +284,12 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
     expect(await answerOf(await publish(app, JSON.stringify({ ...valid, color: 'red' }), { authorization: `Bearer ${publishToken}` }))).toEqual({
       status: 400,
       headers: problemJson,
-      body: { type: 'https://errors.example/validation_failed', title: 'the message does not match the schema', status: 400, errors: [{ path: 'color', message: 'unknown field' }] },
+      body: {
+        type: 'https://errors.example/validation_failed',
+        title: 'the message does not match the schema',
+        status: 400,
+        errors: [{ path: 'color', message: 'unknown field' }],
+      },
     });
     expect(await answerOf(await app.request('/nope'))).toEqual({
       status: 404,

@@ -80,7 +80,8 @@ export function apiErrorHandler(options: ApiErrorHandlerOptions): ErrorHandler {
   const render = options.render ?? renderJsonError;
   return (error, c) => {
     if (error instanceof ApiError) return render(error, c);
-    if (error instanceof HTTPException) return error.res ? error.getResponse() : render(new ApiError(error.status, 'http_error', error.message, { cause: error }), c);
+    if (error instanceof HTTPException)
+      return error.res ? error.getResponse() : render(new ApiError(error.status, 'http_error', error.message, { cause: error }), c);
     if (isDatabaseUnavailable(error)) {
       options.log.warn({ err: error.message, path: c.req.path }, 'database unavailable');
       return render(databaseUnavailable(error), c);
@@ -91,7 +92,10 @@ export function apiErrorHandler(options: ApiErrorHandlerOptions): ErrorHandler {
 }
 
 function databaseUnavailable(cause: unknown): ApiError {
-  return new ApiError(503, 'database_unavailable', 'the database is not reachable; nothing was published: retry later', { headers: { 'retry-after': '2' }, cause });
+  return new ApiError(503, 'database_unavailable', 'the database is not reachable; nothing was published: retry later', {
+    headers: { 'retry-after': '2' },
+    cause,
+  });
 }
 
 /** 400 `validation_failed` with one issue per offending field of a zod failure; `prefix` places them (`query.`). */

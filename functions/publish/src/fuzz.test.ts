@@ -48,7 +48,21 @@ const manyAttributes = Object.fromEntries(Array.from({ length: limits.attributeC
 const wrongValues: Record<string, unknown[]> = {
   ts: [0, 19941114, null, true, [], {}, '', 'soon', '2023-02-30', '20231301', '1994-11-14T25:00:00Z', 'x'.repeat(41)],
   sender: [0, null, [], {}, '', '   ', 'x'.repeat(limits.senderLength + 1), true, 'nul\u0000'],
-  messageAttributes: [[], 'a', 0, null, { a: 1 }, { a: null }, { '': 'x' }, { ['k'.repeat(limits.attributeKeyLength + 1)]: 'v' }, manyAttributes, { a: { b: 'c' } }, { a: ['b'] }, { a: '\u0000' }, { '\u0000': 'a' }],
+  messageAttributes: [
+    [],
+    'a',
+    0,
+    null,
+    { a: 1 },
+    { a: null },
+    { '': 'x' },
+    { ['k'.repeat(limits.attributeKeyLength + 1)]: 'v' },
+    manyAttributes,
+    { a: { b: 'c' } },
+    { a: ['b'] },
+    { a: '\u0000' },
+    { '\u0000': 'a' },
+  ],
   sent_from_ip: ['', '256.1.1.1', '10.0.0', 'localhost', 0, null, '::g', '1.2.3.4/24', ' 10.0.0.1', '10.0.0.1 ', [], {}],
   priority: [-1, limits.priorityMax + 1, 1.5, '1', null, true, 1e300, [], {}],
   type: ['', 'a', 'UPPER.case', '#', '*.x', 'message..published', `${'x'.repeat(129)}.y`, 0, null, 'message.published ', 'message.#', ['message.published']],
@@ -64,7 +78,13 @@ interface FuzzRequest {
 
 const json = (body: unknown) => JSON.stringify(body);
 const authorized = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-const post = (kind: string, body: string | Uint8Array, headers: Record<string, string> = authorized): FuzzRequest => ({ kind, method: 'POST', path: '/message/publish', headers, body });
+const post = (kind: string, body: string | Uint8Array, headers: Record<string, string> = authorized): FuzzRequest => ({
+  kind,
+  method: 'POST',
+  path: '/message/publish',
+  headers,
+  body,
+});
 
 /** One generated request; every generator produces requests that must be refused. */
 const generators: ((r: Random) => FuzzRequest)[] = [
@@ -110,7 +130,10 @@ const generators: ((r: Random) => FuzzRequest)[] = [
   },
   (r) => {
     const depth = 100 + r.int(1500);
-    return post('deep nesting', r.pick(['['.repeat(depth), `${'['.repeat(depth)}${']'.repeat(depth)}`, `${'{"a":'.repeat(depth / 3)}1${'}'.repeat(depth / 3)}`]));
+    return post(
+      'deep nesting',
+      r.pick(['['.repeat(depth), `${'['.repeat(depth)}${']'.repeat(depth)}`, `${'{"a":'.repeat(depth / 3)}1${'}'.repeat(depth / 3)}`]),
+    );
   },
   (r) => {
     const bytes = Buffer.from(json(valid()));
@@ -120,7 +143,18 @@ const generators: ((r: Random) => FuzzRequest)[] = [
   (r) => {
     const text = json(valid());
     const at = 1 + r.int(text.length - 2);
-    const bytes = Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from(r.pick([[0xed, 0xa0, 0x80], [0xc1, 0xbb], [0xe0, 0x80, 0xaf], [0xf4, 0x90, 0x80, 0x80]])), Buffer.from(text.slice(at))]);
+    const bytes = Buffer.concat([
+      Buffer.from(text.slice(0, at)),
+      Buffer.from(
+        r.pick([
+          [0xed, 0xa0, 0x80],
+          [0xc1, 0xbb],
+          [0xe0, 0x80, 0xaf],
+          [0xf4, 0x90, 0x80, 0x80],
+        ]),
+      ),
+      Buffer.from(text.slice(at)),
+    ]);
     return post('overlong or surrogate UTF-8', bytes);
   },
   () => post('UTF-16', Buffer.from(json(valid()), 'utf16le')),
@@ -128,7 +162,16 @@ const generators: ((r: Random) => FuzzRequest)[] = [
   (r) => post('oversized attribute', json({ ...valid(), messageAttributes: { a: 'v'.repeat(limits.attributeValueLength + 1 + r.int(100)) } })),
   (r) => post('oversized declared length', json({ ...valid(), priority: -1 }), { ...authorized, 'content-length': String(maxBodyBytes + 1 + r.int(1e9)) }),
   (r) => {
-    const contentType = r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'json', 'application/xml', '*/*', 'text/json']);
+    const contentType = r.pick([
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      'json',
+      'application/xml',
+      '*/*',
+      'text/json',
+    ]);
     return post('wrong content type', json(valid()), { authorization: `Bearer ${token}`, 'content-type': contentType });
   },
   () => post('no content type', json(valid()), { authorization: `Bearer ${token}` }),
@@ -150,22 +193,54 @@ const generators: ((r: Random) => FuzzRequest)[] = [
     const key = r.pick(['has space', 'tab\there', 'x'.repeat(256), 'clé', '']);
     return post('bad Idempotency-Key', json(valid()), { ...authorized, 'idempotency-key': key });
   },
-  (r) => ({ kind: 'wrong method', method: r.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: '/message/publish', headers: authorized, body: undefined }),
+  (r) => ({
+    kind: 'wrong method',
+    method: r.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+    path: '/message/publish',
+    headers: authorized,
+    body: undefined,
+  }),
   (r) => ({
     kind: 'wrong path',
     method: r.pick(['POST', 'GET']),
-    path: r.pick(['/message/publish/', '/messages', '/message/publish/x', '/publish', '/%ff', '/message/%00', `/${'a'.repeat(3000)}`, '/admin/dlq', '/admin/dlq/store-message']),
+    path: r.pick([
+      '/message/publish/',
+      '/messages',
+      '/message/publish/x',
+      '/publish',
+      '/%ff',
+      '/message/%00',
+      `/${'a'.repeat(3000)}`,
+      '/admin/dlq',
+      '/admin/dlq/store-message',
+    ]),
     headers: authorized,
     body: undefined,
   }),
   (r) => ({
     kind: 'bad query',
     method: 'GET',
-    path: r.pick(['/message?cursor=%00', '/message?sender=a%00', '/message?limit=0', '/message?limit=abc', '/message?limit=501', `/message?cursor=${'c'.repeat(65)}`, '/message?color=red', `/message?sender=${'s'.repeat(257)}`, '/message?limit=-1']),
+    path: r.pick([
+      '/message?cursor=%00',
+      '/message?sender=a%00',
+      '/message?limit=0',
+      '/message?limit=abc',
+      '/message?limit=501',
+      `/message?cursor=${'c'.repeat(65)}`,
+      '/message?color=red',
+      `/message?sender=${'s'.repeat(257)}`,
+      '/message?limit=-1',
+    ]),
     headers: authorized,
     body: undefined,
   }),
-  (r) => ({ kind: 'unknown message', method: 'GET', path: `/message/${r.pick([r.text(36), 'x'.repeat(65), '00000000-0000-7000-8000-000000000000', '%00', 'a%00b'])}`, headers: authorized, body: undefined }),
+  (r) => ({
+    kind: 'unknown message',
+    method: 'GET',
+    path: `/message/${r.pick([r.text(36), 'x'.repeat(65), '00000000-0000-7000-8000-000000000000', '%00', 'a%00b'])}`,
+    headers: authorized,
+    body: undefined,
+  }),
 ];
 
 /** The documented error shape: `{ error, message, issues? }` and nothing else. */
@@ -175,7 +250,10 @@ function expectErrorBody(request: { kind: string }, status: number, contentType:
   expect(status, where).toBeLessThan(500);
   expect(contentType ?? '', where).toMatch(/^application\/json/);
   const body = JSON.parse(text) as Record<string, unknown>;
-  expect(Object.keys(body).every((key) => ['error', 'message', 'issues'].includes(key)), where).toBe(true);
+  expect(
+    Object.keys(body).every((key) => ['error', 'message', 'issues'].includes(key)),
+    where,
+  ).toBe(true);
   expect(typeof body['error'] === 'string' && body['error'].length > 0, where).toBe(true);
   expect(typeof body['message'], where).toBe('string');
   if (body['issues'] !== undefined) {
@@ -231,11 +309,15 @@ function parseResponses(data: Buffer): { status: number; contentType: string | n
   return responses;
 }
 
-const chunked = (parts: Buffer[]) => Buffer.concat([...parts.flatMap((part) => [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]), Buffer.from('0\r\n\r\n')]);
-const head = (lines: string[]) => Buffer.from(`POST /message/publish HTTP/1.1\r\nhost: fuzz\r\nconnection: close\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`);
+const chunked = (parts: Buffer[]) =>
+  Buffer.concat([...parts.flatMap((part) => [Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]), Buffer.from('0\r\n\r\n')]);
+const head = (lines: string[]) =>
+  Buffer.from(
+    `POST /message/publish HTTP/1.1\r\nhost: fuzz\r\nconnection: close\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`,
+  );
 const split = (r: Random, bytes: Buffer) => {
   const parts: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = 1 + r.int(700);
     parts.push(bytes.subarray(at, at + size));
     at += size;
@@ -245,35 +327,69 @@ const split = (r: Random, bytes: Buffer) => {
 
 /** Requests only a real HTTP server sees: framing, chunking and header faults. */
 const rawGenerators: ((r: Random) => { kind: string; bytes: Buffer })[] = [
-  (r) => ({ kind: 'chunked over the limit', bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunked(split(r, Buffer.from(json({ ...valid(), sender: 's'.repeat(maxBodyBytes + r.int(20_000)) }))))]) }),
+  (r) => ({
+    kind: 'chunked over the limit',
+    bytes: Buffer.concat([
+      head(['transfer-encoding: chunked']),
+      chunked(split(r, Buffer.from(json({ ...valid(), sender: 's'.repeat(maxBodyBytes + r.int(20_000)) })))),
+    ]),
+  }),
   (r) => {
     const bytes = Buffer.from(json(valid()));
     bytes[1 + r.int(bytes.length - 2)] = 0xff;
     return { kind: 'chunked invalid UTF-8', bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunked(split(r, bytes))]) };
   },
-  (r) => ({ kind: 'chunked wrong schema', bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunked(split(r, Buffer.from(json({ ...valid(), priority: 'high' }))))]) }),
-  (r) => ({ kind: 'chunked truncated JSON', bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunked(split(r, Buffer.from(json(valid()).slice(0, 20 + r.int(40)))))]) }),
-  (r) => ({ kind: 'bad chunk size', bytes: Buffer.concat([head(['transfer-encoding: chunked']), Buffer.from(`${r.pick(['zz', '-1', 'fffffffffffffffffff', '4 4'])}\r\n{"a":1}\r\n0\r\n\r\n`)]) }),
+  (r) => ({
+    kind: 'chunked wrong schema',
+    bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunked(split(r, Buffer.from(json({ ...valid(), priority: 'high' }))))]),
+  }),
+  (r) => ({
+    kind: 'chunked truncated JSON',
+    bytes: Buffer.concat([head(['transfer-encoding: chunked']), chunked(split(r, Buffer.from(json(valid()).slice(0, 20 + r.int(40)))))]),
+  }),
+  (r) => ({
+    kind: 'bad chunk size',
+    bytes: Buffer.concat([head(['transfer-encoding: chunked']), Buffer.from(`${r.pick(['zz', '-1', 'fffffffffffffffffff', '4 4'])}\r\n{"a":1}\r\n0\r\n\r\n`)]),
+  }),
   (r) => ({ kind: 'huge Content-Length', bytes: Buffer.concat([head([`content-length: ${maxBodyBytes + 1 + r.int(1e9)}`]), Buffer.from('{"ts":')]) }),
-  (r) => ({ kind: 'non-numeric Content-Length', bytes: Buffer.concat([head([`content-length: ${r.pick(['abc', '-5', '1e3', '0x10', ''])}`]), Buffer.from(json(valid()))]) }),
+  (r) => ({
+    kind: 'non-numeric Content-Length',
+    bytes: Buffer.concat([head([`content-length: ${r.pick(['abc', '-5', '1e3', '0x10', ''])}`]), Buffer.from(json(valid()))]),
+  }),
   () => ({ kind: 'two Content-Lengths', bytes: Buffer.concat([head(['content-length: 10', 'content-length: 20']), Buffer.from(json(valid()))]) }),
   () => {
     const body = Buffer.from(json(valid()));
-    return { kind: 'Content-Length and chunked', bytes: Buffer.concat([head([`content-length: ${body.length}`, 'transfer-encoding: chunked']), chunked([body])]) };
+    return {
+      kind: 'Content-Length and chunked',
+      bytes: Buffer.concat([head([`content-length: ${body.length}`, 'transfer-encoding: chunked']), chunked([body])]),
+    };
   },
   (r) => {
     const body = Buffer.from(json(valid()));
     return { kind: 'short Content-Length', bytes: Buffer.concat([head([`content-length: ${5 + r.int(body.length - 10)}`]), body]) };
   },
-  (r) => ({ kind: 'oversized header', bytes: Buffer.concat([head([`x-padding: ${'p'.repeat(20_000 + r.int(50_000))}`, 'content-length: 2']), Buffer.from('{}')]) }),
-  () => ({ kind: 'no token over HTTP', bytes: Buffer.from(`POST /message/publish HTTP/1.1\r\nhost: fuzz\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json(valid()))}\r\n\r\n${json(valid())}`) }),
+  (r) => ({
+    kind: 'oversized header',
+    bytes: Buffer.concat([head([`x-padding: ${'p'.repeat(20_000 + r.int(50_000))}`, 'content-length: 2']), Buffer.from('{}')]),
+  }),
+  () => ({
+    kind: 'no token over HTTP',
+    bytes: Buffer.from(
+      `POST /message/publish HTTP/1.1\r\nhost: fuzz\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(json(valid()))}\r\n\r\n${json(valid())}`,
+    ),
+  }),
 ];
 
 describe('publish API under fuzzing', () => {
   const prefix = uniqueName('fuzz');
   const seed = Number(process.env['FUZZ_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
   let delivered = 0;
-  const catchAll: QueueSpec = { name: 'fuzz-catch-all', subscribes: ['#'], retry: { maxAttempts: 1, initialDelayMs: 0, multiplier: 1, maxDelayMs: 0 }, visibilityTimeoutSeconds: 30 };
+  const catchAll: QueueSpec = {
+    name: 'fuzz-catch-all',
+    subscribes: ['#'],
+    retry: { maxAttempts: 1, initialDelayMs: 0, multiplier: 1, maxDelayMs: 0 },
+    visibilityTimeoutSeconds: 30,
+  };
   let app: ReturnType<typeof createTestPublishApp>;
   // Every event type ends up in catchAll: anything published at all is counted.
   const fixture = useConsumingBroker({ prefix, queues: [catchAll], prefetch: 100, onDelivery: () => delivered++ });
@@ -301,7 +417,11 @@ describe('publish API under fuzzing', () => {
       const index = r.int(generators.length);
       used.add(index);
       const request = generators[index]!(r);
-      const response = await app.request(request.path, { method: request.method, headers: request.headers, ...(request.body === undefined ? {} : { body: request.body }) });
+      const response = await app.request(request.path, {
+        method: request.method,
+        headers: request.headers,
+        ...(request.body === undefined ? {} : { body: request.body }),
+      });
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       expectErrorBody(request, response.status, response.headers.get('content-type'), await response.text());
     };

@@ -41,7 +41,12 @@ export function publishHttpApp(context: HttpFunctionContext<PublishConfig>): Htt
       publishTokens: credentials.publishTokens,
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       ...(config.RATE_LIMIT_PER_SECOND > 0
-        ? { rateLimit: { ratePerSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(config.RATE_LIMIT_PER_SECOND * 2)) } }
+        ? {
+            rateLimit: {
+              ratePerSecond: config.RATE_LIMIT_PER_SECOND,
+              burst: config.RATE_LIMIT_BURST ?? Math.max(1, Math.ceil(config.RATE_LIMIT_PER_SECOND * 2)),
+            },
+          }
         : {}),
     },
     admin: { queues: functionQueues, tokens: credentials.adminTokens },
@@ -63,7 +68,14 @@ export function publishHttpApp(context: HttpFunctionContext<PublishConfig>): Htt
         expiredKeys.deleteExpired().catch((error: Error) => log.debug({ err: error.message }, 'could not delete expired idempotency keys'));
       }, 60_000).unref();
       // Delayed events (POST /events/{type}?delaySeconds=) and rows a dead replica never sent.
-      relay = startPublishRelay({ db: database.db, broker, log, adoptAfterSeconds: config.OUTBOX_ADOPT_AFTER_SECONDS, pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS, telemetry: context.telemetry });
+      relay = startPublishRelay({
+        db: database.db,
+        broker,
+        log,
+        adoptAfterSeconds: config.OUTBOX_ADOPT_AFTER_SECONDS,
+        pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+        telemetry: context.telemetry,
+      });
       if (activity && config.PUSH_SCALER_PORT !== undefined) {
         pushScaler = await startPushScalerServer({ port: config.PUSH_SCALER_PORT, activity });
         log.info({ port: pushScaler.port }, 'push scaler listening');

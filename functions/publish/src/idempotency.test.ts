@@ -41,10 +41,28 @@ describe('Idempotency-Key when the broker does not confirm', () => {
   });
 
   it('keeps the event id of an unconfirmed publish and republishes it under that id on retry', async () => {
-    const app = createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, protection: { requestTimeoutMs: 300 } });
+    const app = createPublishApp({
+      broker,
+      queueAdmin: broker,
+      db: database.db,
+      pingDatabase: database.ping,
+      log: pino({ level: 'silent' }),
+      maxBodyBytes: 4096,
+      protection: { requestTimeoutMs: 300 },
+    });
     const post = () =>
-      app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `k-${prefix}` }, body: JSON.stringify(valid) });
-    const claim = async () => (await database.db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, `k-${prefix}`)))[0];
+      app.request('/message/publish', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `k-${prefix}` },
+        body: JSON.stringify(valid),
+      });
+    const claim = async () =>
+      (
+        await database.db
+          .select()
+          .from(idempotencyKeys)
+          .where(eq(idempotencyKeys.key, `k-${prefix}`))
+      )[0];
 
     // The confirm never comes back: the client gets a 503, the publish fails when the connection goes.
     proxy.pause();

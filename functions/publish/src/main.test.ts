@@ -63,7 +63,9 @@ describe('the publish function as a process, started by runHttpFunction (RabbitM
     expect([readyz.status, await readyz.json()]).toEqual([200, { status: 'ok', broker: true, database: true }]);
     const accepted = await fetch(`${base}/message/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(valid) });
     expect(accepted.status).toBe(202);
-    expect(publish.logs.some((line) => line['msg'] === 'PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)')).toBe(true);
+    expect(
+      publish.logs.some((line) => line['msg'] === 'PUBLISH_API_TOKENS is not set: the message API accepts anyone (fine locally, never in a cluster)'),
+    ).toBe(true);
 
     publish.child.kill('SIGTERM');
     expect(await publish.exited).toBe(0);

@@ -9,9 +9,12 @@ const error = (description: string) => json(errorBody, description);
 
 /** The OpenAPI 3.0 document of the HTTP API, derived from the same zod schemas that validate requests. */
 export function openApiDocument(options: { maxBodyBytes: number; events?: ReadonlyMap<string, EventDefinition> }) {
-  const queryParameters = Object.entries((schema(listQuery, 'input') as { properties: Record<string, object> }).properties).map(
-    ([name, s]) => ({ name, in: 'query', required: false, schema: s }),
-  );
+  const queryParameters = Object.entries((schema(listQuery, 'input') as { properties: Record<string, object> }).properties).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: s,
+  }));
   return {
     openapi: '3.0.3',
     info: {
@@ -81,12 +84,21 @@ export function openApiDocument(options: { maxBodyBytes: number; events?: Readon
           summary: 'Dead letters of a function, oldest first (admin token); POST …/replay?limit= moves them back, DELETE ?confirm=<function> purges',
           security: [{ adminToken: [] }],
           parameters: [{ name: 'function', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '200': { description: '{ function, count, items: [{ eventId, reason, attempts, deadLetteredAt, body }] }' }, '401': error('Not the admin token'), '403': error('Admin API off'), '404': error('Unknown function') },
+          responses: {
+            '200': { description: '{ function, count, items: [{ eventId, reason, attempts, deadLetteredAt, body }] }' },
+            '401': error('Not the admin token'),
+            '403': error('Admin API off'),
+            '404': error('Unknown function'),
+          },
         },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process runs' } } } },
       '/readyz': {
-        get: { summary: 'Readiness', security: [], responses: { '200': { description: 'Broker and database reachable' }, '503': { description: 'Not ready' } } },
+        get: {
+          summary: 'Readiness',
+          security: [],
+          responses: { '200': { description: 'Broker and database reachable' }, '503': { description: 'Not ready' } },
+        },
       },
     },
   };
@@ -101,8 +113,20 @@ function eventPaths(events: ReadonlyMap<string, EventDefinition>, maxBodyBytes: 
         summary: `Publish ${definition.type}${definition.description ? `: ${definition.description}` : ''}`,
         description: `The event's data is the body (version ${definition.version}). 202 once the broker confirmed it durably. Body at most ${maxBodyBytes} bytes.`,
         parameters: [
-          { name: 'delaySeconds', in: 'query', required: false, description: 'Deliver this many seconds from now (kept in Postgres until due; up to a year)', schema: { type: 'number', minimum: 0 } },
-          { name: 'deliverAt', in: 'query', required: false, description: 'Deliver at this ISO 8601 time (with a zone); not with delaySeconds', schema: { type: 'string', format: 'date-time' } },
+          {
+            name: 'delaySeconds',
+            in: 'query',
+            required: false,
+            description: 'Deliver this many seconds from now (kept in Postgres until due; up to a year)',
+            schema: { type: 'number', minimum: 0 },
+          },
+          {
+            name: 'deliverAt',
+            in: 'query',
+            required: false,
+            description: 'Deliver at this ISO 8601 time (with a zone); not with delaySeconds',
+            schema: { type: 'string', format: 'date-time' },
+          },
         ],
         requestBody: { required: true, content: { 'application/json': { schema: schema(definition.schema, 'input') } } },
         responses: {

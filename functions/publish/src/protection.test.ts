@@ -43,7 +43,15 @@ describe('publish API protection (RabbitMQ + Postgres)', () => {
   });
 
   const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 4096, ...extra });
+    createPublishApp({
+      broker,
+      queueAdmin: broker,
+      db: database.db,
+      pingDatabase: database.ping,
+      log: pino({ level: 'silent' }),
+      maxBodyBytes: 4096,
+      ...extra,
+    });
   const publish = (app: ReturnType<typeof appWith>, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(valid) });
 

@@ -34,7 +34,10 @@ export function protect(app: Hono<AppEnv>, options: ProtectionOptions): void {
   app.use(timeout(timeoutMs, (c) => timedOut(c, timeoutMs)));
   // POST /events/{type} publishes as /message/publish does: the same tokens, and one bucket per client across
   // both. The catalog (GET /events…) stays open, as the API description does: producers read it to validate.
-  const onPublish = <E extends Env>(middleware: MiddlewareHandler<E>): MiddlewareHandler<E> => (c, next) => (c.req.method === 'POST' ? middleware(c, next) : next());
+  const onPublish =
+    <E extends Env>(middleware: MiddlewareHandler<E>): MiddlewareHandler<E> =>
+    (c, next) =>
+      c.req.method === 'POST' ? middleware(c, next) : next();
   if (options.publishTokens?.length) {
     const auth = tokenAuth({ tokens: options.publishTokens, realm: 'qfn-publish' });
     app.use('/message/*', auth);
@@ -69,9 +72,11 @@ function timedOut(c: Context, timeoutMs: number): ApiError {
  * @example
  * answerClientErrorsWithJson(serve({ fetch: app.fetch, port: 3000 }));
  */
-export function answerClientErrorsWithJson(server: { on(event: 'clientError', listener: (error: Error & { code?: string }, socket: Duplex) => void): unknown }): void {
+export function answerClientErrorsWithJson(server: {
+  on(event: 'clientError', listener: (error: Error & { code?: string }, socket: Duplex) => void): unknown;
+}): void {
   server.on('clientError', (error, socket) => {
-    if (!socket.writable || (error.code === 'ECONNRESET')) {
+    if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
@@ -82,6 +87,8 @@ export function answerClientErrorsWithJson(server: { on(event: 'clientError', li
           ? [408, 'Request Timeout', 'request_timeout']
           : [400, 'Bad Request', 'bad_request'];
     const body = JSON.stringify({ error: code, message: `the HTTP request could not be read (${error.code ?? 'unknown'})` } satisfies ErrorBody);
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
 }

@@ -13,7 +13,9 @@ export function brokerBlocked(reason: string): ApiError {
 }
 
 export function badIdempotencyKey(error: z.ZodError): ApiError {
-  return new ApiError(400, 'validation_failed', 'bad Idempotency-Key header', { issues: [{ path: 'header.Idempotency-Key', message: error.issues[0]!.message }] });
+  return new ApiError(400, 'validation_failed', 'bad Idempotency-Key header', {
+    issues: [{ path: 'header.Idempotency-Key', message: error.issues[0]!.message }],
+  });
 }
 
 export const idempotencyInProgress = () => new ApiError(409, 'idempotency_in_progress', 'a request with this Idempotency-Key is still being published');

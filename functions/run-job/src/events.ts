@@ -6,11 +6,9 @@ const text = z.string().max(1_000_000);
 
 /** The jobs run-job runs, one event type each: the type names the job, the data is its input. */
 export const jobRequested = {
-  deriveKey: defineEvent(
-    'job.derive-key',
-    z.strictObject({ secret: text.default(''), salt: text.default('qfn'), iterations: count(2_000_000, 50_000) }),
-    { description: 'Derive a key with PBKDF2-SHA256 (CPU-heavy, like password hashing)' },
-  ),
+  deriveKey: defineEvent('job.derive-key', z.strictObject({ secret: text.default(''), salt: text.default('qfn'), iterations: count(2_000_000, 50_000) }), {
+    description: 'Derive a key with PBKDF2-SHA256 (CPU-heavy, like password hashing)',
+  }),
   countPrimes: defineEvent('job.count-primes', z.strictObject({ limit: count(50_000_000, 1_000_000) }), {
     description: 'Count the primes below limit (sieve of Eratosthenes)',
   }),

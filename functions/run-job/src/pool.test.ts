@@ -90,10 +90,17 @@ describe('the job pool settings', () => {
   it('size the pool as the function concurrency unless JOB_THREADS says otherwise', () => {
     expect(jobPoolSize(jobPoolSettings.parse({}), 2)).toEqual({ threads: 2, maxOldGenerationSizeMb: 64 });
     expect(jobPoolSize(jobPoolSettings.parse({ FUNCTION_CONCURRENCY: '6' }), 2).threads).toBe(6);
-    expect(jobPoolSize(jobPoolSettings.parse({ FUNCTION_CONCURRENCY: '6', JOB_THREADS: '3', JOB_THREAD_MEMORY_MB: '64' }), 2)).toEqual({ threads: 3, maxOldGenerationSizeMb: 64 });
+    expect(jobPoolSize(jobPoolSettings.parse({ FUNCTION_CONCURRENCY: '6', JOB_THREADS: '3', JOB_THREAD_MEMORY_MB: '64' }), 2)).toEqual({
+      threads: 3,
+      maxOldGenerationSizeMb: 64,
+    });
   });
 
-  it.each([['JOB_THREADS', '0'], ['JOB_THREADS', 'two'], ['JOB_THREAD_MEMORY_MB', '8']])('refuse %s=%s', (name, value) => {
+  it.each([
+    ['JOB_THREADS', '0'],
+    ['JOB_THREADS', 'two'],
+    ['JOB_THREAD_MEMORY_MB', '8'],
+  ])('refuse %s=%s', (name, value) => {
     expect(jobPoolSettings.safeParse({ [name]: value }).success).toBe(false);
   });
 });

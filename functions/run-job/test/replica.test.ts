@@ -43,7 +43,9 @@ describe('run-job on its worker threads', () => {
     const replica = start();
     await replica.waitForLog('consuming', 30_000);
     const results = async () =>
-      (await world.database.db.execute<{ event_id: string; n: number }>(sql`select event_id, count(*)::int as n from job_results group by event_id`)).map((r) => ({ ...r }));
+      (await world.database.db.execute<{ event_id: string; n: number }>(sql`select event_id, count(*)::int as n from job_results group by event_id`)).map(
+        (r) => ({ ...r }),
+      );
     return { world, replica, start, results };
   }
 
@@ -98,10 +100,15 @@ describe('run-job on its worker threads', () => {
       const text = Array.from({ length: 150_000 }, (_, i) => `w${i.toString(36)}`).join(' ');
       const { world, replica, results } = await startReplica('rjthreadfail', { JOB_THREAD_MEMORY_MB: '16' });
       const failing = await publishJob(world.broker, 'job.word-count', { text, top: 5 });
-      const letters = await waitFor('the dead letter', async () => {
-        const found = await deadLetters(world.broker, spec);
-        return found.length > 0 ? found : undefined;
-      }, 90_000, 250);
+      const letters = await waitFor(
+        'the dead letter',
+        async () => {
+          const found = await deadLetters(world.broker, spec);
+          return found.length > 0 ? found : undefined;
+        },
+        90_000,
+        250,
+      );
       expect(letters.map((l) => ({ eventId: l.eventId, attempts: l.attempts }))).toEqual([{ eventId: failing, attempts: runJob.retry.maxAttempts }]);
       expect(letters[0]!.reason).toMatch(/memory/i);
       const retried = replica.logs.filter((l) => l['msg'] === 'message failed; will retry' && l['eventId'] === failing);

@@ -15,6 +15,12 @@ describe('deadLetterView', () => {
 });
 
 it('missingQueue matches how RabbitMQ and SQS say a queue is not there', () => {
-  expect(["Channel closed by server: 404 (NOT-FOUND) with message \"NOT_FOUND - no queue 'x'\"", 'AWS.SimpleQueueService.NonExistentQueue', 'QueueDoesNotExist'].every((m) => missingQueue.test(m))).toBe(true);
+  expect(
+    [
+      'Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no queue \'x\'"',
+      'AWS.SimpleQueueService.NonExistentQueue',
+      'QueueDoesNotExist',
+    ].every((m) => missingQueue.test(m)),
+  ).toBe(true);
   expect(missingQueue.test('ECONNREFUSED')).toBe(false);
 });

@@ -11,9 +11,7 @@ describe('parseConfig', () => {
   });
 
   it('names the variable and the problem of a bad value', () => {
-    expect(() => parseConfig(commonConfig, { DATABASE_URL: 'mysql://x' })).toThrowError(
-      /DATABASE_URL: must be a postgres or postgresql URL/,
-    );
+    expect(() => parseConfig(commonConfig, { DATABASE_URL: 'mysql://x' })).toThrowError(/DATABASE_URL: must be a postgres or postgresql URL/);
     expect(() => parseConfig(z.object({ PORT: port(3000) }), { PORT: '70000' })).toThrowError(/PORT: /);
   });
 
@@ -37,8 +35,6 @@ describe('parseConfig', () => {
   });
 
   it('collects every bad variable at once', () => {
-    expect(() => parseConfig(commonConfig, { BROKER: 'kafka', DATABASE_POOL_SIZE: '0' })).toThrowError(
-      /BROKER: must be rabbitmq or sqs; DATABASE_POOL_SIZE: /,
-    );
+    expect(() => parseConfig(commonConfig, { BROKER: 'kafka', DATABASE_POOL_SIZE: '0' })).toThrowError(/BROKER: must be rabbitmq or sqs; DATABASE_POOL_SIZE: /);
   });
 });

@@ -85,11 +85,17 @@ export const commonConfig = z.object({
   /** Management API (with credentials) for queue depth; derived from AMQP_URL when unset. */
   RABBITMQ_MANAGEMENT_URL: url(['http', 'https']).optional(),
   /** SQS region; the AWS SDK reads it too (and AWS_PROFILE's region when unset). */
-  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1').optional(),
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
   /** SQS endpoint of an emulator or a VPC endpoint; the region's public endpoint when unset. */
   SQS_ENDPOINT: url(['http', 'https']).optional(),
   /** Appended to SQS queue names: `<QUEUE_PREFIX>-<function>-<SQS_QUEUE_SUFFIX>`. */
-  SQS_QUEUE_SUFFIX: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'may hold only letters, digits, "_" and "-" (at most 20)').optional(),
+  SQS_QUEUE_SUFFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,20}$/, 'may hold only letters, digits, "_" and "-" (at most 20)')
+    .optional(),
   /** Long-poll wait of SQS receives (0–20 s); shorter wakes idle consumers more often. */
   SQS_WAIT_TIME_SECONDS: z.coerce.number().int().min(0).max(20).default(20),
   DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres'),

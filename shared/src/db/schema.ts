@@ -56,7 +56,11 @@ export const outbox = pgTable(
     lastError: text('last_error'),
   },
   (t) => [
-    index('outbox_due_idx').on(t.deliverAt).where(sql`sent_at is null`),
-    index('outbox_sent_at_idx').on(t.sentAt).where(sql`sent_at is not null`),
+    index('outbox_due_idx')
+      .on(t.deliverAt)
+      .where(sql`sent_at is null`),
+    index('outbox_sent_at_idx')
+      .on(t.sentAt)
+      .where(sql`sent_at is not null`),
   ],
 );

@@ -33,7 +33,10 @@ export function buildCatalog(definitions: Iterable<EventDefinition>, functions: 
     events[definition.type] = {
       version: definition.version,
       ...(definition.description ? { description: definition.description } : {}),
-      subscribers: functions.filter((fn) => fn.subscribes.some((pattern) => matchesTopic(pattern, definition.type))).map((fn) => fn.name).sort(),
+      subscribers: functions
+        .filter((fn) => fn.subscribes.some((pattern) => matchesTopic(pattern, definition.type)))
+        .map((fn) => fn.name)
+        .sort(),
       schema: eventJsonSchema(definition),
     };
   }
@@ -125,7 +128,11 @@ function compareSchemas(before: JsonSchema, after: JsonSchema, path: string, out
   }
   for (const union of ['anyOf', 'oneOf'] as const) {
     if (JSON.stringify(before[union]) !== JSON.stringify(after[union]) && (before[union] || after[union])) {
-      out.push({ path, change: `${union} changed (not compared member by member)`, breaking: Boolean(before[union] && after[union]) || Boolean(after[union] && !before[union] && beforeTypes.length === 0) });
+      out.push({
+        path,
+        change: `${union} changed (not compared member by member)`,
+        breaking: Boolean(before[union] && after[union]) || Boolean(after[union] && !before[union] && beforeTypes.length === 0),
+      });
     }
   }
   const beforeProps = (before['properties'] ?? {}) as Record<string, JsonSchema>;
@@ -134,7 +141,8 @@ function compareSchemas(before: JsonSchema, after: JsonSchema, path: string, out
   const afterRequired = new Set((after['required'] ?? []) as string[]);
   const closed = after['additionalProperties'] === false;
   for (const name of afterRequired) {
-    if (!beforeRequired.has(name)) out.push({ path: `${path}.${name}`, change: beforeProps[name] ? 'optional field became required' : 'required field added', breaking: true });
+    if (!beforeRequired.has(name))
+      out.push({ path: `${path}.${name}`, change: beforeProps[name] ? 'optional field became required' : 'required field added', breaking: true });
   }
   for (const [name, schema] of Object.entries(beforeProps)) {
     const next = afterProps[name];

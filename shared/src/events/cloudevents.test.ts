@@ -12,7 +12,14 @@ describe('decodeDelivery', () => {
   });
 
   it('reads an AMQP binary-mode CloudEvent: cloudEvents:-prefixed properties, the data as the body', () => {
-    const headers = { 'cloudEvents:specversion': '1.0', 'cloudEvents:id': 'ce-1', 'cloudEvents:source': '/billing', 'cloudEvents:type': 'order.placed', 'cloudEvents:time': '2026-12-01T10:00:00Z', traceparent: 'x' };
+    const headers = {
+      'cloudEvents:specversion': '1.0',
+      'cloudEvents:id': 'ce-1',
+      'cloudEvents:source': '/billing',
+      'cloudEvents:type': 'order.placed',
+      'cloudEvents:time': '2026-12-01T10:00:00Z',
+      traceparent: 'x',
+    };
     expect(decodeDelivery(json(data), headers)).toEqual({ id: 'ce-1', type: 'order.placed', time: '2026-12-01T10:00:00Z', data });
   });
 
@@ -29,8 +36,22 @@ describe('decodeDelivery', () => {
 
   it.each([
     ['a missing source', { 'cloudEvents:specversion': '1.0', 'cloudEvents:id': 'x', 'cloudEvents:type': 'order.placed' }, /source/],
-    ['another spec version', { 'cloudEvents:specversion': '0.3', 'cloudEvents:id': 'x', 'cloudEvents:source': 's', 'cloudEvents:type': 'order.placed' }, /specversion/],
-    ['non-JSON data', { 'cloudEvents:specversion': '1.0', 'cloudEvents:id': 'x', 'cloudEvents:source': 's', 'cloudEvents:type': 'a.b', 'cloudEvents:datacontenttype': 'text/plain' }, /not JSON/],
+    [
+      'another spec version',
+      { 'cloudEvents:specversion': '0.3', 'cloudEvents:id': 'x', 'cloudEvents:source': 's', 'cloudEvents:type': 'order.placed' },
+      /specversion/,
+    ],
+    [
+      'non-JSON data',
+      {
+        'cloudEvents:specversion': '1.0',
+        'cloudEvents:id': 'x',
+        'cloudEvents:source': 's',
+        'cloudEvents:type': 'a.b',
+        'cloudEvents:datacontenttype': 'text/plain',
+      },
+      /not JSON/,
+    ],
   ])('refuses a binary CloudEvent with %s', (_what, headers, error) => {
     expect(() => decodeDelivery(json(data), headers)).toThrow(error);
   });

@@ -32,9 +32,9 @@ describe('defineFunction', () => {
   });
 
   it('rejects min replicas above max', () => {
-    expect(() =>
-      defineFunction({ name: 'x', subscribes: ['a'], schema, handler, scaling: { minReplicaCount: 3, maxReplicaCount: 2 } }),
-    ).toThrowError(/minReplicaCount must not exceed maxReplicaCount/);
+    expect(() => defineFunction({ name: 'x', subscribes: ['a'], schema, handler, scaling: { minReplicaCount: 3, maxReplicaCount: 2 } })).toThrowError(
+      /minReplicaCount must not exceed maxReplicaCount/,
+    );
   });
 
   it('takes a handlerTimeoutMs of whole positive milliseconds, and none by default', () => {
@@ -58,7 +58,7 @@ describe('defineFunction', () => {
 describe('scaling: the rest of the ScaledObject', () => {
   const declare = (scaling: Parameters<typeof defineFunction>[0]['scaling']) => defineFunction({ name: 'x', subscribes: ['a'], schema, handler, scaling });
 
-  it("defaults every field as KEDA does (fallback off, behaviour static, no pause, SQS in-flight on, RabbitMQ QueueLength)", () => {
+  it('defaults every field as KEDA does (fallback off, behaviour static, no pause, SQS in-flight on, RabbitMQ QueueLength)', () => {
     const { scaling } = declare({});
     expect(scaling).toMatchObject({
       initialCooldownPeriod: 0,
@@ -85,7 +85,9 @@ describe('scaling: the rest of the ScaledObject', () => {
     const { scaling } = declare({ behavior: { scaleDown: { stabilizationWindowSeconds: 30, selectPolicy: 'Min' } } });
     expect(scaling.scaleDownStabilizationWindowSeconds).toBe(30);
     expect(scaling.behavior).toEqual({ scaleDown: { selectPolicy: 'Min' } });
-    expect(() => declare({ scaleDownStabilizationWindowSeconds: 10, behavior: { scaleDown: { stabilizationWindowSeconds: 30 } } })).toThrowError(/differ; declare one/);
+    expect(() => declare({ scaleDownStabilizationWindowSeconds: 10, behavior: { scaleDown: { stabilizationWindowSeconds: 30 } } })).toThrowError(
+      /differ; declare one/,
+    );
   });
 
   it.each([

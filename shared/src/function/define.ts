@@ -281,8 +281,14 @@ const scalingShape = z
 function mergeScaling(name: string, options: ScalingOptions | undefined): ScalingPolicy {
   const declared = options ?? {};
   const { stabilizationWindowSeconds: windowInBehavior, ...scaleDown } = declared.behavior?.scaleDown ?? {};
-  if (windowInBehavior !== undefined && declared.scaleDownStabilizationWindowSeconds !== undefined && windowInBehavior !== declared.scaleDownStabilizationWindowSeconds) {
-    throw new Error(`function ${name}: scaling.behavior.scaleDown.stabilizationWindowSeconds and scaling.scaleDownStabilizationWindowSeconds differ; declare one`);
+  if (
+    windowInBehavior !== undefined &&
+    declared.scaleDownStabilizationWindowSeconds !== undefined &&
+    windowInBehavior !== declared.scaleDownStabilizationWindowSeconds
+  ) {
+    throw new Error(
+      `function ${name}: scaling.behavior.scaleDown.stabilizationWindowSeconds and scaling.scaleDownStabilizationWindowSeconds differ; declare one`,
+    );
   }
   const behavior: HpaBehavior = {};
   if (declared.behavior?.scaleUp) behavior.scaleUp = declared.behavior.scaleUp;

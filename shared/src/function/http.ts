@@ -102,13 +102,17 @@ const dnsLabel = /^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/;
  * await runHttpFunction(gateway);
  */
 export function defineHttpFunction<S extends z.ZodObject>(
-  options: HttpFunctionOptions<S> & (z.output<S> extends HttpFunctionConfig ? unknown : { config: 'must extend httpFunctionConfig (PORT, broker health settings)' }),
+  options: HttpFunctionOptions<S> &
+    (z.output<S> extends HttpFunctionConfig ? unknown : { config: 'must extend httpFunctionConfig (PORT, broker health settings)' }),
 ): HttpFunctionDeclaration<S> {
-  if (!dnsLabel.test(options.name)) throw new Error(`defineHttpFunction: name ${JSON.stringify(options.name)} must be a DNS label of at most 40 characters (a-z, 0-9, -)`);
+  if (!dnsLabel.test(options.name))
+    throw new Error(`defineHttpFunction: name ${JSON.stringify(options.name)} must be a DNS label of at most 40 characters (a-z, 0-9, -)`);
   const poolSize = options.poolSize ?? 5;
   const shutdownGracePeriodSeconds = options.shutdownGracePeriodSeconds ?? 10;
-  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) throw new Error(`defineHttpFunction ${options.name}: poolSize must be an integer from 1 to 100`);
-  if (!(shutdownGracePeriodSeconds > 0 && shutdownGracePeriodSeconds <= 3600)) throw new Error(`defineHttpFunction ${options.name}: shutdownGracePeriodSeconds must be in (0, 3600]`);
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100)
+    throw new Error(`defineHttpFunction ${options.name}: poolSize must be an integer from 1 to 100`);
+  if (!(shutdownGracePeriodSeconds > 0 && shutdownGracePeriodSeconds <= 3600))
+    throw new Error(`defineHttpFunction ${options.name}: shutdownGracePeriodSeconds must be in (0, 3600]`);
   return Object.freeze({
     kind: 'http' as const,
     name: options.name,

@@ -13,7 +13,15 @@ describe('envelope', () => {
   it('is a structured-mode CloudEvent 1.0 (JSON event format), source naming the producer', () => {
     const envelope = { id: uuidv7(), type: 'job.completed', time: new Date().toISOString(), data: valid, source: '/qfn/functions/run-job' };
     const event = JSON.parse(encodeEnvelope(envelope).toString('utf8')) as Record<string, unknown>;
-    expect(event).toEqual({ specversion: '1.0', id: envelope.id, source: '/qfn/functions/run-job', type: 'job.completed', time: envelope.time, datacontenttype: 'application/json', data: valid });
+    expect(event).toEqual({
+      specversion: '1.0',
+      id: envelope.id,
+      source: '/qfn/functions/run-job',
+      type: 'job.completed',
+      time: envelope.time,
+      datacontenttype: 'application/json',
+      data: valid,
+    });
     expect(Object.keys(event)[0]).toBe('specversion');
     expect(JSON.parse(encodeEnvelope({ ...envelope, source: undefined }).toString('utf8'))).toMatchObject({ source: '/qfn/publish' });
     // What consumers receive: the same event, by the CloudEvents path and by the envelope's own.

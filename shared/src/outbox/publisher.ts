@@ -29,7 +29,9 @@ export function outboxPublisher(db: Database, parentId: string, source: string, 
     } catch (error) {
       throw new PermanentError(`ctx.publish(${event.type}): ${error instanceof z.ZodError ? z.prettifyError(error) : String(error)}`);
     }
-    const body = encodeEnvelope({ id, type: event.type, time: new Date().toISOString(), data: parsed.data, source: `/qfn/functions/${source}` }).toString('utf8');
+    const body = encodeEnvelope({ id, type: event.type, time: new Date().toISOString(), data: parsed.data, source: `/qfn/functions/${source}` }).toString(
+      'utf8',
+    );
     await db
       .insert(outbox)
       .values({ id, type: event.type, body, headers: injectTraceHeaders({}), source, ...(due ? { deliverAt: due } : {}) })

@@ -13,18 +13,30 @@ import { outboxPublisher } from './publisher';
 import { OutboxRelay, outboxStats } from './relay';
 
 const noted = defineEvent('test.noted', z.strictObject({ n: z.int() }));
-const spec = { name: 'noter', subscribes: ['test.noted'], retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 }, visibilityTimeoutSeconds: 5 };
+const spec = {
+  name: 'noter',
+  subscribes: ['test.noted'],
+  retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 },
+  visibilityTimeoutSeconds: 5,
+};
 
 /** An outbox row as a handler's ctx.publish writes it, inserted straight into the table. */
-const outboxRow = (id: string, type: string, data: unknown, source = 'noter') => ({ id, type, body: JSON.stringify({ id, type, time: new Date().toISOString(), data }), source });
+const outboxRow = (id: string, type: string, data: unknown, source = 'noter') => ({
+  id,
+  type,
+  body: JSON.stringify({ id, type, time: new Date().toISOString(), data }),
+  source,
+});
 
 /** Lets the relays drain the table side by side until each finds nothing; what each one sent. */
 const drainTogether = (relays: OutboxRelay[]) =>
-  Promise.all(relays.map(async (relay) => {
-    let taken = 0;
-    for (let n = await relay.drainOnce(); n > 0; n = await relay.drainOnce()) taken += n;
-    return taken;
-  }));
+  Promise.all(
+    relays.map(async (relay) => {
+      let taken = 0;
+      for (let n = await relay.drainOnce(); n > 0; n = await relay.drainOnce()) taken += n;
+      return taken;
+    }),
+  );
 
 describe('childEventId', () => {
   it('is the same for the same parent and position, and a UUID', () => {
@@ -59,7 +71,9 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
   });
 
   it('refuses data that does not match the event type, permanently', async () => {
-    await expect(fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'p', 'noter')(noted, { n: 'one' } as never))).rejects.toThrow(/ctx.publish\(test.noted\)/);
+    await expect(fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'p', 'noter')(noted, { n: 'one' } as never))).rejects.toThrow(
+      /ctx.publish\(test.noted\)/,
+    );
   });
 
   it('publishes committed rows with confirms, their trace headers kept, and marks them sent', async () => {
@@ -83,7 +97,9 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(2_000);
     const got = await waitFor('2000 deliveries', () => (received.length - before >= 2_000 ? received.slice(before) : undefined), 30_000);
     expect(new Set(got.map((d) => d.messageId)).size).toBe(2_000);
-    console.log(`[figures] outbox relay: 2000 rows by 3 relays (batch 100, RabbitMQ confirms) in ${Math.round(ms)} ms = ${Math.round(2_000 / (ms / 1000))} rows/s; split ${counts.join('/')}`);
+    console.log(
+      `[figures] outbox relay: 2000 rows by 3 relays (batch 100, RabbitMQ confirms) in ${Math.round(ms)} ms = ${Math.round(2_000 / (ms / 1000))} rows/s; split ${counts.join('/')}`,
+    );
   });
 
   it("leaves another source's rows alone until they are old enough to adopt", async () => {
@@ -102,13 +118,17 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
     await new Promise((resolve) => setTimeout(resolve, 700));
     expect(await relay.drainOnce()).toBe(1);
     await waitFor('the delayed child', () => received.find((d) => d.messageId === id));
-    await expect(fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'p2', 'noter')(noted, { n: 1 }, { delaySeconds: -1 }))).rejects.toThrow(/ctx.publish/);
+    await expect(fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'p2', 'noter')(noted, { n: 1 }, { delaySeconds: -1 }))).rejects.toThrow(
+      /ctx.publish/,
+    );
   });
 
   it('backs a row off when no function subscribes to its type, keeping the reason', async () => {
     await fixture.database.db.insert(outbox).values(outboxRow(`${prefix}-nobody`, 'test.unheard', {}));
     expect(await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'noter' }).drainOnce()).toBe(1);
-    const [row] = await fixture.database.db.execute<{ attempts: number; last_error: string; later: boolean }>(sql`select attempts, last_error, deliver_at > now() as later from ${outbox} where id = ${`${prefix}-nobody`}`);
+    const [row] = await fixture.database.db.execute<{ attempts: number; last_error: string; later: boolean }>(
+      sql`select attempts, last_error, deliver_at > now() as later from ${outbox} where id = ${`${prefix}-nobody`}`,
+    );
     expect(row).toMatchObject({ attempts: 1, later: true });
     expect(row!.last_error).toMatch(/unroutable/);
     expect(await outboxStats(fixture.database.db)).toMatchObject({ pending: 0, scheduled: 1 });
@@ -118,7 +138,14 @@ describe('the outbox (Postgres + RabbitMQ)', () => {
 describe('the outbox relay on SQS', () => {
   const prefix = uniqueName('outboxsqs');
   const received = new Set<string>();
-  const fixture = useConsumingBroker({ prefix, harness: sqsHarness, queues: [spec], provision: true, prefetch: 100, onDelivery: (delivery) => received.add(delivery.messageId!) });
+  const fixture = useConsumingBroker({
+    prefix,
+    harness: sqsHarness,
+    queues: [spec],
+    provision: true,
+    prefetch: 100,
+    onDelivery: (delivery) => received.add(delivery.messageId!),
+  });
 
   it('sends 1000 rows once each with two relays sharing the table', async () => {
     const rows = Array.from({ length: 1_000 }, (_, i) => outboxRow(`${prefix}-q${i}`, 'test.noted', { n: i }));
@@ -129,6 +156,8 @@ describe('the outbox relay on SQS', () => {
     const ms = performance.now() - started;
     expect(counts.reduce((a, b) => a + b, 0)).toBe(1_000);
     await waitFor('1000 deliveries', () => (rows.every((r) => received.has(r.id)) ? true : undefined), 60_000);
-    console.log(`[figures] outbox relay on SQS: 1000 rows by 2 relays (batch 100) in ${Math.round(ms)} ms = ${Math.round(1_000 / (ms / 1000))} rows/s; split ${counts.join('/')}`);
+    console.log(
+      `[figures] outbox relay on SQS: 1000 rows by 2 relays (batch 100) in ${Math.round(ms)} ms = ${Math.round(1_000 / (ms / 1000))} rows/s; split ${counts.join('/')}`,
+    );
   });
 });

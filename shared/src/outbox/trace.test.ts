@@ -23,7 +23,12 @@ class AsyncContextManager implements ContextManager {
 }
 
 const noted = defineEvent('test.traced', z.strictObject({ n: z.int() }));
-const spec = { name: 'traced', subscribes: ['test.traced'], retry: { maxAttempts: 2, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 }, visibilityTimeoutSeconds: 5 };
+const spec = {
+  name: 'traced',
+  subscribes: ['test.traced'],
+  retry: { maxAttempts: 2, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 },
+  visibilityTimeoutSeconds: 5,
+};
 
 describe('trace context across the outbox hop (Postgres + RabbitMQ)', () => {
   const prefix = uniqueName('outboxtrace');
@@ -44,7 +49,9 @@ describe('trace context across the outbox hop (Postgres + RabbitMQ)', () => {
   it("sends the child with the traceparent of the handler's span, so its processing joins the parent's trace", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const handlerSpan = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
-    const id = await context.with(handlerSpan, () => fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-traced', 'traced')(noted, { n: 1 })));
+    const id = await context.with(handlerSpan, () =>
+      fixture.database.db.transaction((tx) => outboxPublisher(tx as never, 'parent-traced', 'traced')(noted, { n: 1 })),
+    );
     await new OutboxRelay({ db: fixture.database.db, broker: fixture.broker, source: 'traced' }).drainOnce();
     const delivery = await waitFor('the child', () => received.find((d) => d.messageId === id));
     expect(delivery.headers['traceparent']).toBe(`00-${traceId}-00f067aa0ba902b7-01`);

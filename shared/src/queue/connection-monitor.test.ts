@@ -52,7 +52,15 @@ describe('ConnectionMonitor', () => {
     monitor.markDown(new Error('a second notice of the same loss'));
     await vi.advanceTimersByTimeAsync(100 + 200 + 300 + 300 + 300);
     expect(tries()).toBe(1 + 5);
-    expect(summary(events)).toEqual(['connected', 'disconnected', 'failed, retry in 200', 'failed, retry in 300', 'failed, retry in 300', 'failed, retry in 300', 'connected']);
+    expect(summary(events)).toEqual([
+      'connected',
+      'disconnected',
+      'failed, retry in 200',
+      'failed, retry in 300',
+      'failed, retry in 300',
+      'failed, retry in 300',
+      'connected',
+    ]);
     expect(events[1]).toMatchObject({ type: 'disconnected', error: { message: 'connection reset' } });
     await vi.advanceTimersByTimeAsync(10_000);
     expect(tries()).toBe(6);

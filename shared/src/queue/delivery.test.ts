@@ -39,7 +39,9 @@ describe('createDelivery', () => {
   });
 
   it('carries the message fields, the redelivered flag only when given', () => {
-    expect(withoutSettlement(createDelivery({ ...message, redelivered: true }, recordingSettlement([])))).toEqual(withoutSettlement({ ...message, redelivered: true }));
+    expect(withoutSettlement(createDelivery({ ...message, redelivered: true }, recordingSettlement([])))).toEqual(
+      withoutSettlement({ ...message, redelivered: true }),
+    );
     expect('redelivered' in createDelivery(message, recordingSettlement([]))).toBe(false);
   });
 });

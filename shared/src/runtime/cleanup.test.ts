@@ -17,7 +17,12 @@ describe('runCleanup', () => {
         { name: 'worker.stop', run: async () => void ran.push('worker.stop') },
         { name: 'broker.close', run: async () => Promise.reject(closeFailed) },
         { name: 'database.close', run: async () => void ran.push('database.close') },
-        { name: 'health.close', run: () => { throw new TypeError('not running'); } },
+        {
+          name: 'health.close',
+          run: () => {
+            throw new TypeError('not running');
+          },
+        },
         { name: 'telemetry.shutdown', run: async () => void ran.push('telemetry.shutdown') },
       ],
       (step) => reported.push(step),

@@ -19,7 +19,12 @@ describe('DatabaseWait', () => {
   it('throws any other error at once', async () => {
     const wait = new DatabaseWait({ stopping: () => false });
     let tries = 0;
-    await expect(wait.run(async () => { tries++; throw new Error('duplicate key'); })).rejects.toThrow('duplicate key');
+    await expect(
+      wait.run(async () => {
+        tries++;
+        throw new Error('duplicate key');
+      }),
+    ).rejects.toThrow('duplicate key');
     expect(tries).toBe(1);
   });
 

@@ -14,8 +14,7 @@ export const defaultRetryJitter: RetryJitter = 'equal';
 
 /** What becomes of a message whose handler failed. */
 export type FailureDecision =
-  | { action: 'retry'; delayMs: number; reason: string }
-  | { action: 'dead-letter'; cause: 'permanent' | 'exhausted'; reason: string };
+  { action: 'retry'; delayMs: number; reason: string } | { action: 'dead-letter'; cause: 'permanent' | 'exhausted'; reason: string };
 
 /** A number in [0, 1), like Math.random (tests inject their own). */
 export type Random = () => number;

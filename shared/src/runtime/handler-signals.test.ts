@@ -13,7 +13,11 @@ describe('HandlerSignals', () => {
 
   it('passes a handler error through', async () => {
     await expect(new HandlerSignals().run(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    await expect(new HandlerSignals().run(() => { throw new Error('sync boom'); })).rejects.toThrow('sync boom');
+    await expect(
+      new HandlerSignals().run(() => {
+        throw new Error('sync boom');
+      }),
+    ).rejects.toThrow('sync boom');
   });
 
   it('rejects with a HandlerTimeoutError once the timeout passes, though the handler ignores its signal', async () => {

@@ -5,7 +5,10 @@ import { startHealthServer, watchBrokerConnection } from './health';
 /** Only what the watch uses of a broker: its connection events. */
 function eventSource() {
   const listeners: ((event: BrokerEvent) => void)[] = [];
-  return { broker: { on: (listener: (event: BrokerEvent) => void) => void listeners.push(listener) } as unknown as Broker, emit: (event: BrokerEvent) => listeners.forEach((l) => l(event)) };
+  return {
+    broker: { on: (listener: (event: BrokerEvent) => void) => void listeners.push(listener) } as unknown as Broker,
+    emit: (event: BrokerEvent) => listeners.forEach((l) => l(event)),
+  };
 }
 
 describe('watchBrokerConnection', () => {

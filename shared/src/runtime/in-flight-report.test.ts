@@ -16,7 +16,10 @@ describe('reportInFlight', () => {
       for (const n of steps) { source.inFlight = n; await new Promise((r) => setTimeout(r, 60)); }
       process.disconnect();
     `;
-    const child = fork('--input-type=module', [], { execArgv: ['--import', 'tsx', '--eval', script], cwd: fileURLToPath(new URL('../../..', import.meta.url)) });
+    const child = fork('--input-type=module', [], {
+      execArgv: ['--import', 'tsx', '--eval', script],
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+    });
     const seen: unknown[] = [];
     child.on('message', (message) => seen.push(message));
     await once(child, 'exit');
@@ -25,7 +28,10 @@ describe('reportInFlight', () => {
 
   it('with POD_DELETION_COST=true outside a pod, says why and reports nothing', () => {
     const warnings: string[] = [];
-    const report = reportInFlight({ inFlight: 1 }, { config: { POD_DELETION_COST: 'true', POD_DELETION_COST_INTERVAL_SECONDS: 5 }, env: {}, log: { warn: (_, msg) => warnings.push(msg) } });
+    const report = reportInFlight(
+      { inFlight: 1 },
+      { config: { POD_DELETION_COST: 'true', POD_DELETION_COST_INTERVAL_SECONDS: 5 }, env: {}, log: { warn: (_, msg) => warnings.push(msg) } },
+    );
     report.stop();
     expect(warnings).toEqual(['POD_DELETION_COST=true needs POD_NAME, POD_NAMESPACE and KUBERNETES_SERVICE_HOST; not reporting']);
   });

@@ -108,7 +108,15 @@ function podPatcher(env: NodeJS.ProcessEnv, log: Logger): (cost: number) => Prom
       const token = readFileSync(`${serviceAccountDir}/token`, 'utf8').trim();
       const body = JSON.stringify({ metadata: { annotations: { [podDeletionCostAnnotation]: String(cost) } } });
       const req = request(
-        { host, port, path, method: 'PATCH', ca, timeout: 5_000, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/merge-patch+json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host,
+          port,
+          path,
+          method: 'PATCH',
+          ca,
+          timeout: 5_000,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/merge-patch+json', 'content-length': Buffer.byteLength(body) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve() : reject(new Error(`API server answered ${res.statusCode}`))));

@@ -19,9 +19,25 @@ describe('inbox statements (PGlite)', () => {
   });
 
   it('claims new ids once: a second claim of the same id finds it and runs nothing', async () => {
-    const first = await claimInbox(db, 'fn-a', [{ id: 'e1', digest: 'd1' }, { id: 'e2', digest: 'd2' }], keyOf);
+    const first = await claimInbox(
+      db,
+      'fn-a',
+      [
+        { id: 'e1', digest: 'd1' },
+        { id: 'e2', digest: 'd2' },
+      ],
+      keyOf,
+    );
     expect(first.fresh.map((item) => item.id)).toEqual(['e1', 'e2']);
-    const again = await claimInbox(db, 'fn-a', [{ id: 'e2', digest: 'd2' }, { id: 'e3', digest: 'd3' }], keyOf);
+    const again = await claimInbox(
+      db,
+      'fn-a',
+      [
+        { id: 'e2', digest: 'd2' },
+        { id: 'e3', digest: 'd3' },
+      ],
+      keyOf,
+    );
     expect(again.fresh.map((item) => item.id)).toEqual(['e3']);
     expect(again.conflicts).toEqual([]);
   });
@@ -43,7 +59,11 @@ describe('inbox statements (PGlite)', () => {
     const claim = await claimInbox(
       db,
       'fn-e',
-      [{ id: 'e1', digest: 'a' }, { id: 'e1', digest: 'a' }, { id: 'e1', digest: 'b' }],
+      [
+        { id: 'e1', digest: 'a' },
+        { id: 'e1', digest: 'a' },
+        { id: 'e1', digest: 'b' },
+      ],
       keyOf,
     );
     expect(claim.fresh).toEqual([{ id: 'e1', digest: 'a' }]);
@@ -51,9 +71,25 @@ describe('inbox statements (PGlite)', () => {
   });
 
   it('unclaims ids, so that they run again', async () => {
-    await claimInbox(db, 'fn-f', [{ id: 'e1', digest: 'a' }, { id: 'e2', digest: 'b' }], keyOf);
+    await claimInbox(
+      db,
+      'fn-f',
+      [
+        { id: 'e1', digest: 'a' },
+        { id: 'e2', digest: 'b' },
+      ],
+      keyOf,
+    );
     await unclaimInbox(db, 'fn-f', ['e1']);
-    const again = await claimInbox(db, 'fn-f', [{ id: 'e1', digest: 'a' }, { id: 'e2', digest: 'b' }], keyOf);
+    const again = await claimInbox(
+      db,
+      'fn-f',
+      [
+        { id: 'e1', digest: 'a' },
+        { id: 'e2', digest: 'b' },
+      ],
+      keyOf,
+    );
     expect(again.fresh.map((item) => item.id)).toEqual(['e1']);
   });
 

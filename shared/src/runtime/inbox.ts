@@ -42,7 +42,11 @@ export async function claimInbox<T>(tx: Database, functionName: string, items: r
     if (first.has(key.id)) later.push({ item, key });
     else first.set(key.id, { item, digest: key.digest });
   }
-  const fresh = await insertInboxRows(tx, functionName, Array.from(first, ([id, { digest }]) => ({ id, digest })));
+  const fresh = await insertInboxRows(
+    tx,
+    functionName,
+    Array.from(first, ([id, { digest }]) => ({ id, digest })),
+  );
   // What each id's effect was made from: the stored digest when it committed before, else this batch's first copy.
   const standing = new Map(Array.from(first, ([id, { digest }]) => [id, digest as string | null]));
   const conflicts: InboxConflict<T>[] = [];
@@ -59,7 +63,12 @@ export async function claimInbox<T>(tx: Database, functionName: string, items: r
     const firstDigest = standing.get(key.id) ?? null;
     if (firstDigest !== null && key.digest !== firstDigest) conflicts.push({ item, digest: key.digest, firstDigest });
   }
-  return { fresh: Array.from(first).filter(([id]) => fresh.has(id)).map(([, { item }]) => item), conflicts };
+  return {
+    fresh: Array.from(first)
+      .filter(([id]) => fresh.has(id))
+      .map(([, { item }]) => item),
+    conflicts,
+  };
 }
 
 /** Inserts the rows not there yet; returns the ids it inserted. */

@@ -48,9 +48,7 @@ export function logWorkerEvents(worker: FunctionWorker, broker: Broker, log: Log
   worker.on('message_retried', ({ envelope, attempt, delayMs, reason }) =>
     log.warn({ eventId: envelope?.id, attempt, delayMs, reason }, 'message failed; will retry'),
   );
-  worker.on('message_dead_lettered', ({ envelope, attempt, reason }) =>
-    log.error({ eventId: envelope?.id, attempt, reason }, 'message dead-lettered'),
-  );
+  worker.on('message_dead_lettered', ({ envelope, attempt, reason }) => log.error({ eventId: envelope?.id, attempt, reason }, 'message dead-lettered'));
   worker.on('settle_failed', ({ error }) => log.warn({ err: describeError(error) }, 'could not settle a message; it will be redelivered'));
   worker.on('message_conflict', ({ envelope, digest, firstDigest, total }) =>
     log.warn({ eventId: envelope.id, digest, firstDigest, conflicts: total }, 'event id arrived again with a different payload; the first one stands'),
@@ -113,7 +111,10 @@ export async function runFunction(declaration: FunctionDeclaration, options: Run
           timeoutMs: config.STALL_TIMEOUT_SECONDS * 1000,
           onStall: (stalledMs) => {
             // Its messages go back to the queue with the connection; the inbox absorbs any that had committed.
-            log.fatal({ inFlight: worker.inFlight, stalledMs: Math.round(stalledMs) }, 'stalled: in-flight messages made no progress; exiting so the replica is replaced');
+            log.fatal(
+              { inFlight: worker.inFlight, stalledMs: Math.round(stalledMs) },
+              'stalled: in-flight messages made no progress; exiting so the replica is replaced',
+            );
             process.exit(70);
           },
         })

@@ -26,14 +26,17 @@ export function watchForStalls(worker: FunctionWorker, options: StallWatchOption
   // A wait for an unreachable database is not a stall: the worker is answered, just refused.
   const events = ['message_processed', 'message_retried', 'message_dead_lettered', 'message_released', 'settle_failed', 'database_unavailable'] as const;
   for (const event of events) worker.on(event, progress);
-  const timer = setInterval(() => {
-    if (worker.inFlight === 0) return progress();
-    const stalledMs = now() - lastProgress;
-    if (!fired && stalledMs >= options.timeoutMs) {
-      fired = true;
-      options.onStall(stalledMs);
-    }
-  }, options.checkEveryMs ?? Math.min(5_000, Math.max(10, options.timeoutMs / 4)));
+  const timer = setInterval(
+    () => {
+      if (worker.inFlight === 0) return progress();
+      const stalledMs = now() - lastProgress;
+      if (!fired && stalledMs >= options.timeoutMs) {
+        fired = true;
+        options.onStall(stalledMs);
+      }
+    },
+    options.checkEveryMs ?? Math.min(5_000, Math.max(10, options.timeoutMs / 4)),
+  );
   timer.unref();
   return {
     stop: () => {

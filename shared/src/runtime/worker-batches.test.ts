@@ -13,7 +13,13 @@ import type { BrokerWithAdmin } from '../queue/types';
 import { FunctionWorker } from './worker';
 
 const message = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
-const messageSchema = z.strictObject({ ts: z.string(), sender: z.string(), messageAttributes: z.record(z.string(), z.string()), sent_from_ip: z.string(), priority: z.int() });
+const messageSchema = z.strictObject({
+  ts: z.string(),
+  sender: z.string(),
+  messageAttributes: z.record(z.string(), z.string()),
+  sent_from_ip: z.string(),
+  priority: z.int(),
+});
 
 describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('batches');
@@ -50,7 +56,10 @@ describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
       },
     });
     const lines: Record<string, unknown>[] = [];
-    const log = createLogger({ name: 'batches', destination: new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk))), done()) }) });
+    const log = createLogger({
+      name: 'batches',
+      destination: new Writable({ write: (chunk, _encoding, done) => (lines.push(JSON.parse(String(chunk))), done()) }),
+    });
     const worker = new FunctionWorker({ declaration, broker, db: database.db, log });
     await broker.provision(worker.spec);
     const total = 400;
@@ -84,7 +93,13 @@ describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
         batchSize: 50,
         handleBatch: async (items) => void sizes.push(items.length),
       });
-      const worker = new FunctionWorker({ declaration, broker, db: database.db, log: createLogger({ name: 'linger', level: 'silent' }), batchLingerMs: lingerMs });
+      const worker = new FunctionWorker({
+        declaration,
+        broker,
+        db: database.db,
+        log: createLogger({ name: 'linger', level: 'silent' }),
+        batchLingerMs: lingerMs,
+      });
       let processed = 0;
       worker.on('message_processed', () => processed++);
       await worker.start();

@@ -60,9 +60,10 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
   }
 
   async function effects(name: string): Promise<{ event_id: string; attempt: number }[]> {
-    return (await database.db.execute(
-      sql`select event_id, attempt from lifecycle_effects where function_name = ${name} order by attempt`,
-    )) as unknown as { event_id: string; attempt: number }[];
+    return (await database.db.execute(sql`select event_id, attempt from lifecycle_effects where function_name = ${name} order by attempt`)) as unknown as {
+      event_id: string;
+      attempt: number;
+    }[];
   }
 
   it('starts once: a second start, or a start after stop, throws a WorkerLifecycleError', async () => {

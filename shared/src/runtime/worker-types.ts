@@ -29,7 +29,6 @@ export interface ProcessingTracer {
   trace<T>(items: { headers: Readonly<Record<string, string>>; eventId: string; attempt: number }[], work: () => Promise<T>): Promise<T>;
 }
 
-
 export interface WorkerOptions {
   declaration: FunctionDeclaration;
   tracer?: ProcessingTracer;

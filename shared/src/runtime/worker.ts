@@ -22,7 +22,6 @@ export type { ProcessingTracer, StopOptions, StopResult, WorkerEvents, WorkerOpt
 
 const untraced: ProcessingTracer = { trace: (_items, work) => work() };
 
-
 interface Decoded {
   delivery: Delivery;
   envelope: Envelope;
@@ -263,9 +262,7 @@ export class FunctionWorker extends EventEmitter<WorkerEvents> {
    * stops meanwhile, the messages go back to the broker.
    */
   async #withDatabase<T>(deliveries: Delivery[], work: () => Promise<T>): Promise<T | typeof gaveUp> {
-    const outcome = await this.#database.run(work, (error, retryInMs) =>
-      this.emit('database_unavailable', { error, retryInMs, messages: deliveries.length }),
-    );
+    const outcome = await this.#database.run(work, (error, retryInMs) => this.emit('database_unavailable', { error, retryInMs, messages: deliveries.length }));
     if (outcome === gaveUp) for (const delivery of deliveries) this.#release(delivery);
     return outcome;
   }

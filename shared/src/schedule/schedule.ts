@@ -20,5 +20,8 @@ export interface ScheduledEvent {
  */
 export async function scheduleEvent(db: Database, event: ScheduledEvent): Promise<void> {
   const body = encodeEnvelope({ id: event.id, type: event.type, time: new Date().toISOString(), data: event.data }).toString('utf8');
-  await db.insert(outbox).values({ id: event.id, type: event.type, body, headers: event.headers ?? {}, source: event.source, deliverAt: event.deliverAt }).onConflictDoNothing();
+  await db
+    .insert(outbox)
+    .values({ id: event.id, type: event.type, body, headers: event.headers ?? {}, source: event.source, deliverAt: event.deliverAt })
+    .onConflictDoNothing();
 }

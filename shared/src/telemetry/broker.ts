@@ -21,7 +21,9 @@ export function instrumentBroker(broker: Broker): Broker {
   const wrapDelivery = (delivery: Delivery): Delivery =>
     interceptDelivery(delivery, (operation, proceed) => {
       const name = spanNames[operation];
-      return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': system, 'messaging.operation.name': name } }, (span) => finish(span, proceed()));
+      return tracer.startActiveSpan(name, { kind: SpanKind.CLIENT, attributes: { 'messaging.system': system, 'messaging.operation.name': name } }, (span) =>
+        finish(span, proceed()),
+      );
     });
 
   return {
@@ -71,4 +73,3 @@ export async function finish<T>(span: Span, work: Promise<T>): Promise<T> {
     span.end();
   }
 }
-

@@ -23,7 +23,14 @@ const nameList = <const T extends readonly [string, ...string[]]>(values: T) => 
   const allowed: readonly string[] = [...values, 'none'];
   return z
     .string()
-    .transform((raw) => [...new Set(raw.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean))])
+    .transform((raw) => [
+      ...new Set(
+        raw
+          .split(',')
+          .map((name) => name.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+    ])
     .superRefine((names, ctx) => {
       const unknown = names.filter((name) => !allowed.includes(name));
       if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `"${unknown.join('", "')}" is not one of ${allowed.join(', ')}` });
@@ -68,9 +75,12 @@ function keyValueList(what: string, maxLength = Infinity) {
   });
 }
 
-const resourceAttributes = keyValueList('attribute', 255).refine((raw) => raw.split(',').every((entry) => entry.split('=').length <= 2 || entry.trim() === ''), {
-  message: 'has an "=" inside a key or value: percent-encode it as %3D',
-});
+const resourceAttributes = keyValueList('attribute', 255).refine(
+  (raw) => raw.split(',').every((entry) => entry.split('=').length <= 2 || entry.trim() === ''),
+  {
+    message: 'has an "=" inside a key or value: percent-encode it as %3D',
+  },
+);
 const headers = keyValueList('header');
 const endpoint = url(['http', 'https']);
 
@@ -105,7 +115,14 @@ export const telemetryConfig = z
     /** Longest one metric export may take; never more than the interval. */
     OTEL_METRIC_EXPORT_TIMEOUT: milliseconds.optional(),
 
-    OTEL_TRACES_SAMPLER: oneOf(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const).optional(),
+    OTEL_TRACES_SAMPLER: oneOf([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ] as const).optional(),
     OTEL_TRACES_SAMPLER_ARG: z.string().optional(),
     OTEL_PROPAGATORS: nameList(['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger'] as const).optional(),
     OTEL_BSP_SCHEDULE_DELAY: milliseconds.optional(),

@@ -13,8 +13,7 @@ export function instrumentSql(sql: postgres.Sql): postgres.Sql {
     new Proxy(client, {
       get(target, property, receiver) {
         if (property === 'unsafe') {
-          return (query: string, parameters?: unknown[], options?: object) =>
-            tracedQuery(target.unsafe(query, parameters as never, options as never), query);
+          return (query: string, parameters?: unknown[], options?: object) => tracedQuery(target.unsafe(query, parameters as never, options as never), query);
         }
         if (property === 'begin') {
           return (...args: unknown[]) => {
@@ -25,7 +24,7 @@ export function instrumentSql(sql: postgres.Sql): postgres.Sql {
         if (property === 'savepoint') {
           return (...args: unknown[]) => {
             const callback = args.pop() as (tx: postgres.Sql) => unknown;
-            return ((target as unknown as { savepoint: (...a: unknown[]) => unknown }).savepoint)(...args, (tx: postgres.Sql) => callback(wrap(tx)));
+            return (target as unknown as { savepoint: (...a: unknown[]) => unknown }).savepoint(...args, (tx: postgres.Sql) => callback(wrap(tx)));
           };
         }
         const value = Reflect.get(target, property, receiver);
@@ -45,7 +44,10 @@ export function instrumentSql(sql: postgres.Sql): postgres.Sql {
             const operation = statement.trimStart().split(/\s/, 1)[0]!.toUpperCase();
             const run = tracer.startActiveSpan(
               operation,
-              { kind: SpanKind.CLIENT, attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation, 'db.query.text': statement.slice(0, 2000) } },
+              {
+                kind: SpanKind.CLIENT,
+                attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation, 'db.query.text': statement.slice(0, 2000) },
+              },
               (span) => finish(span, Promise.resolve((target as PromiseLike<unknown>).then((v) => v))),
             );
             return run.then(onFulfilled, onRejected);

@@ -48,7 +48,10 @@ export function recordWorkerMetrics(worker: FunctionWorker, functionName: string
   const retried = meter.createCounter(metricNames.retried, { description: 'Messages scheduled for another attempt' });
   const deadLettered = meter.createCounter(metricNames.deadLettered, { description: 'Messages moved to the dead-letter queue' });
   const duration = meter.createHistogram(metricNames.handlerDuration, { description: 'Transaction time: handler and inbox row', unit: 'ms' });
-  const lag = meter.createHistogram(metricNames.queueLag, { description: 'Time from acceptance by the publish function to the start of processing', unit: 'ms' });
+  const lag = meter.createHistogram(metricNames.queueLag, {
+    description: 'Time from acceptance by the publish function to the start of processing',
+    unit: 'ms',
+  });
   meter
     .createObservableGauge(metricNames.inFlight, { description: 'Messages being processed by this replica' })
     .addCallback((result) => result.observe(worker.inFlight, attributes));
@@ -71,7 +74,10 @@ export function recordWorkerMetrics(worker: FunctionWorker, functionName: string
   });
   worker.on('message_dead_lettered', ({ reason }) => {
     failed.add(1, attributes);
-    deadLettered.add(1, { ...attributes, 'qfn.reason': reason.startsWith('schema validation') ? 'invalid' : reason.startsWith('permanent') ? 'permanent' : 'exhausted' });
+    deadLettered.add(1, {
+      ...attributes,
+      'qfn.reason': reason.startsWith('schema validation') ? 'invalid' : reason.startsWith('permanent') ? 'permanent' : 'exhausted',
+    });
   });
 }
 

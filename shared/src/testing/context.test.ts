@@ -43,10 +43,21 @@ describe('testContext / runOnce', () => {
     const outcome = await t.runOnce(takeNote, { data: { body: 'buy milk' }, id: 'e-processed' });
     expect(outcome).toMatchObject({ eventId: 'e-processed', status: 'processed', attempt: 1 });
     expect(outcome.emitted).toEqual([
-      { id: childEventId('e-processed', 0), type: 'note.stored', data: { eventId: 'e-processed', length: 8 }, deliverAt: expect.any(Date), headers: expect.any(Object) },
+      {
+        id: childEventId('e-processed', 0),
+        type: 'note.stored',
+        data: { eventId: 'e-processed', length: 8 },
+        deliverAt: expect.any(Date),
+        headers: expect.any(Object),
+      },
     ]);
     expect(outcome.logs).toMatchObject([{ level: 'info', msg: 'stored', length: 8, eventId: 'e-processed' }]);
-    expect(await t.db.select().from(notes).where(sql`event_id = 'e-processed'`)).toEqual([{ eventId: 'e-processed', body: 'buy milk' }]);
+    expect(
+      await t.db
+        .select()
+        .from(notes)
+        .where(sql`event_id = 'e-processed'`),
+    ).toEqual([{ eventId: 'e-processed', body: 'buy milk' }]);
   });
 
   it('applies an event id once: a second delivery finds the inbox row and does not run the handler', async () => {
@@ -61,7 +72,12 @@ describe('testContext / runOnce', () => {
     const failed = await t.runOnce(takeNote, { data: { body: 'x', fail: 'always' }, id: 'e-fails' });
     expect(failed).toMatchObject({ status: 'retried', attempt: 1, reason: expect.stringContaining('disk on fire'), emitted: [] });
     expect(failed.retryInMs).toBeGreaterThan(0);
-    expect(await t.db.select().from(notes).where(sql`event_id = 'e-fails'`)).toEqual([]);
+    expect(
+      await t.db
+        .select()
+        .from(notes)
+        .where(sql`event_id = 'e-fails'`),
+    ).toEqual([]);
     expect(await t.emitted('e-fails')).toEqual([]);
 
     const last = await t.runOnce(takeNote, { data: { body: 'x', fail: 'always' }, id: 'e-fails', attempt: takeNote.retry.maxAttempts });
@@ -94,7 +110,12 @@ describe('testContext / runOnce', () => {
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    expect(await t.db.select().from(notes).where(sql`event_id in ('e-direct', 'e-rolled-back')`)).toEqual([{ eventId: 'e-direct', body: 'direct' }]);
+    expect(
+      await t.db
+        .select()
+        .from(notes)
+        .where(sql`event_id in ('e-direct', 'e-rolled-back')`),
+    ).toEqual([{ eventId: 'e-direct', body: 'direct' }]);
   });
 
   it('empties the tables between tests on request', async () => {
@@ -109,7 +130,12 @@ describe('runOnce(fn, event) without a context', () => {
     await createNotesTable(t);
     const outcome = await runOnce(takeNote, { data: { body: 'shared' }, type: 'note.taken' });
     expect(outcome.status).toBe('processed');
-    expect(await t.db.select().from(notes).where(sql`event_id = ${outcome.eventId}`)).toHaveLength(1);
+    expect(
+      await t.db
+        .select()
+        .from(notes)
+        .where(sql`event_id = ${outcome.eventId}`),
+    ).toHaveLength(1);
     await t.close();
   });
 });

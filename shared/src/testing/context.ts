@@ -84,7 +84,10 @@ export interface TestContext {
    * Runs `work` with a handler context whose `db` is a transaction that commits when `work` resolves
    * (and rolls back when it throws), as the worker does around a handler; returns what it published.
    */
-  handle<T>(work: (ctx: HandlerContext) => Promise<T>, fields?: Partial<Pick<HandlerContext, 'eventId' | 'eventType' | 'eventTime' | 'attempt' | 'signal'>>): Promise<{ result: T; emitted: EmittedEvent[] }>;
+  handle<T>(
+    work: (ctx: HandlerContext) => Promise<T>,
+    fields?: Partial<Pick<HandlerContext, 'eventId' | 'eventType' | 'eventTime' | 'attempt' | 'signal'>>,
+  ): Promise<{ result: T; emitted: EmittedEvent[] }>;
   /** Delivers one event to the function through the real worker (validation, inbox, retries, dead letters) and reports what came of it. */
   runOnce<S extends z.ZodType>(fn: FunctionDeclaration<S>, event: TestEvent<S>, options?: RunOnceOptions): Promise<RunOutcome>;
   /** The committed `ctx.publish` events of the handler run for `eventId`, in call order. */
@@ -178,7 +181,10 @@ export async function testContext(options: TestContextOptions = {}): Promise<Tes
     const timeoutMs = runOptions.timeoutMs ?? fn.shutdownGracePeriodSeconds * 1000;
     let stopWaiting = () => {};
     const settled = new Promise<Settled>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`runOnce(${fn.name}): event ${id} was not settled within ${timeoutMs} ms (is the handler stuck?)`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`runOnce(${fn.name}): event ${id} was not settled within ${timeoutMs} ms (is the handler stuck?)`)),
+        timeoutMs,
+      );
       const unsubscribe = broker.onSettled((entry) => {
         if (entry.queue !== fn.name || entry.messageId !== id) return;
         clearTimeout(timer);
@@ -263,7 +269,12 @@ let shared: Promise<TestContext> | undefined;
  * const outcome = await runOnce(wordCount, { data: { text: 'to be or not to be' } });
  * expect(outcome).toMatchObject({ status: 'processed', emitted: [] });
  */
-export async function runOnce<S extends z.ZodType>(fn: FunctionDeclaration<S>, event: TestEvent<S>, context?: TestContext, options?: RunOnceOptions): Promise<RunOutcome> {
+export async function runOnce<S extends z.ZodType>(
+  fn: FunctionDeclaration<S>,
+  event: TestEvent<S>,
+  context?: TestContext,
+  options?: RunOnceOptions,
+): Promise<RunOutcome> {
   return (context ?? (await sharedTestContext())).runOnce(fn, event, options);
 }
 

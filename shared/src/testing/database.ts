@@ -39,8 +39,18 @@ function cacheDir(): string {
 function migrationsDigest(folder: string): string {
   // A copy made by another PGlite version fails to load and is made again (migratedPglite).
   const hash = createHash('sha256');
-  const files = [...readdirSync(folder).filter((f) => f.endsWith('.sql')).sort(), join('meta', '_journal.json')];
-  for (const file of files) hash.update(file).update('\0').update(readFileSync(join(folder, file))).update('\0');
+  const files = [
+    ...readdirSync(folder)
+      .filter((f) => f.endsWith('.sql'))
+      .sort(),
+    join('meta', '_journal.json'),
+  ];
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(folder, file)))
+      .update('\0');
   return hash.digest('hex').slice(0, 24);
 }
 
@@ -102,7 +112,9 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   return {
     ...handle,
     async truncate() {
-      const tables = await handle.sql<{ name: string }[]>`select quote_ident(schemaname) || '.' || quote_ident(tablename) as name from pg_tables where schemaname not in ('pg_catalog', 'information_schema', 'drizzle')`;
+      const tables = await handle.sql<
+        { name: string }[]
+      >`select quote_ident(schemaname) || '.' || quote_ident(tablename) as name from pg_tables where schemaname not in ('pg_catalog', 'information_schema', 'drizzle')`;
       if (tables.length > 0) await handle.sql.unsafe(`truncate ${tables.map((t) => t.name).join(', ')}`);
     },
     async close(timeoutSeconds = 1) {

@@ -100,7 +100,13 @@ export class InMemoryBroker implements Broker, QueueAdmin {
     this.#assertOpen();
     const queue = this.#queues.get(queueName);
     if (!queue) throw new Error(`no queue ${queueName}: provision it or consume from it first`);
-    this.#enqueue(queue, { id: message.id, body: message.body, headers: { ...message.headers }, attempt: options.attempt ?? 1, redelivered: options.redelivered ?? false });
+    this.#enqueue(queue, {
+      id: message.id,
+      body: message.body,
+      headers: { ...message.headers },
+      attempt: options.attempt ?? 1,
+      redelivered: options.redelivered ?? false,
+    });
   }
 
   async consume(spec: QueueSpec, listener: DeliveryListener, options: ConsumeOptions): Promise<Subscription> {

@@ -115,9 +115,20 @@ export interface Condition {
 }
 
 export interface KubeObject {
-  metadata: { name: string; uid: string; namespace?: string; generation?: number; labels?: Record<string, string>; creationTimestamp?: string; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    uid: string;
+    namespace?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+  };
   spec?: Record<string, unknown>;
-  status?: { conditions?: Condition[]; replicas?: number; readyReplicas?: number; currentReplicas?: number; desiredReplicas?: number; phase?: string } & Record<string, unknown>;
+  status?: { conditions?: Condition[]; replicas?: number; readyReplicas?: number; currentReplicas?: number; desiredReplicas?: number; phase?: string } & Record<
+    string,
+    unknown
+  >;
 }
 
 export interface KubeList<T = KubeObject> {

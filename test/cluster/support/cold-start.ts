@@ -11,7 +11,12 @@ export interface ColdStart {
 }
 
 /** One message published at 0 replicas: when KEDA scaled store-message to 1, when the pod was Ready, when the message was stored. */
-export async function coldStartSample(cluster: LocalCluster, release: Release, db: Database, label: string = release.broker): Promise<ColdStart & { acceptedAt: number }> {
+export async function coldStartSample(
+  cluster: LocalCluster,
+  release: Release,
+  db: Database,
+  label: string = release.broker,
+): Promise<ColdStart & { acceptedAt: number }> {
   const ns = release.namespace;
   await waitUntil('store-message at 0', async () => (await deployment(cluster, ns, 'store-message'))?.spec?.['replicas'] === 0, 180_000);
   // ... and no pod left at all: right after the install, the pod Kubernetes started before KEDA's first 1 → 0 is still
@@ -25,9 +30,11 @@ export async function coldStartSample(cluster: LocalCluster, release: Release, d
     const { ids } = await publishMessages(url, release.publishToken, 1, 1, 'cold-start');
     const times = await waitUntil('the message stored', () => messageTimes(db, ns, ids[0]!), 120_000, 100);
     // The pod that stored it: its Ready condition (1 s resolution) if the 100 ms samples missed it.
-    const pod = await waitUntil('a Ready store-message pod', async () => (await pods(cluster, ns, 'store-message')).find(isReady), 30_000, 100).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${watch.report(times.acceptedAt)}`);
-    });
+    const pod = await waitUntil('a Ready store-message pod', async () => (await pods(cluster, ns, 'store-message')).find(isReady), 30_000, 100).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}\n${watch.report(times.acceptedAt)}`);
+      },
+    );
     const readyCondition = pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
     const readyAt = watch.firstTime((s) => s.ready > 0) ?? new Date(readyCondition ?? Date.now()).getTime();
     const scaledAt = watch.firstTime((s) => s.desired > 0) ?? new Date(pod.metadata.creationTimestamp ?? Date.now()).getTime();

@@ -22,23 +22,38 @@ export const imageTag = 'cluster';
 /** The README's helm install line (after its Secret), with the local cluster's registry and the test values. */
 export function installArgs(release: Pick<Release, 'namespace' | 'broker'>, cluster: LocalCluster, maxConnections: number): string[] {
   const args = [
-    'install', 'qfn', './helm', '-n', release.namespace,
-    '--set', 'existingSecret=qfn-credentials',
-    '--set', 'global.imageRegistry=qfn.local',
-    '--set', `global.imageTag=${imageTag}`,
-    '--set', `database.maxConnections=${maxConnections}`,
+    'install',
+    'qfn',
+    './helm',
+    '-n',
+    release.namespace,
+    '--set',
+    'existingSecret=qfn-credentials',
+    '--set',
+    'global.imageRegistry=qfn.local',
+    '--set',
+    `global.imageTag=${imageTag}`,
+    '--set',
+    `database.maxConnections=${maxConnections}`,
     // A queue prefix and a schema of this run's own: runs never share queues or tables.
-    '--set', `broker.queuePrefix=${release.namespace}`,
-    '--set', `database.schema=${release.namespace}`,
-    '-f', 'test/cluster/values.yaml',
+    '--set',
+    `broker.queuePrefix=${release.namespace}`,
+    '--set',
+    `database.schema=${release.namespace}`,
+    '-f',
+    'test/cluster/values.yaml',
   ];
   if (release.broker === 'rabbitmq') args.push('--set', 'broker.rabbitmq.vhost=qfn-cluster');
   else {
     args.push(
-      '--set', 'broker.type=sqs',
-      '--set', `broker.sqs.region=${cluster.awsRegion}`,
-      '--set', `broker.sqs.endpoint=${cluster.sqsEndpoint}`,
-      '--set', `broker.sqs.queueUrlBase=${cluster.sqsQueueUrlBase}`,
+      '--set',
+      'broker.type=sqs',
+      '--set',
+      `broker.sqs.region=${cluster.awsRegion}`,
+      '--set',
+      `broker.sqs.endpoint=${cluster.sqsEndpoint}`,
+      '--set',
+      `broker.sqs.queueUrlBase=${cluster.sqsQueueUrlBase}`,
     );
   }
   args.push('--wait', '--timeout', '10m');
@@ -49,18 +64,37 @@ export function installArgs(release: Pick<Release, 'namespace' | 'broker'>, clus
 export const releaseNamespace = (broker: Broker) => uniqueName(`c${broker}`);
 
 /** A namespace under Pod Security "restricted", the README's Secret, then helm install (`extraArgs` before --wait, e.g. --set). */
-export async function installRelease(cluster: LocalCluster, namespace: string, broker: Broker, maxConnections: number, extraArgs: string[] = []): Promise<Release> {
+export async function installRelease(
+  cluster: LocalCluster,
+  namespace: string,
+  broker: Broker,
+  maxConnections: number,
+  extraArgs: string[] = [],
+): Promise<Release> {
   await kubectl(cluster, ['create', 'namespace', namespace]);
-  await kubectl(cluster, ['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest', 'pod-security.kubernetes.io/warn=restricted']);
+  await kubectl(cluster, [
+    'label',
+    'namespace',
+    namespace,
+    'pod-security.kubernetes.io/enforce=restricted',
+    'pod-security.kubernetes.io/enforce-version=latest',
+    'pod-security.kubernetes.io/warn=restricted',
+  ]);
   const publishToken = randomBytes(24).toString('hex');
   const adminToken = randomBytes(24).toString('hex');
   const secret = [
-    '-n', namespace, 'create', 'secret', 'generic', 'qfn-credentials',
+    '-n',
+    namespace,
+    'create',
+    'secret',
+    'generic',
+    'qfn-credentials',
     `--from-literal=DATABASE_URL=${cluster.databaseUrl}`,
     `--from-literal=PUBLISH_API_TOKENS=${publishToken}`,
     `--from-literal=ADMIN_API_TOKEN=${adminToken}`,
   ];
-  if (broker === 'rabbitmq') secret.push(`--from-literal=AMQP_URL=${cluster.amqpUrl}`, `--from-literal=RABBITMQ_MANAGEMENT_URL=${cluster.rabbitmqManagementUrl}`);
+  if (broker === 'rabbitmq')
+    secret.push(`--from-literal=AMQP_URL=${cluster.amqpUrl}`, `--from-literal=RABBITMQ_MANAGEMENT_URL=${cluster.rabbitmqManagementUrl}`);
   else secret.push(`--from-literal=AWS_ACCESS_KEY_ID=${cluster.awsAccessKeyId}`, `--from-literal=AWS_SECRET_ACCESS_KEY=${cluster.awsSecretAccessKey}`);
   await kubectl(cluster, secret);
   const started = Date.now();
@@ -100,7 +134,10 @@ export function hpa(cluster: LocalCluster, namespace: string, component: string)
 
 /** The Service URL of the publish function (its ClusterIP: this host reaches it through kube-proxy's rules). */
 export async function publishUrl(cluster: LocalCluster, namespace: string): Promise<string> {
-  const service = await getResource<KubeObject & { spec: { clusterIP: string; ports: { port: number }[] } }>(cluster, `/api/v1/namespaces/${namespace}/services/${deploymentName('publish')}`);
+  const service = await getResource<KubeObject & { spec: { clusterIP: string; ports: { port: number }[] } }>(
+    cluster,
+    `/api/v1/namespaces/${namespace}/services/${deploymentName('publish')}`,
+  );
   if (!service) throw new Error('no publish Service');
   return `http://${service.spec.clusterIP}:${service.spec.ports[0]?.port ?? 80}`;
 }
@@ -115,10 +152,24 @@ export interface EventLine {
 
 /** Events of the namespace, oldest first, as one line each (what the report prints). */
 export async function events(cluster: LocalCluster, namespace: string): Promise<EventLine[]> {
-  type Event = { involvedObject: { kind: string; name: string }; reason: string; message: string; firstTimestamp?: string; eventTime?: string; lastTimestamp?: string; metadata: { creationTimestamp: string } };
+  type Event = {
+    involvedObject: { kind: string; name: string };
+    reason: string;
+    message: string;
+    firstTimestamp?: string;
+    eventTime?: string;
+    lastTimestamp?: string;
+    metadata: { creationTimestamp: string };
+  };
   const list = await getResource<KubeList<Event & KubeObject>>(cluster, `/api/v1/namespaces/${namespace}/events`);
   return (list?.items ?? [])
-    .map((e) => ({ at: e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp, kind: e.involvedObject.kind, name: e.involvedObject.name, reason: e.reason, message: e.message }))
+    .map((e) => ({
+      at: e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp,
+      kind: e.involvedObject.kind,
+      name: e.involvedObject.name,
+      reason: e.reason,
+      message: e.message,
+    }))
     .sort((a, b) => a.at.localeCompare(b.at));
 }
 

@@ -39,7 +39,14 @@ export function watchScaling(cluster: LocalCluster, namespace: string, component
         };
         maxDesired = Math.max(maxDesired, sample.desired);
         const last = changes.at(-1);
-        if (!last || last.desired !== sample.desired || last.ready !== sample.ready || last.hpaDesired !== sample.hpaDesired || last.scaledObject !== sample.scaledObject || last.hpa !== sample.hpa) {
+        if (
+          !last ||
+          last.desired !== sample.desired ||
+          last.ready !== sample.ready ||
+          last.hpaDesired !== sample.hpaDesired ||
+          last.scaledObject !== sample.scaledObject ||
+          last.hpa !== sample.hpa
+        ) {
           changes.push(sample);
         }
       } catch {
@@ -63,7 +70,10 @@ export function watchScaling(cluster: LocalCluster, namespace: string, component
     },
     report(origin: number): string {
       return changes
-        .map((s) => `  +${((s.at - origin) / 1000).toFixed(1)}s replicas ${s.desired} (ready ${s.ready}, hpa desired ${s.hpaDesired ?? '-'}) ScaledObject[${s.scaledObject}] HPA[${s.hpa}]`)
+        .map(
+          (s) =>
+            `  +${((s.at - origin) / 1000).toFixed(1)}s replicas ${s.desired} (ready ${s.ready}, hpa desired ${s.hpaDesired ?? '-'}) ScaledObject[${s.scaledObject}] HPA[${s.hpa}]`,
+        )
         .join('\n');
     },
   };

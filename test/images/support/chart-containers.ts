@@ -75,7 +75,10 @@ export function dockerRunFlags({ pod, container }: ChartContainer): string[] {
 
 function isServiceAccountToken(volume: any): boolean {
   const sources: any[] = volume?.projected?.sources ?? [];
-  return sources.some((source) => source.serviceAccountToken) && sources.every((source) => source.serviceAccountToken || source.configMap?.name === 'kube-root-ca.crt' || source.downwardAPI);
+  return (
+    sources.some((source) => source.serviceAccountToken) &&
+    sources.every((source) => source.serviceAccountToken || source.configMap?.name === 'kube-root-ca.crt' || source.downwardAPI)
+  );
 }
 
 /** `-e NAME=value` for each variable. */

@@ -73,7 +73,10 @@ interface KeyValue {
   value?: { stringValue?: string; boolValue?: boolean; intValue?: string | number; doubleValue?: number };
 }
 interface RequestShape {
-  resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: { name: string; traceId?: string; spanId?: string; parentSpanId?: string; attributes?: KeyValue[] }[] }[] }[];
+  resourceSpans?: {
+    resource?: { attributes?: KeyValue[] };
+    scopeSpans?: { spans?: { name: string; traceId?: string; spanId?: string; parentSpanId?: string; attributes?: KeyValue[] }[] }[];
+  }[];
   resourceMetrics?: { resource?: { attributes?: KeyValue[] }; scopeMetrics?: { metrics?: { name: string }[] }[] }[];
 }
 

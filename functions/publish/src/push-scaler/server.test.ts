@@ -77,7 +77,9 @@ describe('push scaler server', () => {
   it('is activation only: one metric with target 1, always 0', async () => {
     const { activity, client } = await start(10_000);
     activity.published('message.published');
-    expect(await unary(client, 'GetMetricSpec', ref('store-message'))).toEqual({ metricSpecs: [{ metricName: activityMetricName, targetSize: 1, targetSizeFloat: 1 }] });
+    expect(await unary(client, 'GetMetricSpec', ref('store-message'))).toEqual({
+      metricSpecs: [{ metricName: activityMetricName, targetSize: 1, targetSizeFloat: 1 }],
+    });
     expect(await unary(client, 'GetMetrics', { scaledObjectRef: ref('store-message'), metricName: activityMetricName })).toEqual({
       metricValues: [{ metricName: activityMetricName, metricValue: 0, metricValueFloat: 0 }],
     });

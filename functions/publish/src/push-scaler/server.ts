@@ -31,7 +31,8 @@ export async function startPushScalerServer(options: { port: number; host?: stri
   const functionOf = (ref: ScaledObjectRef | null | undefined): { name: string } | { error: Partial<grpc.StatusObject> } => {
     const name = ref?.scalerMetadata?.[functionMetadataKey];
     if (!name) return { error: { code: grpc.status.INVALID_ARGUMENT, details: `the trigger metadata has no "${functionMetadataKey}"` } };
-    if (!activity.has(name)) return { error: { code: grpc.status.NOT_FOUND, details: `no function ${name} subscribes to anything this publish function sends` } };
+    if (!activity.has(name))
+      return { error: { code: grpc.status.NOT_FOUND, details: `no function ${name} subscribes to anything this publish function sends` } };
     return { name };
   };
 
@@ -70,7 +71,9 @@ export async function startPushScalerServer(options: { port: number; host?: stri
   });
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host ?? '0.0.0.0'}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound)));
+    server.bindAsync(`${options.host ?? '0.0.0.0'}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
   });
 
   return {

@@ -23,8 +23,18 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
 
   beforeAll(async () => {
     await fixture.database.db.execute(effectsTable);
-    worker = await seedDeadLetters({ declaration: fn, broker: fixture.broker, db: fixture.database.db, ids: poison, data: { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 } });
-    app = createTestPublishApp(fixture.broker, fixture.database, { maxBodyBytes: 4096, protection: { publishTokens: [publishToken] }, admin: { queues: [spec], tokens: [adminToken] } });
+    worker = await seedDeadLetters({
+      declaration: fn,
+      broker: fixture.broker,
+      db: fixture.database.db,
+      ids: poison,
+      data: { ts: '19941114', sender: 'mallory', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 },
+    });
+    app = createTestPublishApp(fixture.broker, fixture.database, {
+      maxBodyBytes: 4096,
+      protection: { publishTokens: [publishToken] },
+      admin: { queues: [spec], tokens: [adminToken] },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -49,7 +59,10 @@ describe.each(brokerHarnesses)('dead-letter admin API on $kind', (harness) => {
 
   it('lists the functions and their dead letters with reason and attempts, removing nothing', async () => {
     expect(await (await admin('/admin/dlq')).json()).toEqual({ functions: [{ name: 'dlq-admin', subscribes: ['message.published'], maxAttempts: 3 }] });
-    const list = (await (await admin('/admin/dlq/dlq-admin?limit=2')).json()) as { count: number; items: { eventId: string; reason: string; attempts: number; body: { data: { sender: string } } }[] };
+    const list = (await (await admin('/admin/dlq/dlq-admin?limit=2')).json()) as {
+      count: number;
+      items: { eventId: string; reason: string; attempts: number; body: { data: { sender: string } } }[];
+    };
     expect(list.count).toBe(2);
     // SQS keeps no order: any two of the three poison messages.
     for (const item of list.items) {

@@ -25,7 +25,8 @@ function guarded(handler: (c: Context) => Promise<Response>) {
     try {
       return await handler(c);
     } catch (error) {
-      if (error instanceof BrokerUnavailableError) throw new ApiError(503, 'broker_unavailable', error.message, { headers: { 'retry-after': '1' }, cause: error });
+      if (error instanceof BrokerUnavailableError)
+        throw new ApiError(503, 'broker_unavailable', error.message, { headers: { 'retry-after': '1' }, cause: error });
       if (missingQueue.test(String((error as Error)?.message ?? error))) {
         throw new ApiError(404, 'no_queue', "the function's queues do not exist on the broker yet: it has never been started", { cause: error });
       }
@@ -59,48 +60,62 @@ export function adminRoutes(options: AdminRoutesOptions) {
   const unknown = (c: Context) =>
     new ApiError(404, 'unknown_function', `no function ${JSON.stringify(c.req.param('function')?.slice(0, 64))}; known: ${[...byName.keys()].join(', ')}`);
 
-  app.get('/admin/dlq', (c) => c.json({ functions: options.queues.map((spec) => ({ name: spec.name, subscribes: spec.subscribes, maxAttempts: spec.retry.maxAttempts })) }));
+  app.get('/admin/dlq', (c) =>
+    c.json({ functions: options.queues.map((spec) => ({ name: spec.name, subscribes: spec.subscribes, maxAttempts: spec.retry.maxAttempts })) }),
+  );
 
-  app.get('/admin/dlq/:function', guarded(async (c) => {
-    const spec = specOf(c);
-    if (!spec) throw unknown(c);
-    const query = listQuery.safeParse(c.req.query());
-    if (!query.success) throw validationFailed('bad query parameters', query.error);
-    const letters = await options.queueAdmin.listDeadLetters(spec, query.data.limit);
-    return c.json({ function: spec.name, count: letters.length, items: letters.map(deadLetterView) });
-  }));
+  app.get(
+    '/admin/dlq/:function',
+    guarded(async (c) => {
+      const spec = specOf(c);
+      if (!spec) throw unknown(c);
+      const query = listQuery.safeParse(c.req.query());
+      if (!query.success) throw validationFailed('bad query parameters', query.error);
+      const letters = await options.queueAdmin.listDeadLetters(spec, query.data.limit);
+      return c.json({ function: spec.name, count: letters.length, items: letters.map(deadLetterView) });
+    }),
+  );
 
-  app.get('/admin/dlq/:function/:eventId', guarded(async (c) => {
-    const spec = specOf(c);
-    if (!spec) throw unknown(c);
-    const wanted = c.req.param('eventId') ?? '';
-    const letter = (await options.queueAdmin.listDeadLetters(spec, showSearchLimit)).find((l) => l.eventId === wanted || l.handle === wanted);
-    if (!letter) throw new ApiError(404, 'not_found', `no dead letter ${wanted.slice(0, 64)} among the oldest ${showSearchLimit} of ${spec.name}`);
-    return c.json(deadLetterView(letter));
-  }));
+  app.get(
+    '/admin/dlq/:function/:eventId',
+    guarded(async (c) => {
+      const spec = specOf(c);
+      if (!spec) throw unknown(c);
+      const wanted = c.req.param('eventId') ?? '';
+      const letter = (await options.queueAdmin.listDeadLetters(spec, showSearchLimit)).find((l) => l.eventId === wanted || l.handle === wanted);
+      if (!letter) throw new ApiError(404, 'not_found', `no dead letter ${wanted.slice(0, 64)} among the oldest ${showSearchLimit} of ${spec.name}`);
+      return c.json(deadLetterView(letter));
+    }),
+  );
 
-  app.post('/admin/dlq/:function/replay', guarded(async (c) => {
-    const spec = specOf(c);
-    if (!spec) throw unknown(c);
-    const query = replayQuery.safeParse(c.req.query());
-    if (!query.success) throw validationFailed('bad query parameters', query.error);
-    // "All" means the ones there now: messages failing again while we replay are not picked up twice.
-    const limit = query.data.limit ?? (await options.queueAdmin.listDeadLetters(spec, maxBatch)).length;
-    const replayed = limit === 0 ? 0 : await options.queueAdmin.replayDeadLetters(spec, limit);
-    return c.json({ function: spec.name, replayed });
-  }));
+  app.post(
+    '/admin/dlq/:function/replay',
+    guarded(async (c) => {
+      const spec = specOf(c);
+      if (!spec) throw unknown(c);
+      const query = replayQuery.safeParse(c.req.query());
+      if (!query.success) throw validationFailed('bad query parameters', query.error);
+      // "All" means the ones there now: messages failing again while we replay are not picked up twice.
+      const limit = query.data.limit ?? (await options.queueAdmin.listDeadLetters(spec, maxBatch)).length;
+      const replayed = limit === 0 ? 0 : await options.queueAdmin.replayDeadLetters(spec, limit);
+      return c.json({ function: spec.name, replayed });
+    }),
+  );
 
-  app.delete('/admin/dlq/:function', guarded(async (c) => {
-    const spec = specOf(c);
-    if (!spec) throw unknown(c);
-    const query = purgeQuery.safeParse(c.req.query());
-    if (!query.success) throw validationFailed('bad query parameters', query.error);
-    if (query.data.confirm !== spec.name) {
-      throw new ApiError(400, 'confirmation_required', `purging deletes messages for good: repeat the function name as ?confirm=${spec.name}`);
-    }
-    const purged = await options.queueAdmin.purgeDeadLetters(spec);
-    return c.json({ function: spec.name, purged });
-  }));
+  app.delete(
+    '/admin/dlq/:function',
+    guarded(async (c) => {
+      const spec = specOf(c);
+      if (!spec) throw unknown(c);
+      const query = purgeQuery.safeParse(c.req.query());
+      if (!query.success) throw validationFailed('bad query parameters', query.error);
+      if (query.data.confirm !== spec.name) {
+        throw new ApiError(400, 'confirmation_required', `purging deletes messages for good: repeat the function name as ?confirm=${spec.name}`);
+      }
+      const purged = await options.queueAdmin.purgeDeadLetters(spec);
+      return c.json({ function: spec.name, purged });
+    }),
+  );
 
   return app;
 }

@@ -37,7 +37,11 @@ export function consoleRoute(options: ConsoleRouteOptions) {
   const config = parseConfig(consoleConfig, options.env ?? process.env);
   let kubernetesProblem: string | undefined;
   const hub = new ConsoleHub({
-    installation: { name: config.CONSOLE_RELEASE, mode: 'kubernetes', detail: `${options.queueAdmin.kind === 'rabbitmq' ? 'RabbitMQ' : 'SQS'} · served by the publish function` },
+    installation: {
+      name: config.CONSOLE_RELEASE,
+      mode: 'kubernetes',
+      detail: `${options.queueAdmin.kind === 'rabbitmq' ? 'RabbitMQ' : 'SQS'} · served by the publish function`,
+    },
     // Called once a page subscribes, long after `source` below exists.
     onWatchers: (watching) => source.watching(watching),
   });
@@ -49,13 +53,17 @@ export function consoleRoute(options: ConsoleRouteOptions) {
       kubernetesProblem = `replicas and scale decisions unavailable: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
-  const source = new ClusterConsoleSource({ hub, queueAdmin: options.queueAdmin, db: options.db, queues: options.queues, ...(kubernetes ? { kubernetes } : {}) });
+  const source = new ClusterConsoleSource({
+    hub,
+    queueAdmin: options.queueAdmin,
+    db: options.db,
+    queues: options.queues,
+    ...(kubernetes ? { kubernetes } : {}),
+  });
   if (kubernetesProblem) hub.warn('kubernetes-setup', kubernetesProblem);
 
   const guard: MiddlewareHandler =
-    options.tokens.length > 0
-      ? tokenAuth({ tokens: options.tokens, realm: 'qfn-admin' })
-      : () => Promise.reject(adminDisabled());
+    options.tokens.length > 0 ? tokenAuth({ tokens: options.tokens, realm: 'qfn-admin' }) : () => Promise.reject(adminDisabled());
   const app = new Hono();
   app.route('/', consoleRoutes({ hub, guard }));
   return app;

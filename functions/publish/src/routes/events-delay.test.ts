@@ -11,7 +11,12 @@ import { startPublishRelay } from '../outbox-relay';
 
 const reminded = defineEvent('test.reminded', z.strictObject({ n: z.int() }));
 const unheard = defineEvent('test.unheard', z.strictObject({}));
-const spec = { name: 'reminder', subscribes: ['test.reminded'], retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 }, visibilityTimeoutSeconds: 5 };
+const spec = {
+  name: 'reminder',
+  subscribes: ['test.reminded'],
+  retry: { maxAttempts: 3, initialDelayMs: 100, multiplier: 2, maxDelayMs: 1000 },
+  visibilityTimeoutSeconds: 5,
+};
 const log = pino({ level: 'silent' });
 
 describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
@@ -19,13 +24,27 @@ describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
   let app: ReturnType<typeof createTestPublishApp>;
   let relay: ReturnType<typeof startPublishRelay> | undefined;
   const arrivals = new Map<string, number>();
-  const fixture = useConsumingBroker({ prefix, harness, queues: [spec], provision: true, prefetch: 100, onDelivery: (delivery) => arrivals.set(delivery.messageId!, Date.now()) });
+  const fixture = useConsumingBroker({
+    prefix,
+    harness,
+    queues: [spec],
+    provision: true,
+    prefetch: 100,
+    onDelivery: (delivery) => arrivals.set(delivery.messageId!, Date.now()),
+  });
 
-  const startRelay = () => (relay = startPublishRelay({ db: fixture.database.db, broker: fixture.broker, log, adoptAfterSeconds: 10, pollIntervalMs: 200, telemetry: false }));
+  const startRelay = () =>
+    (relay = startPublishRelay({ db: fixture.database.db, broker: fixture.broker, log, adoptAfterSeconds: 10, pollIntervalMs: 200, telemetry: false }));
 
   beforeAll(() => {
     app = createTestPublishApp(fixture.broker, fixture.database, {
-      events: { definitions: new Map<string, EventDefinition>([[reminded.type, reminded], [unheard.type, unheard]]), subscribers: [spec] },
+      events: {
+        definitions: new Map<string, EventDefinition>([
+          [reminded.type, reminded],
+          [unheard.type, unheard],
+        ]),
+        subscribers: [spec],
+      },
     });
     startRelay();
   });
@@ -52,7 +71,9 @@ describe.each(brokerHarnesses)('delayed events on $kind', (harness) => {
     // Postgres' clock decides "due"; it is this machine's clock here.
     expect(lateness[0]!).toBeGreaterThanOrEqual(-5);
     const p50 = lateness[Math.floor(lateness.length / 2)]!;
-    console.log(`[figures] delayed delivery on ${harness.kind}: lateness after the due time min ${lateness[0]} ms, p50 ${p50} ms, max ${lateness.at(-1)} ms (relay poll 200 ms, 20 events)`);
+    console.log(
+      `[figures] delayed delivery on ${harness.kind}: lateness after the due time min ${lateness[0]} ms, p50 ${p50} ms, max ${lateness.at(-1)} ms (relay poll 200 ms, 20 events)`,
+    );
   });
 
   it('keeps a scheduled event through a restart: a new relay sends it', async () => {

@@ -16,7 +16,12 @@ describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
   const prefix = uniqueName('eventsapi');
   let app: ReturnType<typeof createTestPublishApp>;
   const received: Delivery[] = [];
-  const fixture = useConsumingBroker({ prefix, queues: [runJob, storeMessage].map((fn) => queueSpecOf(fn)), prefetch: 100, onDelivery: (delivery) => received.push(delivery) });
+  const fixture = useConsumingBroker({
+    prefix,
+    queues: [runJob, storeMessage].map((fn) => queueSpecOf(fn)),
+    prefetch: 100,
+    onDelivery: (delivery) => received.push(delivery),
+  });
 
   beforeAll(() => {
     const definitions = new Map(eventDefinitions).set(nobodyListens.type, nobodyListens);
@@ -58,7 +63,11 @@ describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
 
   it('publishes once for a retried Idempotency-Key, and refuses the key with other data', async () => {
     const send = (body: unknown) =>
-      app.request('/events/job.checksum', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `${prefix}-k1` }, body: JSON.stringify(body) });
+      app.request('/events/job.checksum', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `${prefix}-k1` },
+        body: JSON.stringify(body),
+      });
     const first = await send({ text: 'once' });
     expect(first.status).toBe(202);
     const { id } = (await first.json()) as { id: string };
@@ -75,7 +84,10 @@ describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
   it('serves the catalog as JSON Schema with subscribers, and an ETag', async () => {
     const res = await app.request('/events');
     expect(res.status).toBe(200);
-    const catalog = (await res.json()) as { revision: string; events: Record<string, { version: number; subscribers: string[]; schema: { properties: object } }> };
+    const catalog = (await res.json()) as {
+      revision: string;
+      events: Record<string, { version: number; subscribers: string[]; schema: { properties: object } }>;
+    };
     expect(catalog.events['job.count-primes']).toMatchObject({ version: 1, subscribers: ['run-job'], schema: { type: 'object', additionalProperties: false } });
     expect(catalog.events['message.published']!.subscribers).toEqual(['store-message']);
     expect(catalog.events['audit.recorded']!.subscribers).toEqual([]);
@@ -86,7 +98,9 @@ describe('POST /events/{type} and the catalog (RabbitMQ)', () => {
   });
 
   it('documents one request body per type in OpenAPI', async () => {
-    const document = (await (await app.request('/openapi.json')).json()) as { paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: object } }> } } }> };
+    const document = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { properties: object } }> } } }>;
+    };
     expect(Object.keys(document.paths['/events/job.word-count']!.post!.requestBody.content['application/json']!.schema.properties)).toEqual(['text', 'top']);
     expect(document.paths['/message/publish']).toBeDefined();
   });

@@ -1,5 +1,17 @@
 import { Hono } from 'hono';
-import { type Broker, BrokerUnavailableError, buildCatalog, type Database, deliveryOptionsSchema, deliveryTime, encodeEnvelope, type EventDefinition, scheduleEvent, UnroutableError, uuidv7 } from '@qfn/shared/platform';
+import {
+  type Broker,
+  BrokerUnavailableError,
+  buildCatalog,
+  type Database,
+  deliveryOptionsSchema,
+  deliveryTime,
+  encodeEnvelope,
+  type EventDefinition,
+  scheduleEvent,
+  UnroutableError,
+  uuidv7,
+} from '@qfn/shared/platform';
 import type { AppEnv } from '../app-env';
 import { ApiError, validationFailed } from '../errors';
 import { type IdempotencyStore, requestHash } from '../idempotency';
@@ -51,7 +63,9 @@ export function eventRoutes(options: EventRoutesOptions) {
       const type = c.req.param('type');
       const definition = events.get(type);
       if (!definition) {
-        throw new ApiError(422, 'unknown_event_type', `no event type ${type} is declared; GET /events lists them`, { issues: [{ path: 'type', message: 'not declared' }] });
+        throw new ApiError(422, 'unknown_event_type', `no event type ${type} is declared; GET /events lists them`, {
+          issues: [{ path: 'type', message: 'not declared' }],
+        });
       }
       const parsed = definition.schema.safeParse(c.get('jsonBody'));
       if (!parsed.success) throw validationFailed(`the data does not match the schema of ${type}`, parsed.error);

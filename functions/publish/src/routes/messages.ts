@@ -49,4 +49,3 @@ export function messageRoutes(db: Database) {
       return c.json({ items: page.map(present), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null });
     });
 }
-

@@ -8,7 +8,12 @@ import { createRabbitMqBroker } from './index';
 
 describe('RabbitMQ consumer acks (real broker)', () => {
   const prefix = uniqueName('acks');
-  const spec: QueueSpec = { name: 'acks', subscribes: ['ack.test'], retry: { maxAttempts: 3, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 1000 }, visibilityTimeoutSeconds: 30 };
+  const spec: QueueSpec = {
+    name: 'acks',
+    subscribes: ['ack.test'],
+    retry: { maxAttempts: 3, initialDelayMs: 1000, multiplier: 2, maxDelayMs: 1000 },
+    visibilityTimeoutSeconds: 30,
+  };
   afterAll(() => deleteRabbitTopology(prefix));
 
   it('settles every delivery exactly as asked, in any order, with fewer ack frames than messages', async () => {
@@ -55,10 +60,14 @@ describe('RabbitMQ consumer acks (real broker)', () => {
     const probe = createRabbitMqBroker({ url: amqpUrl, prefix, connectTimeoutMs: 5_000 });
     await probe.connect();
     const back: string[] = [];
-    const drain = await probe.consume(spec, (delivery) => {
-      back.push(delivery.messageId!);
-      void delivery.ack();
-    }, { prefetch: 100 });
+    const drain = await probe.consume(
+      spec,
+      (delivery) => {
+        back.push(delivery.messageId!);
+        void delivery.ack();
+      },
+      { prefetch: 100 },
+    );
     await waitFor('the held messages', () => (back.length >= held.size ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 300));
     await drain.stop();

@@ -22,9 +22,13 @@ describe('coalesceSocketWrites (real RabbitMQ)', () => {
         return write(...args);
       }) as typeof socket.write;
 
-      const confirms = Array.from({ length: 200 }, (_, i) => new Promise<void>((resolve, reject) => {
-        channel.sendToQueue(queue, Buffer.from(String(i)), {}, (error) => (error ? reject(error) : resolve()));
-      }));
+      const confirms = Array.from(
+        { length: 200 },
+        (_, i) =>
+          new Promise<void>((resolve, reject) => {
+            channel.sendToQueue(queue, Buffer.from(String(i)), {}, (error) => (error ? reject(error) : resolve()));
+          }),
+      );
       await Promise.all(confirms);
 
       expect(writes).toBeGreaterThan(0);

@@ -111,7 +111,10 @@ export class ReconnectingConnection {
       timer.unref();
     });
     // A connection not adopted (the attempt finished after the deadline, or close() came first) goes at once.
-    attempt.then((connection) => connection && abandon(connection), () => {});
+    attempt.then(
+      (connection) => connection && abandon(connection),
+      () => {},
+    );
     return Promise.race([attempt.then(() => undefined), deadline]).finally(() => clearTimeout(timer));
   }
 

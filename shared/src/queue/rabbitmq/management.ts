@@ -43,7 +43,8 @@ export class ManagementApi {
 
   async #call(path: string, init: RequestInit = {}): Promise<Response> {
     const response = await managementRequest(this.managementUrl, path, { signal: AbortSignal.timeout(10_000), ...init });
-    if (!response.ok && response.status !== 404) throw new Error(`management API answered ${response.status} to ${init.method ?? 'GET'} ${path}: ${(await response.text()).slice(0, 300)}`);
+    if (!response.ok && response.status !== 404)
+      throw new Error(`management API answered ${response.status} to ${init.method ?? 'GET'} ${path}: ${(await response.text()).slice(0, 300)}`);
     return response;
   }
 

@@ -77,10 +77,15 @@ function withoutBrokerHeaders(headers: Record<string, unknown>): Record<string, 
 }
 
 /** A dead-lettered message as operators see it: the runtime's reason, or the broker's (delivery limit) from x-death. */
-export function toDeadLetter(message: { content: Buffer; fields: { deliveryTag: number }; properties: { messageId?: unknown; headers?: Record<string, unknown> } }): DeadLetter {
+export function toDeadLetter(message: {
+  content: Buffer;
+  fields: { deliveryTag: number };
+  properties: { messageId?: unknown; headers?: Record<string, unknown> };
+}): DeadLetter {
   const headers = message.properties.headers ?? {};
   const death = Array.isArray(headers['x-death']) ? (headers['x-death'][0] as Record<string, unknown> | undefined) : undefined;
-  const reason = typeof headers[headerNames.reason] === 'string' ? (headers[headerNames.reason] as string) : `broker: ${String(death?.['reason'] ?? 'unknown')}`;
+  const reason =
+    typeof headers[headerNames.reason] === 'string' ? (headers[headerNames.reason] as string) : `broker: ${String(death?.['reason'] ?? 'unknown')}`;
   const attempts = Number(headers[headerNames.attempts] ?? death?.['count'] ?? 0);
   const at = headers[headerNames.deadLetteredAt];
   return {

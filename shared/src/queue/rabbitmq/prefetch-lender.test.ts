@@ -5,7 +5,12 @@ describe('PrefetchLender', () => {
   it('adds a consumer per step of held deliveries, up to the cap, and cancels them all once none is held', async () => {
     const added: number[] = [];
     const cancelled: string[] = [];
-    const lender = new PrefetchLender(5, 10, async (prefetch) => `c${added.push(prefetch)}`, async (tag) => void cancelled.push(tag));
+    const lender = new PrefetchLender(
+      5,
+      10,
+      async (prefetch) => `c${added.push(prefetch)}`,
+      async (tag) => void cancelled.push(tag),
+    );
     lender.hold();
     expect(added).toEqual([5]);
     for (let i = 0; i < 4; i++) lender.hold();

@@ -100,7 +100,12 @@ export function functionQueuePolicy(names: TopologyNames, spec: QueueSpec) {
  * subscribed are removed, and delay queues of delays no longer used are deleted once empty (their
  * messages still expire back into the main queue; a later provision removes them).
  */
-export async function removeStaleTopology(channel: Channel, names: TopologyNames, spec: QueueSpec, api: ManagementApi): Promise<{ unbound: string[]; deletedDelayQueues: string[] }> {
+export async function removeStaleTopology(
+  channel: Channel,
+  names: TopologyNames,
+  spec: QueueSpec,
+  api: ManagementApi,
+): Promise<{ unbound: string[]; deletedDelayQueues: string[] }> {
   const queue = names.queue(spec.name);
   const unbound: string[] = [];
   for (const key of await api.bindingKeys(names.eventsExchange, queue)) {

@@ -25,7 +25,10 @@ export class DeadLetterQueue {
   async list(limit: number): Promise<DeadLetter[]> {
     const received = await this.#receiveUpTo(limit);
     await Promise.all(received.map((m) => this.operations.changeVisibility(this.queues.deadLetterQueueUrl, m.ReceiptHandle!, 0)));
-    return received.map(toDeadLetter).sort((a, b) => a.sentAt - b.sentAt).map(({ sentAt: _, ...letter }) => letter);
+    return received
+      .map(toDeadLetter)
+      .sort((a, b) => a.sentAt - b.sentAt)
+      .map(({ sentAt: _, ...letter }) => letter);
   }
 
   /** Sends up to `limit` dead letters back to the function's queue (event id kept), removing them here. */

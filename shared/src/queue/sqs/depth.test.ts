@@ -85,7 +85,9 @@ describe('SQS queue depth (emulator behind a rewriting proxy)', () => {
       rewrite.current = ({ ApproximateNumberOfMessagesDelayed: _, ...rest }) => rest;
       await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(`SQS queue ${prefix}-counted: attribute ApproximateNumberOfMessagesDelayed is missing`);
       rewrite.current = (attributes) => ({ ...attributes, ApproximateNumberOfMessagesNotVisible: 'lots' });
-      await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(/SQS queue depth\w+-counted(-dlq)?: attribute ApproximateNumberOfMessagesNotVisible is "lots", not a count/);
+      await expect(sqsBroker.queueDepth(spec)).rejects.toThrow(
+        /SQS queue depth\w+-counted(-dlq)?: attribute ApproximateNumberOfMessagesNotVisible is "lots", not a count/,
+      );
     }));
 });
 

@@ -231,9 +231,7 @@ describe('SQS broker', () => {
     await (await inbox.nth(1)).deadLetter('failed 1 of 3 attempts; last error: Error: nope');
 
     const letters = await broker.listDeadLetters(queue, 10);
-    expect(letters).toEqual([
-      expect.objectContaining({ eventId: sent.id, reason: 'failed 1 of 3 attempts; last error: Error: nope', attempts: 1 }),
-    ]);
+    expect(letters).toEqual([expect.objectContaining({ eventId: sent.id, reason: 'failed 1 of 3 attempts; last error: Error: nope', attempts: 1 })]);
     expect(letters[0]!.body.equals(sent.body)).toBe(true);
     expect(Date.parse(letters[0]!.deadLetteredAt!)).toBeGreaterThan(Date.now() - 60_000);
     expect(await broker.queueDepth(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, deadLettered: 1 });
@@ -395,7 +393,13 @@ describe('SQS broker connection', () => {
   it('reports disconnected when SQS stops answering and connected when it is back', async () => {
     const emulator = await startSqsEmulator();
     const port = Number(new URL(emulator.endpoint).port);
-    const broker = createSqsBroker({ prefix: uniquePrefix(), endpoint: emulator.endpoint, region: emulator.region, credentials: emulator.credentials, waitTimeSeconds: 1 });
+    const broker = createSqsBroker({
+      prefix: uniquePrefix(),
+      endpoint: emulator.endpoint,
+      region: emulator.region,
+      credentials: emulator.credentials,
+      waitTimeSeconds: 1,
+    });
     const events: BrokerEvent['type'][] = [];
     broker.on((e) => events.push(e.type));
     await broker.connect();

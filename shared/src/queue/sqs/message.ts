@@ -52,7 +52,9 @@ export function toSqsMessage(event: { id: string; type: string; body: Buffer; he
   }
   if (Object.keys(attributes).length > maxAttributes - deadLetterAttributeCount) {
     const headers = Object.keys(event.headers ?? {}).join(', ');
-    throw new Error(`too many headers for SQS (${headers}): a message carries at most ${maxAttributes} attributes, ${deadLetterAttributeCount} kept for dead-lettering`);
+    throw new Error(
+      `too many headers for SQS (${headers}): a message carries at most ${maxAttributes} attributes, ${deadLetterAttributeCount} kept for dead-lettering`,
+    );
   }
   return { body, attributes };
 }
@@ -119,7 +121,11 @@ function withoutDeadLetterAttributes(attributes: Attributes): Attributes {
   const kept: Attributes = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (key === attributeNames.reason || key === attributeNames.attempts || key === attributeNames.deadLetteredAt || key === attributeNames.function) continue;
-    kept[key] = { DataType: value.DataType, ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}), ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}) };
+    kept[key] = {
+      DataType: value.DataType,
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+    };
   }
   return kept;
 }

@@ -1,9 +1,4 @@
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  SendMessageBatchCommand,
-  type BatchResultErrorEntry,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, SendMessageBatchCommand, type BatchResultErrorEntry } from '@aws-sdk/client-sqs';
 import { Batcher, type EntryFailure } from './batcher';
 import { sqsMessageSize, type OutgoingSqsMessage } from './message';
 import type { SqsSession } from './session';

@@ -88,7 +88,10 @@ function publish(on: BrokerWithAdmin, data: unknown, id = uuidv7()) {
 }
 
 async function effects(fn: string) {
-  return (await database.db.execute(sql`select event_id, attempt from effects where function_name = ${fn}`)) as unknown as { event_id: string; attempt: number }[];
+  return (await database.db.execute(sql`select event_id, attempt from effects where function_name = ${fn}`)) as unknown as {
+    event_id: string;
+    attempt: number;
+  }[];
 }
 
 async function waitFor<T>(what: string, check: () => Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {

@@ -34,14 +34,7 @@ describe('tokenAuth', () => {
   });
 
   it('refuses wrong, truncated, extended, differently cased and oversized tokens', async () => {
-    const wrong = [
-      'nope',
-      tokens[0]!.slice(0, -1),
-      `${tokens[0]}x`,
-      tokens[0]!.toUpperCase(),
-      `${tokens[0]},${tokens[1]}`,
-      'x'.repeat(5000),
-    ];
+    const wrong = ['nope', tokens[0]!.slice(0, -1), `${tokens[0]}x`, tokens[0]!.toUpperCase(), `${tokens[0]},${tokens[1]}`, 'x'.repeat(5000)];
     for (const token of wrong) {
       const res = await get('/private/who', { authorization: `Bearer ${token}` });
       expect(res.status, token.slice(0, 40)).toBe(401);

@@ -39,7 +39,9 @@ export function tokenAuth(options: TokenAuthOptions): MiddlewareHandler<{ Variab
   return async (c, next) => {
     const presented = credentialOf(c.req.header('authorization'), c.req.header('x-api-key'));
     if (presented === undefined) {
-      throw new ApiError(401, 'unauthorized', 'a token is required: Authorization: Bearer <token> or X-API-Key: <token>', { headers: { 'www-authenticate': challenge } });
+      throw new ApiError(401, 'unauthorized', 'a token is required: Authorization: Bearer <token> or X-API-Key: <token>', {
+        headers: { 'www-authenticate': challenge },
+      });
     }
     const hash = digest(presented);
     let match: string | undefined;

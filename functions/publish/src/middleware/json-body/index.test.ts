@@ -96,7 +96,9 @@ describe('jsonBody on a Node server (body read straight from the socket)', () =>
   });
 
   it('still stops reading a chunked body (no Content-Length) once it passes the limit', async () => {
-    const res = await send(chunked(['{"a":"', 'x'.repeat(20), 'y'.repeat(20), '"}']), { 'content-type': 'application/json' }, { duplex: 'half' } as RequestInit);
+    const res = await send(chunked(['{"a":"', 'x'.repeat(20), 'y'.repeat(20), '"}']), { 'content-type': 'application/json' }, {
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(413);
     const small = await send(chunked(['{"a":', '2}']), { 'content-type': 'application/json' }, { duplex: 'half' } as RequestInit);
     expect(await small.json()).toEqual({ got: { a: 2 } });

@@ -33,9 +33,7 @@ export function jsonBody(options: JsonBodyOptions): MiddlewareHandler<{ Variable
     // On Node, a body with Content-Length is framed by the HTTP parser to exactly that many bytes, so it
     // can be read whole without building a WHATWG Request and stream (most of a small request's cost).
     const bytes =
-      nodeRequestOf(c) && declared !== undefined
-        ? new Uint8Array(await c.req.raw.arrayBuffer())
-        : await readLimited(c.req.raw.body, options.maxBytes);
+      nodeRequestOf(c) && declared !== undefined ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw.body, options.maxBytes);
     if (bytes === undefined) throw new ApiError(413, 'payload_too_large', tooLarge);
     let text: string;
     try {

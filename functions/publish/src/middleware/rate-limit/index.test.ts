@@ -4,9 +4,7 @@ import { rateLimit } from './index';
 
 function appWith(options: { ratePerSecond: number; burst: number; maxClients?: number }) {
   let nowMs = 0;
-  const app = new Hono()
-    .use(rateLimit({ ...options, key: (c) => c.req.header('x-client') ?? 'anonymous', now: () => nowMs }))
-    .get('/', (c) => c.text('ok'));
+  const app = new Hono().use(rateLimit({ ...options, key: (c) => c.req.header('x-client') ?? 'anonymous', now: () => nowMs })).get('/', (c) => c.text('ok'));
   return {
     get: (client = 'a') => app.request('/', { headers: { 'x-client': client } }),
     advance: (ms: number) => void (nowMs += ms),

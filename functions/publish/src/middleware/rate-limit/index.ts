@@ -51,7 +51,9 @@ export function rateLimit<E extends Env = Env>(options: RateLimitOptions<E>): Mi
   return async (c, next) => {
     const retryAfterSeconds = take(options.key(c));
     if (retryAfterSeconds > 0) {
-      throw new ApiError(429, 'rate_limited', `too many requests from this client; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+      throw new ApiError(429, 'rate_limited', `too many requests from this client; retry in ${retryAfterSeconds} s`, {
+        headers: { 'retry-after': String(retryAfterSeconds) },
+      });
     }
     await next();
   };

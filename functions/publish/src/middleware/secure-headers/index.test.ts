@@ -29,7 +29,7 @@ describe('secureResponseHeaders', () => {
     }
   });
 
-  describe('on a Node server (headers set on Node\'s response)', () => {
+  describe("on a Node server (headers set on Node's response)", () => {
     let server: ServerType;
     let base = '';
     beforeAll(async () => {
@@ -45,7 +45,12 @@ describe('secureResponseHeaders', () => {
 
     it('puts them on every answer: routes, Responses made elsewhere, errors, not found', async () => {
       const expected = Object.fromEntries(secureHeaderValues);
-      for (const [path, status] of [['/json', 202], ['/raw', 503], ['/throws', 408], ['/missing', 404]] as const) {
+      for (const [path, status] of [
+        ['/json', 202],
+        ['/raw', 503],
+        ['/throws', 408],
+        ['/missing', 404],
+      ] as const) {
         const response = await fetch(base + path);
         expect(response.status).toBe(status);
         expect(securityHeaders(response)).toEqual(expected);

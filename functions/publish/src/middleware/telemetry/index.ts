@@ -18,7 +18,11 @@ export function httpTelemetry(): MiddlewareHandler {
   return async (c, next) => {
     const parent = propagation.extract(context.active(), Object.fromEntries(c.req.raw.headers));
     const method = c.req.method;
-    const span = tracer.startSpan(`${method} ${c.req.path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': c.req.path } }, parent);
+    const span = tracer.startSpan(
+      `${method} ${c.req.path}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': c.req.path } },
+      parent,
+    );
     const started = performance.now();
     try {
       await context.with(trace.setSpan(parent, span), () => next());
