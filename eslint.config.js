@@ -17,8 +17,8 @@ export default tseslint.config(
       // Written by `npm run generate` (or drizzle-kit); fixed in their generator, not here.
       '**/*.generated.ts',
       'migrations/sql/meta/',
-      // Vendored: the OTLP protos, and uPlot (read from node_modules into console/assets.generated.ts).
-      'test/support/otlp/proto/',
+      // Vendored under third_party/: the OTLP and KEDA protos; and uPlot (read from node_modules into console/assets.generated.ts).
+      '**/third_party/',
     ],
   },
   js.configs.recommended,

@@ -1,7 +1,7 @@
 /**
  * A real OTLP receiver on loopback, as a collector would be: OTLP/HTTP (protobuf or JSON, gzip or not)
  * and OTLP/gRPC, each export decoded with the official OTLP protobuf definitions (opentelemetry-proto
- * v1.11.0, vendored in ./proto) and kept for the test to read.
+ * v1.11.0, vendored in ./third_party/opentelemetry-proto) and kept for the test to read.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 
-const protoRoot = fileURLToPath(new URL('./proto/', import.meta.url));
+const protoRoot = fileURLToPath(new URL('./third_party/opentelemetry-proto/', import.meta.url));
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => protoRoot + target;
 root.loadSync(['opentelemetry/proto/collector/trace/v1/trace_service.proto', 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto']);

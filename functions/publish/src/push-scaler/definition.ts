@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 
 /**
- * KEDA's `externalscaler.proto` (v2.19.0, vendored beside this file) as protobufjs JSON, so the bundled
+ * KEDA's `externalscaler.proto` (v2.19.0, vendored in ./third_party/keda) as protobufjs JSON, so the bundled
  * image needs no .proto file at run time; definition.test.ts proves it is the vendored file's.
  */
 export const externalScalerDescriptor = {
