@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import { type BrokerWithAdmin, createDatabase, type DatabaseHandle, queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import { rabbitmqHarness } from '../../../test/support/brokers';
-import { createTestDatabase, databaseUrl, type TestDatabase } from '../../../test/support/database';
+import { databaseUrl } from '../../../test/support/database';
 import { uniqueName } from '../../../test/support/names';
-import { createPublishApp, type PublishAppOptions } from './app';
+import { createTestPublishApp } from '../../../test/support/publish-app';
+import { usePublishBackends } from '../test/publish-fixture';
+import type { PublishAppOptions } from './app';
 import { ApiError, type ErrorRenderer } from './errors';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.1.2.3', priority: 1 };
@@ -32,17 +33,12 @@ const json = { 'content-type': 'application/json' };
 
 describe('error answers of the publish API, byte for byte the same JSON (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('errbodies');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
+  const backends = usePublishBackends(prefix);
   let closedBroker: BrokerWithAdmin;
   let unreachableDatabase: DatabaseHandle;
   let missingTables: DatabaseHandle;
 
-  beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    await broker.provision(queueSpecOf(storeMessage));
+  beforeAll(() => {
     closedBroker = rabbitmqHarness.create(`${prefix}x`);
     // Nothing listens on port 1: every query fails with ECONNREFUSED.
     unreachableDatabase = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1, applicationName: prefix });
@@ -52,13 +48,9 @@ describe('error answers of the publish API, byte for byte the same JSON (RabbitM
   afterAll(async () => {
     await unreachableDatabase.close(0);
     await missingTables.close(0);
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
   });
 
-  const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({ broker, queueAdmin: broker, db: database.db, pingDatabase: database.ping, log: pino({ level: 'silent' }), maxBodyBytes: 256, ...extra });
+  const appWith = (extra: Partial<PublishAppOptions> = {}) => createTestPublishApp(backends.broker, backends.database, { maxBodyBytes: 256, ...extra });
   const publish = (app: ReturnType<typeof appWith>, body: string, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { ...json, ...headers }, body });
 

@@ -1,15 +1,10 @@
 import { connect } from 'node:net';
 import { serve } from '@hono/node-server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { type BrokerWithAdmin, createRabbitMqBroker, queueSpecOf } from '@qfn/shared/platform';
-import storeMessage from '@qfn/store-message';
-import { rabbitmqHarness } from '../../../test/support/brokers';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { describe, expect, it } from 'vitest';
+import { createTestPublishApp } from '../../../test/support/publish-app';
 import { uniqueName } from '../../../test/support/names';
-import { amqpUrl } from '../../../test/support/rabbitmq';
-import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy';
-import { createPublishApp, type PublishAppOptions } from './app';
+import { usePublishBackends, useProxiedBroker } from '../test/publish-fixture';
+import type { PublishAppOptions } from './app';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.1.2.3', priority: 1 };
 const publishToken = 'publish-token-0123456789abcdef';
@@ -17,41 +12,10 @@ const adminToken = 'admin-token-0123456789abcdef';
 
 describe('publish API protection (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('protect');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  let proxy: TcpProxy;
-  let stalledBroker: BrokerWithAdmin;
+  const backends = usePublishBackends(prefix);
+  const stalled = useProxiedBroker(prefix, `${prefix}-stalled`);
 
-  beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    await broker.provision(queueSpecOf(storeMessage));
-    const target = new URL(amqpUrl);
-    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port) });
-    stalledBroker = createRabbitMqBroker({ url: proxy.via(amqpUrl), prefix, clientName: `${prefix}-stalled` });
-    await stalledBroker.connect();
-  });
-
-  afterAll(async () => {
-    proxy.resume();
-    await stalledBroker.close();
-    await proxy.close();
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
-  });
-
-  const appWith = (extra: Partial<PublishAppOptions> = {}) =>
-    createPublishApp({
-      broker,
-      queueAdmin: broker,
-      db: database.db,
-      pingDatabase: database.ping,
-      log: pino({ level: 'silent' }),
-      maxBodyBytes: 4096,
-      ...extra,
-    });
+  const appWith = (extra: Partial<PublishAppOptions> = {}) => createTestPublishApp(backends.broker, backends.database, { maxBodyBytes: 4096, ...extra });
   const publish = (app: ReturnType<typeof appWith>, headers: Record<string, string> = {}) =>
     app.request('/message/publish', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(valid) });
 
@@ -144,9 +108,9 @@ describe('publish API protection (RabbitMQ + Postgres)', () => {
   });
 
   it('answers 503 request_timeout when the broker does not confirm in time, never 202', async () => {
-    const app = appWith({ broker: stalledBroker, protection: { requestTimeoutMs: 300 } });
+    const app = appWith({ broker: stalled().broker, protection: { requestTimeoutMs: 300 } });
     expect((await publish(app)).status).toBe(202);
-    proxy.pause();
+    stalled().proxy.pause();
     try {
       const started = performance.now();
       const response = await publish(app);
@@ -155,7 +119,7 @@ describe('publish API protection (RabbitMQ + Postgres)', () => {
       expect(await response.json()).toMatchObject({ error: 'request_timeout' });
       expect(performance.now() - started).toBeGreaterThanOrEqual(290);
     } finally {
-      proxy.resume();
+      stalled().proxy.resume();
     }
   });
 });

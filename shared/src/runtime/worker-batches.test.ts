@@ -1,15 +1,13 @@
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/database';
+import { useConsumingBroker } from '../../../test/support/consuming';
 import { uniqueName } from '../../../test/support/names';
-import { rabbitmqHarness } from '../../../test/support/brokers';
 import { waitFor } from '../../../test/support/wait';
 import { defineFunction } from '../function/define';
 import { createLogger } from '../log/index';
 import { encodeEnvelope, uuidv7 } from '../messages/envelope';
-import type { BrokerWithAdmin } from '../queue/types';
 import { FunctionWorker } from './worker';
 
 const message = { ts: '19941114', sender: 'haimeng', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
@@ -23,20 +21,10 @@ const messageSchema = z.strictObject({
 
 describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
   const prefix = uniqueName('batches');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-  });
-  afterAll(async () => {
-    await broker.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database.drop();
-  });
+  const fixture = useConsumingBroker({ prefix });
 
   it('forms full batches from a backlog, runs at most poolSize transactions at once, logs lazily per event', async () => {
+    const { database, broker } = fixture;
     const sizes: number[] = [];
     let running = 0;
     let mostAtOnce = 0;
@@ -84,6 +72,7 @@ describe('FunctionWorker batches (RabbitMQ + Postgres)', () => {
   });
 
   it('lets a partial batch wait batchLingerMs for more when idle, so two messages 50 ms apart share a transaction', async () => {
+    const { database, broker } = fixture;
     for (const lingerMs of [0, 300]) {
       const sizes: number[] = [];
       const declaration = defineFunction({
