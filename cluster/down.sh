@@ -8,16 +8,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$cluster_dir/lib/host-services.sh"
+source "$repo_dir/scripts/lib/switches.sh"
 
-usage() { sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; }
-purge=""
-for arg in "$@"; do
-  case "$arg" in
-    -h | --help) usage; exit 0 ;;
-    --purge) purge=1 ;;
-    *) echo "down.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
-  esac
-done
+parse_switches down.sh 7 purge=--purge -- "$@"
 [[ $EUID -eq 0 ]] || die "needs root"
 [[ -s "$cache/toolchain.env" ]] && source "$cache/toolchain.env"
 

@@ -15,16 +15,9 @@ source "$cluster_dir/lib/pki.sh"
 source "$cluster_dir/lib/config.sh"
 source "$cluster_dir/lib/host-services.sh"
 source "$cluster_dir/lib/images.sh"
+source "$repo_dir/scripts/lib/switches.sh"
 
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; }
-print_env=""
-for arg in "$@"; do
-  case "$arg" in
-    -h | --help) usage; exit 0 ;;
-    --print-env) print_env=1 ;;
-    *) echo "up.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
-  esac
-done
+parse_switches up.sh 11 print_env=--print-env -- "$@"
 [[ $EUID -eq 0 ]] || die "needs root (a kubelet, a containerd and network namespaces)"
 
 if [[ -n "$print_env" ]]; then

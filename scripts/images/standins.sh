@@ -23,15 +23,8 @@ SLIM=node:24-slim
 DISTROLESS=gcr.io/distroless/nodejs24-debian12:nonroot
 STANDIN_LABEL=dev.qfn.standin
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
-rebuild=""
-for arg in "$@"; do
-  case "$arg" in
-    -h | --help) usage; exit 0 ;;
-    --rebuild) rebuild=1 ;;
-    *) echo "standins.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
-  esac
-done
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/switches.sh"
+parse_switches standins.sh 16 rebuild=--rebuild -- "$@"
 
 cache="${QFN_IMAGES_CACHE:-/var/cache/qfn-images}"
 if [[ -n "${DOCKER:-}" ]]; then docker_cli="$DOCKER"; elif [[ -x /usr/bin/docker ]]; then docker_cli=/usr/bin/docker; else docker_cli=docker; fi

@@ -16,6 +16,7 @@ import {
   scaledObject,
   type Broker,
   type Release,
+  upgradeRelease,
 } from './support/release';
 import { coldStartSample, median, type ColdStart } from './support/cold-start';
 import { waitUntil, watchScaling } from './support/scaling';
@@ -117,19 +118,7 @@ export function userPath(options: {
   it('one message at zero replicas, 3 times per pollingInterval (declared 5 s, then 1 s): publish → KEDA scales to 1 → pod Ready → stored', async () => {
     for (const pollingInterval of [5, 1]) {
       if (pollingInterval !== Number((await scaledObject(cluster(), release.namespace, 'store-message'))?.spec?.['pollingInterval'])) {
-        await helm(cluster(), [
-          'upgrade',
-          'qfn',
-          'helm',
-          '-n',
-          release.namespace,
-          '--reuse-values',
-          '--set',
-          `functions.store-message.scaling.pollingInterval=${pollingInterval}`,
-          '--wait',
-          '--timeout',
-          '5m',
-        ]);
+        await upgradeRelease(cluster(), release.namespace, `functions.store-message.scaling.pollingInterval=${pollingInterval}`);
       }
       const samples: ColdStart[] = [];
       for (let run = 0; run < 3; run++) {
@@ -144,19 +133,7 @@ export function userPath(options: {
       for (const sample of samples) expect(sample.storedMs).toBeGreaterThan(0);
     }
     // Back to the declared interval for the steps that follow.
-    await helm(cluster(), [
-      'upgrade',
-      'qfn',
-      'helm',
-      '-n',
-      release.namespace,
-      '--reuse-values',
-      '--set',
-      'functions.store-message.scaling.pollingInterval=5',
-      '--wait',
-      '--timeout',
-      '5m',
-    ]);
+    await upgradeRelease(cluster(), release.namespace, 'functions.store-message.scaling.pollingInterval=5');
     await waitUntil(
       'store-message back at 0',
       async () => (await deployment(cluster(), release.namespace, 'store-message'))?.spec?.['replicas'] === 0,

@@ -82,6 +82,30 @@ describe('the console reading scaling from the Kubernetes API', () => {
   });
 });
 
+/** A fresh key (key.pem) and self-signed certificate for 127.0.0.1 (ca.crt, the service account CA's file name) in `dir`. */
+function selfSignedCertificate(dir: string, extensions: string[] = []): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      ...extensions,
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'ca.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+}
+
 describe('the in-cluster API client', () => {
   let dir: string;
   let server: Server;
@@ -89,27 +113,7 @@ describe('the in-cluster API client', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qfn-sa-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'ca.crt'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCertificate(dir, ['-addext', 'subjectAltName=IP:127.0.0.1']);
     writeFileSync(join(dir, 'namespace'), 'qfn\n');
     writeFileSync(join(dir, 'token'), 'token-one\n');
     server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'ca.crt')) }, (req, res) => {
@@ -154,25 +158,7 @@ describe('the in-cluster API client', () => {
   it('refuses a server whose certificate the CA did not sign', async () => {
     const other = mkdtempSync(join(tmpdir(), 'qfn-sa-other-'));
     try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-keyout',
-          join(other, 'key.pem'),
-          '-out',
-          join(other, 'ca.crt'),
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCertificate(other);
       writeFileSync(join(other, 'namespace'), 'qfn');
       writeFileSync(join(other, 'token'), 't');
       const { api } = inClusterApi({ credentialsDir: other, host: '127.0.0.1', port: String((server.address() as AddressInfo).port) });

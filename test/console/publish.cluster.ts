@@ -10,13 +10,12 @@
  * the bridge's gateway address, which the Service's endpoint names. The reader itself is checked by kubernetes.cluster.ts;
  * npm run test:cluster reads the same console from the publish pod in test/cluster/scaling-designs.cluster.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleSnapshot } from '../../console/server/model';
-import { helm, kubectl, localCluster, type LocalCluster } from '../cluster/support/cluster';
-import { deleteNamespace, installArgs, publishUrl } from '../cluster/support/release';
+import { localCluster, type LocalCluster } from '../cluster/support/cluster';
+import { deleteNamespace, installRelease, publishUrl } from '../cluster/support/release';
 import { openDatabase, publishMessages, type Database } from '../cluster/support/traffic';
 import { uniqueName } from '../support/names';
 import { waitFor } from '../support/wait';
@@ -24,8 +23,8 @@ import { artifactsDir, launchBrowser } from './support';
 
 describe('the console served by the publish pod on a real cluster (console.enabled)', () => {
   const namespace = uniqueName('cconsole');
-  const adminToken = randomBytes(24).toString('hex');
-  const publishToken = randomBytes(24).toString('hex');
+  let adminToken: string;
+  let publishToken: string;
   let cluster: LocalCluster;
   let db: Database;
   let base: string;
@@ -39,30 +38,12 @@ describe('the console served by the publish pod on a real cluster (console.enabl
     cluster = await localCluster();
     db = openDatabase();
     const [setting] = await db<{ max_connections: string }[]>`show max_connections`;
-    await kubectl(cluster, ['create', 'namespace', namespace]);
-    await kubectl(cluster, [
-      'label',
-      'namespace',
-      namespace,
-      'pod-security.kubernetes.io/enforce=restricted',
-      'pod-security.kubernetes.io/enforce-version=latest',
-    ]);
-    await kubectl(cluster, [
-      '-n',
-      namespace,
-      'create',
-      'secret',
-      'generic',
-      'qfn-credentials',
-      `--from-literal=DATABASE_URL=${cluster.databaseUrl}`,
-      `--from-literal=PUBLISH_API_TOKENS=${publishToken}`,
-      `--from-literal=ADMIN_API_TOKEN=${adminToken}`,
-      `--from-literal=AMQP_URL=${cluster.amqpUrl}`,
-      `--from-literal=RABBITMQ_MANAGEMENT_URL=${cluster.rabbitmqManagementUrl}`,
-    ]);
-    const args = installArgs({ namespace, broker: 'rabbitmq' }, cluster, Number(setting?.max_connections));
-    args.splice(args.indexOf('--wait'), 0, '--set', 'console.enabled=true', '--set', 'functions.run-job.enabled=false');
-    await helm(cluster, args);
+    ({ adminToken, publishToken } = await installRelease(cluster, namespace, 'rabbitmq', Number(setting?.max_connections), [
+      '--set',
+      'console.enabled=true',
+      '--set',
+      'functions.run-job.enabled=false',
+    ]));
     base = await publishUrl(cluster, namespace);
     // kube-proxy's rules for a new Service can trail the install by a moment.
     await waitFor('the publish Service', async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok, 60_000, 500);

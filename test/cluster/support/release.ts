@@ -104,6 +104,11 @@ export async function installRelease(
   return { namespace, name: 'qfn', broker, publishToken, adminToken, installSeconds: (Date.now() - started) / 1000, installOutput: stdout };
 }
 
+/** `helm upgrade` keeping the release's values (--reuse-values) with `sets` (`key=value`) on top, waiting for the rollout. */
+export async function upgradeRelease(cluster: LocalCluster, namespace: string, ...sets: string[]): Promise<void> {
+  await helm(cluster, ['upgrade', 'qfn', 'helm', '-n', namespace, '--reuse-values', ...sets.flatMap((s) => ['--set', s]), '--wait', '--timeout', '5m']);
+}
+
 export async function deleteNamespace(cluster: LocalCluster, namespace: string): Promise<void> {
   await kubectl(cluster, ['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']);
 }
