@@ -15,8 +15,7 @@ import {
   externalPerPodReplicas,
   hpaDefaults,
   replicasChangePerPeriod,
-  scaleDownLimitOf,
-  scaleUpLimitOf,
+  scaleLimitOf,
   stabilizeRecommendation,
   type HpaScalingRules,
   type ResolvedBehavior,
@@ -479,7 +478,10 @@ describe('Kubernetes horizontal_test.go: TestScalingWithRules (convertDesiredRep
     expect({ replicas: result.replicas, reason: result.reason }).toEqual({ replicas: c.expected, reason: c.reason });
   });
 
-  it('TestCalculateScaleUpLimitWithScalingRules: selectPolicy Min of +2 pods and +50 % from 1 → 2', () => {
+  it.each([
+    ['TestCalculateScaleUpLimitWithScalingRules: selectPolicy Min of +2 pods and +50 % from 1 → 2', 'up', 1, 2],
+    ['TestCalculateScaleDownLimitWithBehaviors: selectPolicy Min of −2 pods and −50 % from 5 → 3', 'down', 5, 3],
+  ] as const)('%s', (_name, direction, current, expected) => {
     const minRules: HpaScalingRules = {
       stabilizationWindowSeconds: 300,
       selectPolicy: 'Min',
@@ -488,19 +490,7 @@ describe('Kubernetes horizontal_test.go: TestScalingWithRules (convertDesiredRep
         { type: 'Percent', value: 50, periodSeconds: 60 },
       ],
     };
-    expect(scaleUpLimitOf(1, [], [], minRules, now)).toBe(2);
-  });
-
-  it('TestCalculateScaleDownLimitWithBehaviors: selectPolicy Min of −2 pods and −50 % from 5 → 3', () => {
-    const minRules: HpaScalingRules = {
-      stabilizationWindowSeconds: 300,
-      selectPolicy: 'Min',
-      policies: [
-        { type: 'Pods', value: 2, periodSeconds: 60 },
-        { type: 'Percent', value: 50, periodSeconds: 60 },
-      ],
-    };
-    expect(scaleDownLimitOf(5, [], [], minRules, now)).toBe(3);
+    expect(scaleLimitOf(direction, current, [], [], minRules, now)).toBe(expected);
   });
 
   it('TestStoreScaleEvents (getReplicasChangePerPeriod over 60 s): counts only events inside the period', () => {

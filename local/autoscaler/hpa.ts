@@ -144,13 +144,13 @@ export function convertDesiredReplicasWithBehaviorRate(input: {
   now: number;
 }): { replicas: number; reason: RateReason; scaleUpLimit: number } {
   const { currentReplicas: current, desiredReplicas: desired, now } = input;
-  const scaleUpLimit = Math.max(current, scaleUpLimitOf(current, input.scaleUpEvents, input.scaleDownEvents, input.behavior.scaleUp, now));
+  const scaleUpLimit = Math.max(current, scaleLimitOf('up', current, input.scaleUpEvents, input.scaleDownEvents, input.behavior.scaleUp, now));
   if (desired > current) {
     const rateBound = input.maxReplicas > scaleUpLimit;
     const allowed = rateBound ? scaleUpLimit : input.maxReplicas;
     if (desired > allowed) return { replicas: allowed, reason: rateBound ? 'ScaleUpLimit' : 'TooManyReplicas', scaleUpLimit };
   } else if (desired < current) {
-    const scaleDownLimit = Math.min(current, scaleDownLimitOf(current, input.scaleUpEvents, input.scaleDownEvents, input.behavior.scaleDown, now));
+    const scaleDownLimit = Math.min(current, scaleLimitOf('down', current, input.scaleUpEvents, input.scaleDownEvents, input.behavior.scaleDown, now));
     const rateBound = input.minReplicas < scaleDownLimit;
     const allowed = rateBound ? scaleDownLimit : input.minReplicas;
     if (desired < allowed) return { replicas: allowed, reason: rateBound ? 'ScaleDownLimit' : 'TooFewReplicas', scaleUpLimit };
@@ -296,8 +296,13 @@ function periodStartReplicas(current: number, upEvents: readonly ScaleEvent[], d
   return current - replicasChangePerPeriod(periodSeconds, upEvents, now) + replicasChangePerPeriod(periodSeconds, downEvents, now);
 }
 
-/** horizontal.go `calculateScaleUpLimitWithScalingRules`. */
-export function scaleUpLimitOf(
+/**
+ * horizontal.go `calculateScaleUpLimitWithScalingRules` (up) and `calculateScaleDownLimitWithBehaviors` (down): each
+ * policy proposes a limit from the replicas at the start of its period; 'Max' picks the one allowing the largest change,
+ * 'Min' the smallest, so the higher proposal wins scaling up with 'Max' and scaling down with 'Min'.
+ */
+export function scaleLimitOf(
+  direction: 'up' | 'down',
   current: number,
   upEvents: readonly ScaleEvent[],
   downEvents: readonly ScaleEvent[],
@@ -307,25 +312,11 @@ export function scaleUpLimitOf(
   if (rules.selectPolicy === 'Disabled') return current;
   const proposals = rules.policies.map((policy) => {
     const start = periodStartReplicas(current, upEvents, downEvents, policy.periodSeconds, now);
-    return policy.type === 'Pods' ? start + policy.value : Math.ceil(start * (1 + policy.value / 100));
-  });
-  return rules.selectPolicy === 'Min' ? Math.min(...proposals) : Math.max(...proposals);
-}
-
-/** horizontal.go `calculateScaleDownLimitWithBehaviors`. */
-export function scaleDownLimitOf(
-  current: number,
-  upEvents: readonly ScaleEvent[],
-  downEvents: readonly ScaleEvent[],
-  rules: HpaScalingRules,
-  now: number,
-): number {
-  if (rules.selectPolicy === 'Disabled') return current;
-  const proposals = rules.policies.map((policy) => {
-    const start = periodStartReplicas(current, upEvents, downEvents, policy.periodSeconds, now);
+    if (direction === 'up') return policy.type === 'Pods' ? start + policy.value : Math.ceil(start * (1 + policy.value / 100));
     return policy.type === 'Pods' ? start - policy.value : Math.trunc(start * (1 - policy.value / 100));
   });
-  return rules.selectPolicy === 'Min' ? Math.max(...proposals) : Math.min(...proposals);
+  const higherWins = (direction === 'up') === (rules.selectPolicy === 'Max');
+  return higherWins ? Math.max(...proposals) : Math.min(...proposals);
 }
 
 function longestPeriodMs(rules: HpaScalingRules): number {

@@ -2,7 +2,7 @@ import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundleEntries } from './bundle';
-import { loadFunctions, loadHttpFunctions } from './functions';
+import { type FunctionPackage, type HttpFunctionPackage, loadFunctions, loadHttpFunctions } from './functions';
 import { distDir, repoRoot } from './paths';
 
 /** Something that becomes one container image: a consumer function, the publish function, or the migration runner. */
@@ -18,25 +18,17 @@ export interface ImageTarget {
   tagValue: string;
 }
 
+/** A function's image: its bundle built from its entry file by the one function Dockerfile. */
+function functionImage(pkg: FunctionPackage | HttpFunctionPackage, kind: 'function' | 'publish', tagValue: string): ImageTarget {
+  const name = pkg.declaration.name;
+  return { name, kind, entries: { index: pkg.entryFile }, dockerfile: 'docker/Dockerfile', imageName: `qfn-${name}`, tagValue };
+}
+
 /** Every image the project builds: one per declared function (consumers and the HTTP publish function), plus migrate. */
 export async function imageTargets(): Promise<ImageTarget[]> {
-  const functions = (await loadFunctions()).map((pkg): ImageTarget => ({
-    name: pkg.declaration.name,
-    kind: 'function',
-    entries: { index: pkg.entryFile },
-    dockerfile: 'docker/Dockerfile',
-    imageName: `qfn-${pkg.declaration.name}`,
-    tagValue: `functions.${pkg.declaration.name}.image.tag`,
-  }));
+  const functions = (await loadFunctions()).map((pkg) => functionImage(pkg, 'function', `functions.${pkg.declaration.name}.image.tag`));
   // The chart has one HTTP function, the publish function, with its values at the top level (`publish.image.tag`).
-  const httpFunctions = (await loadHttpFunctions()).map((pkg): ImageTarget => ({
-    name: pkg.declaration.name,
-    kind: 'publish',
-    entries: { index: pkg.entryFile },
-    dockerfile: 'docker/Dockerfile',
-    imageName: `qfn-${pkg.declaration.name}`,
-    tagValue: `${pkg.declaration.name}.image.tag`,
-  }));
+  const httpFunctions = (await loadHttpFunctions()).map((pkg) => functionImage(pkg, 'publish', `${pkg.declaration.name}.image.tag`));
   return [
     ...functions,
     ...httpFunctions,

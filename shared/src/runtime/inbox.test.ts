@@ -17,79 +17,46 @@ describe('inbox statements (PGlite)', () => {
   afterAll(async () => {
     await database?.close();
   });
+  /** Claims the ids for a function, each with its payload's digest. */
+  const claim = (functionName: string, ...items: [id: string, digest: string][]) =>
+    claimInbox(
+      db,
+      functionName,
+      items.map(([id, digest]) => ({ id, digest })),
+      keyOf,
+    );
 
   it('claims new ids once: a second claim of the same id finds it and runs nothing', async () => {
-    const first = await claimInbox(
-      db,
-      'fn-a',
-      [
-        { id: 'e1', digest: 'd1' },
-        { id: 'e2', digest: 'd2' },
-      ],
-      keyOf,
-    );
+    const first = await claim('fn-a', ['e1', 'd1'], ['e2', 'd2']);
     expect(first.fresh.map((item) => item.id)).toEqual(['e1', 'e2']);
-    const again = await claimInbox(
-      db,
-      'fn-a',
-      [
-        { id: 'e2', digest: 'd2' },
-        { id: 'e3', digest: 'd3' },
-      ],
-      keyOf,
-    );
+    const again = await claim('fn-a', ['e2', 'd2'], ['e3', 'd3']);
     expect(again.fresh.map((item) => item.id)).toEqual(['e3']);
     expect(again.conflicts).toEqual([]);
   });
 
   it('keys the claim by function: another function claims the same id for itself', async () => {
-    await claimInbox(db, 'fn-b', [{ id: 'shared', digest: 'd' }], keyOf);
-    const other = await claimInbox(db, 'fn-c', [{ id: 'shared', digest: 'd' }], keyOf);
+    await claim('fn-b', ['shared', 'd']);
+    const other = await claim('fn-c', ['shared', 'd']);
     expect(other.fresh).toHaveLength(1);
   });
 
   it('reports an id that comes again with another payload as a conflict with the stored digest', async () => {
-    await claimInbox(db, 'fn-d', [{ id: 'e1', digest: 'first' }], keyOf);
-    const again = await claimInbox(db, 'fn-d', [{ id: 'e1', digest: 'second' }], keyOf);
+    await claim('fn-d', ['e1', 'first']);
+    const again = await claim('fn-d', ['e1', 'second']);
     expect(again.fresh).toEqual([]);
     expect(again.conflicts).toEqual([{ item: { id: 'e1', digest: 'second' }, digest: 'second', firstDigest: 'first' }]);
   });
 
   it('runs the first copy of an id within one batch; a later copy with another payload is a conflict with it', async () => {
-    const claim = await claimInbox(
-      db,
-      'fn-e',
-      [
-        { id: 'e1', digest: 'a' },
-        { id: 'e1', digest: 'a' },
-        { id: 'e1', digest: 'b' },
-      ],
-      keyOf,
-    );
-    expect(claim.fresh).toEqual([{ id: 'e1', digest: 'a' }]);
-    expect(claim.conflicts).toEqual([{ item: { id: 'e1', digest: 'b' }, digest: 'b', firstDigest: 'a' }]);
+    const batch = await claim('fn-e', ['e1', 'a'], ['e1', 'a'], ['e1', 'b']);
+    expect(batch.fresh).toEqual([{ id: 'e1', digest: 'a' }]);
+    expect(batch.conflicts).toEqual([{ item: { id: 'e1', digest: 'b' }, digest: 'b', firstDigest: 'a' }]);
   });
 
   it('unclaims ids, so that they run again', async () => {
-    await claimInbox(
-      db,
-      'fn-f',
-      [
-        { id: 'e1', digest: 'a' },
-        { id: 'e2', digest: 'b' },
-      ],
-      keyOf,
-    );
+    await claim('fn-f', ['e1', 'a'], ['e2', 'b']);
     await unclaimInbox(db, 'fn-f', ['e1']);
-    const again = await claimInbox(
-      db,
-      'fn-f',
-      [
-        { id: 'e1', digest: 'a' },
-        { id: 'e2', digest: 'b' },
-      ],
-      keyOf,
-    );
+    const again = await claim('fn-f', ['e1', 'a'], ['e2', 'b']);
     expect(again.fresh.map((item) => item.id)).toEqual(['e1']);
   });
 
@@ -100,7 +67,7 @@ describe('inbox statements (PGlite)', () => {
         throw new Error('handler failed');
       }),
     ).rejects.toThrow('handler failed');
-    expect((await claimInbox(db, 'fn-g', [{ id: 'e1', digest: 'a' }], keyOf)).fresh).toHaveLength(1);
+    expect((await claim('fn-g', ['e1', 'a'])).fresh).toHaveLength(1);
   });
 
   it('counts the starts of a message run alone, per function, and forgets them', async () => {

@@ -9,14 +9,20 @@ function fakeWorker() {
   return worker as typeof worker & FunctionWorker;
 }
 
+/** A fake worker under a watch with a 1 s timeout, checked every 100 ms, on fake timers. */
+function watchedWorker() {
+  vi.useFakeTimers();
+  const worker = fakeWorker();
+  const onStall = vi.fn();
+  const watch = watchForStalls(worker, { timeoutMs: 1_000, checkEveryMs: 100, onStall, now: () => Date.now() });
+  return { worker, onStall, watch };
+}
+
 describe('watchForStalls', () => {
   afterEach(() => vi.useRealTimers());
 
   it('fires once when in-flight work settles nothing for the timeout', () => {
-    vi.useFakeTimers();
-    const worker = fakeWorker();
-    const onStall = vi.fn();
-    watchForStalls(worker, { timeoutMs: 1_000, checkEveryMs: 100, onStall, now: () => Date.now() });
+    const { worker, onStall } = watchedWorker();
     worker.inFlight = 3;
     vi.advanceTimersByTime(900);
     expect(onStall).not.toHaveBeenCalled();
@@ -27,10 +33,7 @@ describe('watchForStalls', () => {
   });
 
   it('counts every settlement as progress', () => {
-    vi.useFakeTimers();
-    const worker = fakeWorker();
-    const onStall = vi.fn();
-    watchForStalls(worker, { timeoutMs: 1_000, checkEveryMs: 100, onStall, now: () => Date.now() });
+    const { worker, onStall } = watchedWorker();
     worker.inFlight = 1;
     for (const event of ['message_processed', 'message_retried', 'message_dead_lettered', 'message_released', 'settle_failed']) {
       vi.advanceTimersByTime(800);
@@ -40,10 +43,7 @@ describe('watchForStalls', () => {
   });
 
   it('does not call an idle worker stalled, and stops watching when asked', () => {
-    vi.useFakeTimers();
-    const worker = fakeWorker();
-    const onStall = vi.fn();
-    const watch = watchForStalls(worker, { timeoutMs: 1_000, checkEveryMs: 100, onStall, now: () => Date.now() });
+    const { worker, onStall, watch } = watchedWorker();
     vi.advanceTimersByTime(10_000);
     expect(onStall).not.toHaveBeenCalled();
     watch.stop();

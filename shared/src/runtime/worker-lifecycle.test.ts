@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/dat
 import { uniqueName } from '../../../test/support/names';
 import { rabbitmqHarness } from '../../../test/support/brokers';
 import { waitFor } from '../../../test/support/wait';
-import { defineFunction, type FunctionDeclaration } from '../function/define';
+import { defineFunction, type FunctionDeclaration, type HandlerContext } from '../function/define';
 import { createLogger } from '../log/index';
 import { encodeEnvelope, uuidv7 } from '../messages/envelope';
 import type { BrokerWithAdmin } from '../queue/types';
@@ -66,6 +66,19 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
     }[];
   }
 
+  /** The handler's lasting effect: a row naming its function, event and attempt, written in the handler's transaction. */
+  async function recordEffect(name: string, ctx: HandlerContext): Promise<void> {
+    await ctx.db.execute(sql`insert into lifecycle_effects values (${name}, ${ctx.eventId}, ${ctx.attempt})`);
+  }
+
+  /** A handler's wait that honours its signal: 30 s at most, ended by the abort, whose reason it notes before failing with it. */
+  async function waitUntilAborted(signal: AbortSignal, reasons: unknown[]): Promise<void> {
+    await sleep(30_000, undefined, { signal }).catch((error: unknown) => {
+      reasons.push(signal.reason);
+      throw error;
+    });
+  }
+
   it('starts once: a second start, or a start after stop, throws a WorkerLifecycleError', async () => {
     const worker = workerOf(defineFunction({ name: 'twice', subscribes: ['twice.test'], schema: note, handler: async () => {} }));
     await worker.start();
@@ -99,7 +112,7 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
       handlerTimeoutMs: 200,
       retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 100 },
       handler: async (_event, ctx) => {
-        await ctx.db.execute(sql`insert into lifecycle_effects values (${name}, ${ctx.eventId}, ${ctx.attempt})`);
+        await recordEffect(name, ctx);
         if (ctx.attempt === 1) {
           timedOutSignal = ctx.signal;
           await sleep(1_000); // ignores ctx.signal
@@ -132,13 +145,8 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
       handlerTimeoutMs: 150,
       retry: { maxAttempts: 3, initialDelayMs: 50, maxDelayMs: 50 },
       handler: async (_event, ctx) => {
-        if (ctx.attempt === 1) {
-          await sleep(30_000, undefined, { signal: ctx.signal }).catch((error: unknown) => {
-            stoppedEarly.push(ctx.signal.reason);
-            throw error;
-          });
-        }
-        await ctx.db.execute(sql`insert into lifecycle_effects values (${name}, ${ctx.eventId}, ${ctx.attempt})`);
+        if (ctx.attempt === 1) await waitUntilAborted(ctx.signal, stoppedEarly);
+        await recordEffect(name, ctx);
       },
     });
     const worker = workerOf(declaration);
@@ -181,13 +189,8 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
       schema: note,
       handler: async (_event, ctx) => {
         started++;
-        if (started === 1) {
-          await sleep(30_000, undefined, { signal: ctx.signal }).catch((error: unknown) => {
-            aborted.push(ctx.signal.reason);
-            throw error;
-          });
-        }
-        await ctx.db.execute(sql`insert into lifecycle_effects values (${name}, ${ctx.eventId}, ${ctx.attempt})`);
+        if (started === 1) await waitUntilAborted(ctx.signal, aborted);
+        await recordEffect(name, ctx);
       },
     });
     const first = workerOf(declaration);

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { AckBatcher } from './ack-batcher';
 
-function recorder() {
+/** A batcher that records the acks it sends, with deliveries 1 to `tracked` tracked in order. */
+function recorder(tracked = 0) {
   const sent: string[] = [];
   const batcher = new AckBatcher((tag, allUpTo) => sent.push(allUpTo ? `≤${tag}` : `${tag}`));
+  for (let tag = 1; tag <= tracked; tag++) batcher.track(tag);
   return { sent, batcher };
 }
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('AckBatcher', () => {
   it('acks a settled run of deliveries with one allUpTo ack at the end of the turn', async () => {
-    const { sent, batcher } = recorder();
-    for (let tag = 1; tag <= 100; tag++) batcher.track(tag);
+    const { sent, batcher } = recorder(100);
     for (let tag = 100; tag >= 1; tag--) batcher.ack(tag);
     expect(sent).toEqual([]);
     await turn();
@@ -19,12 +20,8 @@ describe('AckBatcher', () => {
   });
 
   it('never covers a delivery still in progress: later acks go one by one in the same turn', async () => {
-    const { sent, batcher } = recorder();
-    for (let tag = 1; tag <= 5; tag++) batcher.track(tag);
-    batcher.ack(1);
-    batcher.ack(2);
-    batcher.ack(4);
-    batcher.ack(5);
+    const { sent, batcher } = recorder(5);
+    for (const tag of [1, 2, 4, 5]) batcher.ack(tag);
     await turn();
     expect(sent).toEqual(['≤2', '4', '5']);
     batcher.ack(3);
@@ -34,8 +31,7 @@ describe('AckBatcher', () => {
   });
 
   it('steps over deliveries settled otherwise (nacked) without acking them', async () => {
-    const { sent, batcher } = recorder();
-    for (let tag = 1; tag <= 4; tag++) batcher.track(tag);
+    const { sent, batcher } = recorder(4);
     batcher.settledElsewhere(2);
     batcher.ack(1);
     batcher.ack(3);
