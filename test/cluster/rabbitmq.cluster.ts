@@ -4,7 +4,7 @@ import { helm, kubectl, localCluster, type KubeObject, type LocalCluster } from 
 import { deployment, isReady, pods, publishUrl, type Release } from './support/release';
 import { waitUntil, watchScaling } from './support/scaling';
 import { publishMessages, storedCounts } from './support/traffic';
-import { retagStoreMessage, userPath, type Figures } from './user-path';
+import { retagStoreMessage, userPath } from './user-path';
 
 const managementApi = 'http://127.0.0.1:15672/api';
 const vhost = 'qfn-cluster';
@@ -26,21 +26,16 @@ async function containerPid(pod: KubeObject): Promise<number> {
 }
 
 let cluster: LocalCluster;
-const figures: Figures = { broker: 'rabbitmq', installSeconds: 0, coldStarts: [] };
 
 beforeAll(async () => {
   cluster = await localCluster();
 });
-afterAll(() => {
-  console.log(`[rabbitmq] figures ${JSON.stringify(figures)}`);
-  cluster?.agent.destroy();
-});
+afterAll(() => cluster?.agent.destroy());
 
 describe.sequential('the user path on a real cluster with real KEDA: RabbitMQ', () => {
   userPath({
     broker: 'rabbitmq',
     cluster: () => cluster,
-    figures,
     queueDepth: async (release, fn) => (await queue(release, fn))?.messages ?? Number.NaN,
     queueExists: async (release, fn) => (await queue(release, fn)) !== undefined,
     extra: ({ release, db }) => {
@@ -84,7 +79,7 @@ describe.sequential('the user path on a real cluster with real KEDA: RabbitMQ', 
         const generations = Object.fromEntries(
           await Promise.all(['publish', 'run-job', 'store-message'].map(async (fn) => [fn, (await deployment(cluster, ns, fn))?.metadata.generation] as const)),
         );
-        const newTag = `${figures.broker}-next`;
+        const newTag = 'rabbitmq-next';
         await retagStoreMessage(newTag);
         // The README's per-function deploy: helm upgrade qfn helm --reset-then-reuse-values --set-string functions.<f>.image.tag=<tag> --wait
         await helm(cluster, [

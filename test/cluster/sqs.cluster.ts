@@ -2,11 +2,10 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { afterAll, beforeAll, describe } from 'vitest';
 import { localCluster, type LocalCluster } from './support/cluster';
 import type { Release } from './support/release';
-import { userPath, type Figures } from './user-path';
+import { userPath } from './user-path';
 
 let cluster: LocalCluster;
 let sqs: SQSClient;
-const figures: Figures = { broker: 'sqs', installSeconds: 0, coldStarts: [] };
 
 /** Queue name as the chart and the functions make it: <prefix>-<function>, a '.' in the prefix as '_'. */
 const queueName = (release: Release, fn: string) => `${release.namespace.replace(/\./g, '_')}-${fn}`;
@@ -29,7 +28,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => {
-  console.log(`[sqs] figures ${JSON.stringify(figures)}`);
   sqs?.destroy();
   cluster?.agent.destroy();
 });
@@ -38,7 +36,6 @@ describe.sequential("the user path on a real cluster with real KEDA: SQS (KEDA's
   userPath({
     broker: 'sqs',
     cluster: () => cluster,
-    figures,
     // What KEDA's scaler adds up with scaleOnInFlight: visible + not visible.
     queueDepth: async (release, fn) => {
       const url = await queueUrl(release, fn);

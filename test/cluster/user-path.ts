@@ -37,13 +37,12 @@ export const functionsAtZero = ['store-message', 'run-job'] as const;
 /** Queue depth as KEDA's scalers see it: RabbitMQ's management API, or the emulator's SQS attributes. */
 export type QueueDepth = (release: Release, fn: string) => Promise<number>;
 
-/** Steps 1, 2 and 4 of the user path, shared by both brokers; `extra` adds broker-specific steps after the burst. */
+/** Steps 1, 2 and 4 of the user path, shared by both brokers; `extra` adds broker-specific steps after the burst. Prints the run's figures at the end. */
 export function userPath(options: {
   broker: Broker;
   cluster: () => LocalCluster;
   queueDepth: QueueDepth;
   queueExists: (release: Release, fn: string) => Promise<boolean>;
-  figures: Figures;
   extra?: (context: { release: () => Release; db: () => Database }) => void;
 }) {
   let release: Release;
@@ -51,7 +50,8 @@ export function userPath(options: {
   let cleanedUp = false;
   const namespace = releaseNamespace(options.broker);
   const cluster = options.cluster;
-  const figures = options.figures;
+  const figures: Figures = { broker: options.broker, installSeconds: 0, coldStarts: [] };
+  afterAll(() => console.log(`[${options.broker}] figures ${JSON.stringify(figures)}`));
 
   // Whatever step failed: the namespace, the schema and the pool go (the last step does it on success).
   afterAll(async () => {

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueSpecOf, type BrokerWithAdmin } from '@qfn/shared/platform';
+import { queueSpecOf } from '@qfn/shared/platform';
 import storeMessage from '@qfn/store-message';
 import type { ConsoleSnapshot, ConsoleUpdate } from '../../console/server/model';
-import { rabbitmqHarness } from '../support/brokers';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { useConsumingBroker } from '../support/consuming';
 import { uniqueName } from '../support/names';
 import { createTestPublishApp } from '../support/publish-app';
 import { serveOnLoopback, type LoopbackServer } from '../support/serve';
@@ -13,18 +12,13 @@ const token = 'publish-console-admin-token-0123456789';
 const message = { ts: '19941114', sender: 'console', messageAttributes: {}, sent_from_ip: '10.0.0.1', priority: 1 };
 
 describe('the console served by the publish function (RabbitMQ + Postgres, no Kubernetes access)', () => {
-  const prefix = uniqueName('pubconsole');
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
+  const backends = useConsumingBroker({ prefix: uniqueName('pubconsole') });
   let server: LoopbackServer | undefined;
   let base: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase(prefix);
-    broker = rabbitmqHarness.create(prefix);
-    await broker.connect();
-    await broker.provision(queueSpecOf(storeMessage));
-    const app = createTestPublishApp(broker, database, {
+    await backends.broker.provision(queueSpecOf(storeMessage));
+    const app = createTestPublishApp(backends.broker, backends.database, {
       maxBodyBytes: 65536,
       // A short request timeout: the stream must outlive it.
       protection: { requestTimeoutMs: 1_000 },
@@ -36,9 +30,6 @@ describe('the console served by the publish function (RabbitMQ + Postgres, no Ku
 
   afterAll(async () => {
     await server?.close();
-    await broker?.close();
-    await rabbitmqHarness.cleanup(prefix);
-    await database?.drop();
   });
 
   it('streams the queue depth from the broker past the request timeout, and says why replicas are missing', async () => {
