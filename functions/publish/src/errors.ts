@@ -103,6 +103,13 @@ export function validationFailed(message: string, error: z.ZodError, prefix = ''
   return new ApiError(400, 'validation_failed', message, { issues: validationIssues(error).map((issue) => ({ ...issue, path: `${prefix}${issue.path}` })) });
 }
 
+/** The request's query parameters as `schema` parses them; otherwise 400 `bad query parameters` naming each offending one. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.output<S> {
+  const parsed = schema.safeParse(query);
+  if (!parsed.success) throw validationFailed('bad query parameters', parsed.error);
+  return parsed.data;
+}
+
 export function validationIssues(error: z.ZodError): ErrorIssue[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { BrokerUnavailableError, deadLetterView, maxBatch, missingQueue, type QueueAdmin, type QueueSpec, showSearchLimit } from '@qfn/shared/platform';
-import { ApiError, validationFailed } from '../errors';
+import { ApiError, parseQuery } from '../errors';
 import { tokenAuth } from '../middleware/auth/index';
 
 export interface AdminRoutesOptions {
@@ -56,9 +56,16 @@ export function adminRoutes(options: AdminRoutesOptions) {
   }
   app.use('/admin/*', tokenAuth({ tokens: options.tokens, realm: 'qfn-admin' }));
 
-  const specOf = (c: Context) => byName.get(c.req.param('function') ?? '');
-  const unknown = (c: Context) =>
-    new ApiError(404, 'unknown_function', `no function ${JSON.stringify(c.req.param('function')?.slice(0, 64))}; known: ${[...byName.keys()].join(', ')}`);
+  /** The queues of the function the path names; 404 `unknown_function` when there is no such function. */
+  const specOf = (c: Context): QueueSpec => {
+    const spec = byName.get(c.req.param('function') ?? '');
+    if (spec) return spec;
+    throw new ApiError(
+      404,
+      'unknown_function',
+      `no function ${JSON.stringify(c.req.param('function')?.slice(0, 64))}; known: ${[...byName.keys()].join(', ')}`,
+    );
+  };
 
   app.get('/admin/dlq', (c) =>
     c.json({ functions: options.queues.map((spec) => ({ name: spec.name, subscribes: spec.subscribes, maxAttempts: spec.retry.maxAttempts })) }),
@@ -68,10 +75,8 @@ export function adminRoutes(options: AdminRoutesOptions) {
     '/admin/dlq/:function',
     guarded(async (c) => {
       const spec = specOf(c);
-      if (!spec) throw unknown(c);
-      const query = listQuery.safeParse(c.req.query());
-      if (!query.success) throw validationFailed('bad query parameters', query.error);
-      const letters = await options.queueAdmin.listDeadLetters(spec, query.data.limit);
+      const query = parseQuery(listQuery, c.req.query());
+      const letters = await options.queueAdmin.listDeadLetters(spec, query.limit);
       return c.json({ function: spec.name, count: letters.length, items: letters.map(deadLetterView) });
     }),
   );
@@ -80,7 +85,6 @@ export function adminRoutes(options: AdminRoutesOptions) {
     '/admin/dlq/:function/:eventId',
     guarded(async (c) => {
       const spec = specOf(c);
-      if (!spec) throw unknown(c);
       const wanted = c.req.param('eventId') ?? '';
       const letter = (await options.queueAdmin.listDeadLetters(spec, showSearchLimit)).find((l) => l.eventId === wanted || l.handle === wanted);
       if (!letter) throw new ApiError(404, 'not_found', `no dead letter ${wanted.slice(0, 64)} among the oldest ${showSearchLimit} of ${spec.name}`);
@@ -92,11 +96,9 @@ export function adminRoutes(options: AdminRoutesOptions) {
     '/admin/dlq/:function/replay',
     guarded(async (c) => {
       const spec = specOf(c);
-      if (!spec) throw unknown(c);
-      const query = replayQuery.safeParse(c.req.query());
-      if (!query.success) throw validationFailed('bad query parameters', query.error);
+      const query = parseQuery(replayQuery, c.req.query());
       // "All" means the ones there now: messages failing again while we replay are not picked up twice.
-      const limit = query.data.limit ?? (await options.queueAdmin.listDeadLetters(spec, maxBatch)).length;
+      const limit = query.limit ?? (await options.queueAdmin.listDeadLetters(spec, maxBatch)).length;
       const replayed = limit === 0 ? 0 : await options.queueAdmin.replayDeadLetters(spec, limit);
       return c.json({ function: spec.name, replayed });
     }),
@@ -106,10 +108,8 @@ export function adminRoutes(options: AdminRoutesOptions) {
     '/admin/dlq/:function',
     guarded(async (c) => {
       const spec = specOf(c);
-      if (!spec) throw unknown(c);
-      const query = purgeQuery.safeParse(c.req.query());
-      if (!query.success) throw validationFailed('bad query parameters', query.error);
-      if (query.data.confirm !== spec.name) {
+      const query = parseQuery(purgeQuery, c.req.query());
+      if (query.confirm !== spec.name) {
         throw new ApiError(400, 'confirmation_required', `purging deletes messages for good: repeat the function name as ?confirm=${spec.name}`);
       }
       const purged = await options.queueAdmin.purgeDeadLetters(spec);

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { messages } from '@qfn/events';
 import { inbox, type Database } from '@qfn/shared/platform';
-import { ApiError, validationFailed } from '../errors';
+import { ApiError, parseQuery } from '../errors';
 import { listQuery } from '../schemas';
 
 type MessageRow = typeof messages.$inferSelect;
@@ -33,9 +33,7 @@ export function messageRoutes(db: Database) {
       return c.json({ ...present(row), processedBy: processed.map((p) => p.functionName).sort() });
     })
     .get('/message', async (c) => {
-      const query = listQuery.safeParse(c.req.query());
-      if (!query.success) throw validationFailed('bad query parameters', query.error);
-      const { sender, limit, cursor } = query.data;
+      const { sender, limit, cursor } = parseQuery(listQuery, c.req.query());
       const conditions: SQL[] = [];
       if (sender) conditions.push(eq(messages.sender, sender));
       if (cursor) conditions.push(lt(messages.id, cursor));

@@ -60,6 +60,13 @@ function event(type = 'message.published', headers: Record<string, string> = {})
   return { id, type, body: Buffer.from(JSON.stringify({ id, type, data: { n: 1 } })), headers };
 }
 
+/** The queue of `spec(name, overrides)`, declared on the broker. */
+async function provisioned(broker: BrokerWithAdmin, name: string, overrides: Partial<QueueSpec> = {}): Promise<QueueSpec> {
+  const queue = spec(name, overrides);
+  await broker.provision(queue);
+  return queue;
+}
+
 /** Deliveries of one subscription, in arrival order, with a way to wait for the next one. */
 async function collect(broker: BrokerWithAdmin, queue: QueueSpec, prefetch = 10) {
   const deliveries: Delivery[] = [];
@@ -156,8 +163,7 @@ describe('SQS broker', () => {
     const publisher = await connectedBroker({ routeCacheTtlMs: 60_000 });
     await expect(publisher.publish(event())).rejects.toBeInstanceOf(UnroutableError);
     const worker = await connectedBroker();
-    const queue = spec('late');
-    await worker.provision(queue);
+    const queue = await provisioned(worker, 'late');
     const inbox = await collect(worker, queue);
 
     const sent = event();
@@ -192,8 +198,7 @@ describe('SQS broker', () => {
 
   it('deletes an acknowledged message', async () => {
     const broker = await connectedBroker();
-    const queue = spec('acks');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'acks');
     await broker.publish(event());
     const inbox = await collect(broker, queue);
     const delivery = await inbox.nth(1);
@@ -205,8 +210,7 @@ describe('SQS broker', () => {
 
   it('redelivers a retried message after its delay, as the next attempt', async () => {
     const broker = await connectedBroker();
-    const queue = spec('retries');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'retries');
     const sent = event();
     await broker.publish(sent);
     const inbox = await collect(broker, queue);
@@ -223,8 +227,7 @@ describe('SQS broker', () => {
 
   it('dead-letters with the reason and attempt count, out of the function’s queue', async () => {
     const broker = await connectedBroker();
-    const queue = spec('letters');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'letters');
     const sent = event('message.published', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     await broker.publish(sent);
     const inbox = await collect(broker, queue);
@@ -239,8 +242,7 @@ describe('SQS broker', () => {
 
   it('makes a released message visible again at once', async () => {
     const broker = await connectedBroker();
-    const queue = spec('released', { visibilityTimeoutSeconds: 60 });
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'released', { visibilityTimeoutSeconds: 60 });
     await broker.publish(event());
     const inbox = await collect(broker, queue);
     await (await inbox.nth(1)).release();
@@ -251,8 +253,7 @@ describe('SQS broker', () => {
 
   it('keeps a message invisible while its handler runs three times the visibility timeout', async () => {
     const broker = await connectedBroker();
-    const queue = spec('heartbeat', { visibilityTimeoutSeconds: 1 });
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'heartbeat', { visibilityTimeoutSeconds: 1 });
     await broker.publish(event());
     const inbox = await collect(broker, queue, 5);
     const delivery = await inbox.nth(1);
@@ -264,8 +265,7 @@ describe('SQS broker', () => {
 
   it('never holds more unsettled messages than the prefetch', async () => {
     const broker = await connectedBroker();
-    const queue = spec('prefetch');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'prefetch');
     await Promise.all(Array.from({ length: 30 }, () => broker.publish(event())));
     const inbox = await collect(broker, queue, 12);
     await inbox.nth(12);
@@ -280,8 +280,7 @@ describe('SQS broker', () => {
 
   it('lists dead letters without consuming them, replays them with their id, and purges them', async () => {
     const broker = await connectedBroker();
-    const queue = spec('operator');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'operator');
     const sent = [event(), event(), event()];
     for (const e of sent) await broker.publish(e);
     const inbox = await collect(broker, queue);
@@ -307,8 +306,7 @@ describe('SQS broker', () => {
   it('stops receiving at once, and a message arriving after stop goes to the next consumer without waiting out a timeout', async () => {
     // Long polls of 5 s; the test's own close may cut them short (its queues are deleted after).
     const broker = await connectedBroker({ waitTimeSeconds: 5, closeTimeoutMs: 300 });
-    const queue = spec('stopping', { visibilityTimeoutSeconds: 60 });
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'stopping', { visibilityTimeoutSeconds: 60 });
     const first = await collect(broker, queue);
     await sleep(200); // its receive is now waiting at SQS
     const stopStarted = Date.now();
@@ -324,8 +322,7 @@ describe('SQS broker', () => {
 
   it('hands back, on close, the messages whose handlers never settled them', async () => {
     const leaving = await connectedBroker();
-    const queue = spec('abandoned', { visibilityTimeoutSeconds: 60 });
-    await leaving.provision(queue);
+    const queue = await provisioned(leaving, 'abandoned', { visibilityTimeoutSeconds: 60 });
     await leaving.publish(event());
     const first = await collect(leaving, queue);
     await first.nth(1);
@@ -340,8 +337,7 @@ describe('SQS broker', () => {
 
   it('replays each dead letter once, even when its function dead-letters it again at once', async () => {
     const broker = await connectedBroker();
-    const queue = spec('relapse');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'relapse');
     await broker.consume(queue, (delivery) => void delivery.deadLetter('poison'), { prefetch: 10 });
     await broker.publish(event());
     await waitUntil(async () => (await broker.listDeadLetters(queue, 10)).length === 1);
@@ -362,8 +358,7 @@ describe('SQS broker', () => {
 
   it('carries a body that is not UTF-8 text unchanged', async () => {
     const broker = await connectedBroker();
-    const queue = spec('binary');
-    await broker.provision(queue);
+    const queue = await provisioned(broker, 'binary');
     const body = Buffer.from([0x00, 0xff, 0xfe, 0x01, 0x80]);
     await broker.publish({ id: 'bin-1', type: 'message.published', body });
     const inbox = await collect(broker, queue);

@@ -1,4 +1,10 @@
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, SendMessageBatchCommand, type BatchResultErrorEntry } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  SendMessageBatchCommand,
+  type BatchResultErrorEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { Batcher, type EntryFailure } from './batcher';
 import { sqsMessageSize, type OutgoingSqsMessage } from './message';
 import type { SqsSession } from './session';
@@ -29,41 +35,17 @@ export class SqsOperations {
       maxBytes: maxBatchBytes,
       sizeOf: sqsMessageSize,
       retries: 3,
-      send: async (queueUrl, entries) => {
-        const reply = await session.call((c) =>
-          c.send(
-            new SendMessageBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: entries.map(({ id, value }) => ({ Id: id, MessageBody: value.body, MessageAttributes: value.attributes })),
-            }),
-          ),
-        );
-        return { failed: failures(reply.Failed) };
-      },
+      send: (queueUrl, entries) => batchCall(session, (c) => c.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map(messageEntry) }))),
     });
     this.#deletes = new Batcher({
       lingerMs: options.deleteLingerMs,
       retries: 2,
-      send: async (queueUrl, entries) => {
-        const reply = await session.call((c) =>
-          c.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map(({ id, value }) => ({ Id: id, ReceiptHandle: value })) })),
-        );
-        return { failed: failures(reply.Failed) };
-      },
+      send: (queueUrl, entries) => batchCall(session, (c) => c.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries.map(deleteEntry) }))),
     });
     this.#visibility = new Batcher({
       retries: 2,
-      send: async (queueUrl, entries) => {
-        const reply = await session.call((c) =>
-          c.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: queueUrl,
-              Entries: entries.map(({ id, value }) => ({ Id: id, ReceiptHandle: value.receiptHandle, VisibilityTimeout: value.timeoutSeconds })),
-            }),
-          ),
-        );
-        return { failed: failures(reply.Failed) };
-      },
+      send: (queueUrl, entries) =>
+        batchCall(session, (c) => c.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries.map(visibilityEntry) }))),
     });
   }
 
@@ -86,6 +68,23 @@ export class SqsOperations {
   async drain(): Promise<void> {
     await Promise.all([this.#sends.drain(), this.#deletes.drain(), this.#visibility.drain()]);
   }
+}
+
+/** A batcher's entry: the id it gives the operation within one batch call, and the operation's value. */
+type Entry<T> = { id: string; value: T };
+
+const messageEntry = ({ id, value }: Entry<OutgoingSqsMessage>) => ({ Id: id, MessageBody: value.body, MessageAttributes: value.attributes });
+const deleteEntry = ({ id, value }: Entry<string>) => ({ Id: id, ReceiptHandle: value });
+const visibilityEntry = ({ id, value }: Entry<{ receiptHandle: string; timeoutSeconds: number }>) => ({
+  Id: id,
+  ReceiptHandle: value.receiptHandle,
+  VisibilityTimeout: value.timeoutSeconds,
+});
+
+/** One SQS batch call; the entries it failed are the batcher's to try again. */
+async function batchCall(session: SqsSession, send: (client: SQSClient) => Promise<{ Failed?: BatchResultErrorEntry[] }>): Promise<{ failed: EntryFailure[] }> {
+  const reply = await session.call(send);
+  return { failed: failures(reply.Failed) };
 }
 
 function failures(entries: BatchResultErrorEntry[] | undefined): EntryFailure[] {
