@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageEvent } from './message';
+import { isDateString, messageEvent } from './message';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: { a: 'b' }, sent_from_ip: '0.0.0.0', priority: 1 };
 
@@ -31,5 +31,48 @@ describe('messageEvent', () => {
 
   it('rejects a blank sender', () => {
     expect(messageEvent.safeParse({ ...valid, sender: '   ' }).success).toBe(false);
+  });
+});
+
+describe('isDateString', () => {
+  /** The check as it was before its arithmetic fast path (a Date built and printed for every value). */
+  function throughDate(value: string): boolean {
+    const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
+    const iso = compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : value;
+    if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(iso)) return false;
+    const parsed = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === iso.slice(0, 10);
+  }
+
+  it('agrees with building a Date on every day, month and leap case of the forms the seeds send', () => {
+    const years = [0, 1, 4, 100, 400, 1900, 1994, 2000, 2023, 2024, 2100, 9999];
+    let checked = 0;
+    for (const year of years)
+      for (let month = 0; month <= 13; month++)
+        for (let day = 0; day <= 32; day++) {
+          const [y, m, d] = [String(year).padStart(4, '0'), String(month).padStart(2, '0'), String(day).padStart(2, '0')];
+          for (const value of [`${y}${m}${d}`, `${y}-${m}-${d}`]) {
+            expect(isDateString(value), value).toBe(throughDate(value));
+            checked++;
+          }
+        }
+    expect(checked).toBe(years.length * 14 * 33 * 2);
+  });
+
+  it.each([
+    '1994111a',
+    '1994-11-1a',
+    '1994/11/14',
+    '199411-14',
+    '+1994111',
+    '1994-1114',
+    '  1994111',
+    '2024-02-29T24:00:00Z',
+    '2024-13-01T00:00:00Z',
+    '20241301',
+    '2024-02-29T10:00:00.123+02:00',
+    '2024-02-29 10:00',
+  ])('agrees with building a Date on %j', (value) => {
+    expect(isDateString(value)).toBe(throughDate(value));
   });
 });

@@ -1,12 +1,37 @@
 import { z } from 'zod';
 
 /** `YYYYMMDD` (as the seeds send it) or an ISO-8601 date or date-time. */
-function isDateString(value: string): boolean {
-  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
-  const iso = compact ? `${compact[1]}-${compact[2]}-${compact[3]}` : value;
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(iso)) return false;
-  const parsed = new Date(iso.length === 10 ? `${iso}T00:00:00Z` : iso);
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === iso.slice(0, 10);
+export function isDateString(value: string): boolean {
+  // The seeds' own forms, YYYYMMDD and YYYY-MM-DD, checked by arithmetic: building and printing a Date was a
+  // quarter of the message's validation (issue 19). Date-times still go through Date.
+  if (value.length === 8 || value.length === 10) {
+    const dashed = value.length === 10;
+    if (dashed && (value[4] !== '-' || value[7] !== '-')) return false;
+    const year = digits(value, 0, 4);
+    const month = digits(value, dashed ? 5 : 4, 2);
+    const day = digits(value, dashed ? 8 : 6, 2);
+    return year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  }
+  if (!/^\d{4}-\d{2}-\d{2}[T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?$/.test(value)) return false;
+  const parsed = new Date(value);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value.slice(0, 10);
+}
+
+/** The number written by `length` ASCII digits at `start`, or -1 when any of them is not a digit. */
+function digits(text: string, start: number, length: number): number {
+  let number = 0;
+  for (let i = start; i < start + length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    number = number * 10 + digit;
+  }
+  return number;
+}
+
+/** Days of a month of the proleptic Gregorian calendar, as Date counts them. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 export const limits = {
