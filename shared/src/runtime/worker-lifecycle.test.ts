@@ -66,6 +66,17 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
     }[];
   }
 
+  /** Starts a worker of the declaration, publishes one event of `type` and waits until it is processed: on its second attempt, the first timing out. */
+  async function processedOnSecondAttempt(declaration: FunctionDeclaration, type: string, random?: () => number) {
+    const worker = workerOf(declaration, random);
+    const retried = collect(worker, 'message_retried');
+    const processed = collect(worker, 'message_processed');
+    await worker.start();
+    const id = await publish(type);
+    await waitFor('the second attempt', () => processed.length === 1, 15_000, 20);
+    return { id, retried, processed };
+  }
+
   /** The handler's lasting effect: a row naming its function, event and attempt, written in the handler's transaction. */
   async function recordEffect(name: string, ctx: HandlerContext): Promise<void> {
     await ctx.db.execute(sql`insert into lifecycle_effects values (${name}, ${ctx.eventId}, ${ctx.attempt})`);
@@ -120,12 +131,7 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
       },
     });
     // Equal jitter (the default) with a random of 0.5: three quarters of the 100 ms backoff.
-    const worker = workerOf(declaration, () => 0.5);
-    const retried = collect(worker, 'message_retried');
-    const processed = collect(worker, 'message_processed');
-    await worker.start();
-    const id = await publish('ignores.test');
-    await waitFor('the second attempt', () => processed.length === 1, 15_000, 20);
+    const { id, retried, processed } = await processedOnSecondAttempt(declaration, 'ignores.test', () => 0.5);
 
     expect(retried).toHaveLength(1);
     expect(retried[0]).toMatchObject({ attempt: 1, delayMs: 75, reason: 'HandlerTimeoutError: the handler did not finish within handlerTimeoutMs (200 ms)' });
@@ -149,12 +155,7 @@ describe('FunctionWorker lifecycle (RabbitMQ + Postgres)', () => {
         await recordEffect(name, ctx);
       },
     });
-    const worker = workerOf(declaration);
-    const retried = collect(worker, 'message_retried');
-    const processed = collect(worker, 'message_processed');
-    await worker.start();
-    const id = await publish('honours.test');
-    await waitFor('the second attempt', () => processed.length === 1, 15_000, 20);
+    const { id, retried } = await processedOnSecondAttempt(declaration, 'honours.test');
 
     expect(stoppedEarly).toHaveLength(1);
     expect(stoppedEarly[0]).toBeInstanceOf(HandlerTimeoutError);
