@@ -7,41 +7,26 @@
  *
  * The alarm is raised on a RabbitMQ node of this test's own, never on the machine's shared broker.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
-import { effectsTable } from '../fixtures/effects';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { uniqueName } from '../support/names';
-import { type FunctionProcess, startFunctionProcess } from '../support/process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createRabbitMqBroker } from '@qfn/shared/platform';
+import type { TestDatabase } from '../support/database';
 import { createTestPublishApp } from '../support/publish-app';
 import { waitFor } from '../support/wait';
-import { canStartPrivateNode, type PrivateRabbitNode, startPrivateRabbitNode } from './rabbitmq-node';
+import { canStartPrivateNode, privateRabbitScenario } from './rabbitmq-node';
 import { deadLetters, faultEntry, faultSpec, message, publishEvents, report, terminate, waitForEmptyQueue } from './support';
 
 describe.runIf(canStartPrivateNode())('RabbitMQ memory alarm', () => {
-  let node: PrivateRabbitNode;
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  const prefix = uniqueName('alarm');
-  const processes: FunctionProcess[] = [];
+  const world = privateRabbitScenario('alarm');
   let alarmRaised = false;
-
-  beforeAll(async () => {
-    [node, database] = await Promise.all([startPrivateRabbitNode('alarm'), createTestDatabase(prefix)]);
-    await database.db.execute(effectsTable);
-    broker = createRabbitMqBroker({ url: node.amqpUrl, managementUrl: node.managementUrl, prefix, clientName: `${prefix}-test`, connectTimeoutMs: 20_000 });
-    await broker.connect();
-  }, 150_000);
-
+  // Registered after the scenario, so it runs before the node's teardown (after-hooks run last-registered first).
   afterAll(async () => {
-    if (alarmRaised) await node?.rabbitmqctl('set_vm_memory_high_watermark', '0.4').catch(() => {});
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await broker?.close();
-    await node?.destroy();
-    await database?.drop();
+    if (!alarmRaised) return;
+    const { node } = world();
+    await node.rabbitmqctl('set_vm_memory_high_watermark', '0.4').catch(() => {});
   }, 60_000);
 
   it('keeps consuming and acking while publishes are blocked; the publish function answers 503 at once', async () => {
+    const { node, prefix, database, broker, env, start } = world();
     const fn = 'alarm-drain';
     const spec = faultSpec(fn, { maxAttempts: 3 });
     await broker.provision(spec);
@@ -52,7 +37,6 @@ describe.runIf(canStartPrivateNode())('RabbitMQ memory alarm', () => {
       good.push(...(await publishEvents(broker, 19)));
       flaky.push(...(await publishEvents(broker, 1, 'flaky')));
     }
-    const env = { BROKER: 'rabbitmq', AMQP_URL: node.amqpUrl, RABBITMQ_MANAGEMENT_URL: node.managementUrl, QUEUE_PREFIX: prefix, DATABASE_SCHEMA: prefix };
 
     // The publish function's own connection, which has published before the alarm.
     const publishBroker = createRabbitMqBroker({ url: node.amqpUrl, managementUrl: node.managementUrl, prefix, clientName: `${prefix}-publish` });
@@ -65,14 +49,7 @@ describe.runIf(canStartPrivateNode())('RabbitMQ memory alarm', () => {
     alarmRaised = true;
     const alarmAt = performance.now();
     // The consumer starts during the alarm; messages from "flaky" fail, so it has retries to publish.
-    const consumer = startFunctionProcess(faultEntry, {
-      ...env,
-      FIXTURE_NAME: fn,
-      FAULT_FAIL_SENDER: 'flaky',
-      FAULT_MAX_ATTEMPTS: '3',
-      FAULT_CONCURRENCY: '20',
-    });
-    processes.push(consumer);
+    const consumer = start(faultEntry, env({ FIXTURE_NAME: fn, FAULT_FAIL_SENDER: 'flaky', FAULT_MAX_ATTEMPTS: '3', FAULT_CONCURRENCY: '20' }));
     await consumer.waitForLog('consuming', 30_000);
 
     // A request that blocks the publisher's connection: answered when the alarm is over, or timed out.

@@ -6,50 +6,26 @@
  * The restart happens on a RabbitMQ node of this test's own (own name, ports and data directory),
  * never on the machine's shared broker, so test files running beside it are not disturbed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
-import { effectsTable } from '../fixtures/effects';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { uniqueName } from '../support/names';
-import { type FunctionProcess, startFunctionProcess } from '../support/process';
 import { waitFor } from '../support/wait';
-import { canStartPrivateNode, type PrivateRabbitNode, startPrivateRabbitNode } from './rabbitmq-node';
+import { canStartPrivateNode, privateRabbitScenario } from './rabbitmq-node';
 import { deadLetters, faultEntry, faultSpec, freePort, isReady, message, report, terminate, waitForEmptyQueue } from './support';
 
 const publishEntry = fileURLToPath(new URL('../../functions/publish/src/main.ts', import.meta.url));
 
 describe.runIf(canStartPrivateNode())('RabbitMQ restarted mid-stream', () => {
-  let node: PrivateRabbitNode;
-  let database: TestDatabase;
-  let broker: BrokerWithAdmin;
-  const prefix = uniqueName('brokerrestart');
-  const processes: FunctionProcess[] = [];
-
-  beforeAll(async () => {
-    [node, database] = await Promise.all([startPrivateRabbitNode('restart'), createTestDatabase(prefix)]);
-    await database.db.execute(effectsTable);
-    broker = createRabbitMqBroker({ url: node.amqpUrl, managementUrl: node.managementUrl, prefix, clientName: `${prefix}-test`, connectTimeoutMs: 20_000 });
-    await broker.connect();
-  }, 150_000);
-
-  afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await broker?.close();
-    await node?.destroy();
-    await database?.drop();
-  }, 60_000);
+  const world = privateRabbitScenario('brokerrestart');
 
   it('answers 503 while the broker is away, reconnects everyone, and processes every 202 exactly once', async () => {
+    const { node, database, broker, env, start } = world();
     const fn = 'restart-survivor';
     const spec = faultSpec(fn);
     await broker.provision(spec);
-    const env = { BROKER: 'rabbitmq', AMQP_URL: node.amqpUrl, RABBITMQ_MANAGEMENT_URL: node.managementUrl, QUEUE_PREFIX: prefix, DATABASE_SCHEMA: prefix };
     const [publishPort, healthPort] = [await freePort(), await freePort()];
-    const publisher = startFunctionProcess(publishEntry, { ...env, PORT: String(publishPort) });
-    const consumer = startFunctionProcess(faultEntry, { ...env, FIXTURE_NAME: fn, FIXTURE_WORK_MS: '2', HEALTH_PORT: String(healthPort) });
-    processes.push(publisher, consumer);
+    const publisher = start(publishEntry, env({ PORT: String(publishPort) }));
+    const consumer = start(faultEntry, env({ FIXTURE_NAME: fn, FIXTURE_WORK_MS: '2', HEALTH_PORT: String(healthPort) }));
     await Promise.all([publisher.waitForLog('listening', 30_000), consumer.waitForLog('consuming', 30_000)]);
 
     const accepted: string[] = [];

@@ -6,11 +6,12 @@
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { type Broker, type Database, OutboxRelay, outboxStats, queueSpecOf, type QueueSpec } from '@qfn/shared/platform';
+import { type Broker, type Database, OutboxRelay, outboxStats, type QueueAdmin, queueSpecOf, type QueueSpec } from '@qfn/shared/platform';
 import runJob from '../../functions/run-job/src/function';
 import recordCompletion from '../../functions/record-completion/src/function';
 import { waitFor } from '../support/wait';
 import { publishJob } from './jobs';
+import { deadLetters, waitForEmptyQueue } from './support';
 
 export const chainEntries = {
   'run-job': fileURLToPath(new URL('../../functions/run-job/src/main.ts', import.meta.url)),
@@ -63,4 +64,24 @@ export async function expectEachJobCompletedOnce(db: Database, ids: readonly str
     sql`select count(*) filter (where sent_at is not null)::int as sent, count(*) filter (where sent_at is null)::int as unsent from outbox`,
   );
   expect(outbox).toEqual({ sent: ids.length, unsent: 0 });
+}
+
+/**
+ * Waits for every job's completion, an empty outbox and empty chain queues, then expects no dead letters and each job
+ * completed exactly once. Returns the milliseconds from `startedAt` (a performance.now()) until the queues were empty.
+ */
+export async function expectChainDrained(
+  db: Database,
+  broker: QueueAdmin,
+  ids: readonly string[],
+  startedAt: number,
+  timeouts: { completionsMs: number; outboxMs: number; queueMs: number },
+): Promise<number> {
+  await waitFor('every completion', async () => (await chainRowCount(db, 'job_completions')) >= ids.length, timeouts.completionsMs, 100);
+  await waitForEmptyOutbox(db, timeouts.outboxMs);
+  for (const spec of chainSpecs) await waitForEmptyQueue(broker, spec, timeouts.queueMs);
+  const elapsedMs = Math.round(performance.now() - startedAt);
+  for (const spec of chainSpecs) expect(await deadLetters(broker, spec)).toEqual([]);
+  await expectEachJobCompletedOnce(db, ids);
+  return elapsedMs;
 }

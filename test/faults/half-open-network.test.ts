@@ -4,12 +4,11 @@
  * and hangs). Each attempt must time out and destroy its socket, reconnects must keep trying, and
  * liveness must fail while it lasts; once the network heals, everything is consumed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rabbitmqHarness } from '../support/brokers';
 import { amqpUrl } from '../support/rabbitmq';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
-import { deadLetters, expectExactlyOnce, faultScenario, freePort, publishEvents, report, terminate, waitForEmptyQueue } from './support';
+import { deadLetters, expectExactlyOnce, faultScenario, freePort, proxiesPerTest, publishEvents, report, terminate, waitForEmptyQueue } from './support';
 
 async function status(port: number, path: string): Promise<number | undefined> {
   try {
@@ -21,14 +20,10 @@ async function status(port: number, path: string): Promise<number | undefined> {
 
 describe('half-open network between a function and RabbitMQ', () => {
   const setUp = faultScenario(rabbitmqHarness);
-  let proxy: TcpProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-  });
+  const proxyTo = proxiesPerTest();
 
   it('times out handshakes that are never answered, fails liveness meanwhile, and consumes everything once the network heals', async () => {
-    const target = new URL(amqpUrl);
-    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5672) });
+    const proxy = await proxyTo(amqpUrl);
     const fn = 'half-open';
     const { world, spec } = await setUp('halfopen', fn);
     const healthPort = await freePort();

@@ -4,7 +4,7 @@
  * processed twice, and the process must ride it out without restarting. The publish side gets the
  * same treatment: it answers 503 for what the broker did not confirm, and every 202 is delivered.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { createRabbitMqBroker } from '@qfn/shared/platform';
@@ -12,29 +12,20 @@ import { createPublishApp } from '@qfn/publish';
 import { brokerHarnesses, rabbitmqHarness } from '../support/brokers';
 import { databaseUrl } from '../support/database';
 import { amqpUrl } from '../support/rabbitmq';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import type { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
 import {
+  expectDrainedExactlyOnce,
   faultScenario,
-  deadLetters,
-  expectExactlyOnce,
   freePort,
   isReady,
   message,
+  proxiesPerTest,
   publishEvents,
   report,
   superviseReplica,
   terminate,
-  waitForEmptyQueue,
 } from './support';
-
-const proxies: TcpProxy[] = [];
-async function proxyTo(url: string): Promise<TcpProxy> {
-  const target = new URL(url);
-  const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port) });
-  proxies.push(proxy);
-  return proxy;
-}
 
 /** Slows the connections down, stalls them, then resets them twice: the resets made, in all. */
 async function disturb(proxy: TcpProxy, whileReset: () => Promise<unknown> = () => sleep(500)): Promise<number> {
@@ -52,9 +43,7 @@ async function disturb(proxy: TcpProxy, whileReset: () => Promise<unknown> = () 
 
 describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
   const setUp = faultScenario(harness);
-  afterEach(async () => {
-    for (const proxy of proxies.splice(0)) await proxy.close();
-  });
+  const proxyTo = proxiesPerTest();
 
   it('rides out a slow, stalled and reset database connection', async () => {
     const db = await proxyTo(databaseUrl);
@@ -67,14 +56,10 @@ describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
     const replica = superviseReplica(() =>
       world.start(fn, { DATABASE_URL: db.via(databaseUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort), STALL_TIMEOUT_SECONDS: '5' }),
     );
-    const progress = () => world.effectCount(fn);
-    await waitFor('some progress', async () => (await progress()) >= 100, 30_000, 20);
+    await waitFor('some progress', async () => (await world.effectCount(fn)) >= 100, 30_000, 20);
     const resets = await disturb(db);
 
-    await waitFor('every message', async () => (await progress()) >= ids.length, 60_000, 100);
-    await waitForEmptyQueue(world.broker, spec);
-    expect(await deadLetters(world.broker, spec)).toEqual([]);
-    await expectExactlyOnce(world, fn, ids);
+    await expectDrainedExactlyOnce(world, fn, spec, ids);
     // Replaced only by the stall watchdog (exit 70), never by a crash.
     expect(replica.exits.every((code) => code === 70)).toBe(true);
     await waitFor('the replica to be ready', () => isReady(healthPort), 20_000);
@@ -90,9 +75,7 @@ describe.each(brokerHarnesses)('network faults on $kind', (harness) => {
 
 describe('network faults between functions and RabbitMQ', () => {
   const setUp = faultScenario(rabbitmqHarness);
-  afterEach(async () => {
-    for (const proxy of proxies.splice(0)) await proxy.close();
-  });
+  const proxyTo = proxiesPerTest();
 
   it('rides out a slow, stalled and reset broker connection without losing or repeating a message', async () => {
     const amqp = await proxyTo(amqpUrl);
@@ -101,18 +84,14 @@ describe('network faults between functions and RabbitMQ', () => {
     const ids = await publishEvents(world.broker, 1_500);
     const healthPort = await freePort();
     const consumer = world.start(fn, { AMQP_URL: amqp.via(amqpUrl), FIXTURE_WORK_MS: '5', HEALTH_PORT: String(healthPort), LOG_LEVEL: 'debug' });
-    const progress = () => world.effectCount(fn);
-    await waitFor('some progress', async () => (await progress()) >= 100, 30_000, 20);
+    await waitFor('some progress', async () => (await world.effectCount(fn)) >= 100, 30_000, 20);
 
     const resets = await disturb(amqp, async () => {
       await waitFor('the consumer to reconnect', () => isReady(healthPort), 20_000);
       await sleep(300);
     });
 
-    await waitFor('every message', async () => (await progress()) >= ids.length, 60_000, 100);
-    await waitForEmptyQueue(world.broker, spec);
-    expect(await deadLetters(world.broker, spec)).toEqual([]);
-    await expectExactlyOnce(world, fn, ids);
+    await expectDrainedExactlyOnce(world, fn, spec, ids);
     expect(consumer.child.exitCode).toBeNull();
     await waitFor('the consumer to be ready', () => isReady(healthPort), 20_000);
     const lost = consumer.logs.filter((l) => l['msg'] === 'broker connection lost; reconnecting').length;

@@ -5,67 +5,22 @@
  * still end in exactly one result and one completion, and the outbox must drain once the broker is back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRabbitMqBroker, outboxStats } from '@qfn/shared/platform';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { uniqueName } from '../support/names';
-import { type FunctionProcess, startFunctionProcess } from '../support/process';
+import { describe, expect, it } from 'vitest';
+import { outboxStats } from '@qfn/shared/platform';
 import { waitFor } from '../support/wait';
-import {
-  chainEntries,
-  type ChainFunction,
-  chainRowCount,
-  chainSpecs,
-  expectEachJobCompletedOnce,
-  publishChainJobs,
-  startRecoveryRelay,
-  waitForEmptyOutbox,
-} from './chain';
-import { canStartPrivateNode, type PrivateRabbitNode, startPrivateRabbitNode } from './rabbitmq-node';
-import { deadLetters, report, terminate, waitForEmptyQueue } from './support';
+import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectChainDrained, publishChainJobs, startRecoveryRelay } from './chain';
+import { canStartPrivateNode, privateRabbitScenario } from './rabbitmq-node';
+import { report, terminate } from './support';
 
 const jobs = 200;
 
 describe.runIf(canStartPrivateNode())('outbox chain across a RabbitMQ restart', () => {
-  let node: PrivateRabbitNode;
-  let database: TestDatabase;
-  const prefix = uniqueName('chainrestart');
-  const processes: FunctionProcess[] = [];
-
-  beforeAll(async () => {
-    [node, database] = await Promise.all([startPrivateRabbitNode('chainrestart'), createTestDatabase(prefix)]);
-  }, 150_000);
-
-  afterAll(async () => {
-    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(processes.map((p) => p.exited));
-    await node?.destroy();
-    await database?.drop();
-  }, 60_000);
+  const world = privateRabbitScenario('chainrestart');
 
   it(`turns ${jobs} jobs into exactly ${jobs} completions though the broker went away mid-chain`, async () => {
-    const broker = createRabbitMqBroker({
-      url: node.amqpUrl,
-      managementUrl: node.managementUrl,
-      prefix,
-      clientName: `${prefix}-test`,
-      connectTimeoutMs: 20_000,
-    });
-    await broker.connect();
+    const { node, database, broker, env, start: startProcess } = world();
     for (const spec of chainSpecs) await broker.provision(spec);
-    const env = {
-      BROKER: 'rabbitmq',
-      AMQP_URL: node.amqpUrl,
-      RABBITMQ_MANAGEMENT_URL: node.managementUrl,
-      QUEUE_PREFIX: prefix,
-      DATABASE_SCHEMA: prefix,
-      LOG_LEVEL: 'info',
-    };
-    const start = (fn: ChainFunction) => {
-      const started = startFunctionProcess(chainEntries[fn], env);
-      processes.push(started);
-      return started;
-    };
+    const start = (fn: ChainFunction) => startProcess(chainEntries[fn], env({ LOG_LEVEL: 'info' }));
     const recovery = startRecoveryRelay(database.db, broker);
     try {
       const ids = await publishChainJobs(broker, jobs, 1_000);
@@ -90,12 +45,7 @@ describe.runIf(canStartPrivateNode())('outbox chain across a RabbitMQ restart', 
       }
       const outageMs = Math.round(performance.now() - outageStarted);
 
-      await waitFor('every completion', async () => (await chainRowCount(database.db, 'job_completions')) >= jobs, 180_000, 100);
-      await waitForEmptyOutbox(database.db);
-      for (const spec of chainSpecs) await waitForEmptyQueue(broker, spec, 60_000);
-      const elapsedMs = Math.round(performance.now() - started);
-      for (const spec of chainSpecs) expect(await deadLetters(broker, spec)).toEqual([]);
-      await expectEachJobCompletedOnce(database.db, ids);
+      const elapsedMs = await expectChainDrained(database.db, broker, ids, started, { completionsMs: 180_000, outboxMs: 60_000, queueMs: 60_000 });
       // Nobody had to be restarted: each replica reconnected by itself and stops cleanly.
       for (const replica of Object.values(replicas)) {
         expect(replica.child.exitCode).toBeNull();
@@ -117,7 +67,6 @@ describe.runIf(canStartPrivateNode())('outbox chain across a RabbitMQ restart', 
       });
     } finally {
       await recovery.stop();
-      await broker.close();
     }
   }, 300_000);
 });

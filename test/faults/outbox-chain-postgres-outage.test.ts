@@ -6,23 +6,13 @@
  * completion, nothing may be acked before its commit, and the outbox must drain once Postgres is back.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDatabase } from '@qfn/shared/platform';
 import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
-import {
-  chainEntries,
-  type ChainFunction,
-  chainRowCount,
-  chainSpecs,
-  expectEachJobCompletedOnce,
-  publishChainJobs,
-  startRecoveryRelay,
-  waitForEmptyOutbox,
-} from './chain';
-import { deadLetters, faultScenario, report, superviseReplica, waitForEmptyQueue } from './support';
+import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectChainDrained, publishChainJobs, startRecoveryRelay } from './chain';
+import { faultScenario, proxiesPerTest, report, superviseReplica } from './support';
 import { startFunctionProcess } from '../support/process';
 
 const jobs = 200;
@@ -30,15 +20,10 @@ const outageMs = 3_000;
 
 describe.each(brokerHarnesses)('outbox chain across a Postgres outage on $kind', (harness) => {
   const setUp = faultScenario(harness);
-  let proxy: TcpProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-    proxy = undefined;
-  });
+  const proxyTo = proxiesPerTest();
 
   it(`turns ${jobs} jobs into exactly ${jobs} completions though Postgres went away mid-chain`, async () => {
-    const target = new URL(databaseUrl);
-    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    const proxy = await proxyTo(databaseUrl);
     const { world } = await setUp('chainpg', 'chain-unused');
     for (const spec of chainSpecs) await world.broker.provision(spec);
     const viaProxy = proxy.via(databaseUrl);
@@ -67,12 +52,7 @@ describe.each(brokerHarnesses)('outbox chain across a Postgres outage on $kind',
       };
       proxy.refuse(false);
 
-      await waitFor('every completion', async () => (await chainRowCount(world.database.db, 'job_completions')) >= jobs, 180_000, 100);
-      await waitForEmptyOutbox(world.database.db);
-      for (const spec of chainSpecs) await waitForEmptyQueue(world.broker, spec, 60_000);
-      const elapsedMs = Math.round(performance.now() - started);
-      for (const spec of chainSpecs) expect(await deadLetters(world.broker, spec)).toEqual([]);
-      await expectEachJobCompletedOnce(world.database.db, ids);
+      const elapsedMs = await expectChainDrained(world.database.db, world.broker, ids, started, { completionsMs: 180_000, outboxMs: 60_000, queueMs: 60_000 });
       // Nothing committed while Postgres was away (the proxy is the only way there).
       expect(duringOutage).toEqual({ results: 0, completions: 0 });
       // A replica either waited the outage out or was replaced by its stall watchdog (exit 70), never crashed otherwise.

@@ -5,21 +5,12 @@
  * the outbox must drain to empty.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { type FunctionProcess, startFunctionProcess } from '../support/process';
 import { waitFor } from '../support/wait';
-import {
-  chainEntries,
-  type ChainFunction,
-  chainRowCount,
-  chainSpecs,
-  expectEachJobCompletedOnce,
-  publishChainJobs,
-  startRecoveryRelay,
-  waitForEmptyOutbox,
-} from './chain';
-import { deadLetters, faultScenario, report, waitForEmptyQueue } from './support';
+import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectChainDrained, publishChainJobs, startRecoveryRelay } from './chain';
+import { faultScenario, report } from './support';
 
 const jobs = 400;
 
@@ -55,12 +46,7 @@ describe.each(brokerHarnesses)('outbox chain under SIGKILL on $kind', (harness) 
       await kill('run-job', 'job_results', marks(0.5));
       await kill('record-completion', 'job_completions', marks(0.6));
 
-      await waitFor('every completion', async () => (await count('job_completions')) >= jobs, 120_000, 100);
-      await waitForEmptyOutbox(world.database.db, 30_000);
-      for (const spec of chainSpecs) await waitForEmptyQueue(world.broker, spec);
-      const elapsedMs = Math.round(performance.now() - started);
-      for (const spec of chainSpecs) expect(await deadLetters(world.broker, spec)).toEqual([]);
-      await expectEachJobCompletedOnce(world.database.db, ids);
+      const elapsedMs = await expectChainDrained(world.database.db, world.broker, ids, started, { completionsMs: 120_000, outboxMs: 30_000, queueMs: 30_000 });
       report(`outbox-chain/${harness.kind}`, { jobs, kills: 4, adoptedByRecovery: recovery.adopted(), elapsedMs });
     } finally {
       await recovery.stop();

@@ -3,32 +3,27 @@
  * made by a TCP proxy between the function and Postgres: every open connection is reset and new ones
  * are refused for a few seconds. Handlers fail, messages are retried, nothing is acked before its commit.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
-import { faultScenario, deadLetters, expectExactlyOnce, publishEvents, report, superviseReplica, waitForEmptyQueue } from './support';
+import { expectDrainedExactlyOnce, faultScenario, proxiesPerTest, publishEvents, report, superviseReplica } from './support';
 
 const messages = 1_000;
 const outageMs = 3_000;
 
 describe.each(brokerHarnesses)('Postgres outage on $kind', (harness) => {
   const setUp = faultScenario(harness);
-  let proxy: TcpProxy | undefined;
-  afterEach(async () => {
-    await proxy?.close();
-  });
+  const proxyTo = proxiesPerTest();
 
   it('waits out the outage without spending attempts and commits each message exactly once', async () => {
-    const target = new URL(databaseUrl);
-    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    const proxy = await proxyTo(databaseUrl);
     const fn = 'pg-outage';
     const { world, spec } = await setUp('pgoutage', fn);
     const ids = await publishEvents(world.broker, messages);
     // See network.test.ts: a wedged Postgres client is replaced through the stall watchdog.
-    const replica = superviseReplica(() => world.start(fn, { DATABASE_URL: proxy!.via(databaseUrl), FIXTURE_WORK_MS: '10', STALL_TIMEOUT_SECONDS: '5' }));
+    const replica = superviseReplica(() => world.start(fn, { DATABASE_URL: proxy.via(databaseUrl), FIXTURE_WORK_MS: '10', STALL_TIMEOUT_SECONDS: '5' }));
     await waitFor('some progress', async () => (await world.effectCount(fn)) >= 150, 30_000, 20);
 
     proxy.refuse(true);
@@ -38,10 +33,7 @@ describe.each(brokerHarnesses)('Postgres outage on $kind', (harness) => {
     const duringOutage = (await world.effectCount(fn)) - atOutage;
     proxy.refuse(false);
 
-    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000, 100);
-    await waitForEmptyQueue(world.broker, spec);
-    expect(await deadLetters(world.broker, spec)).toEqual([]);
-    await expectExactlyOnce(world, fn, ids);
+    await expectDrainedExactlyOnce(world, fn, spec, ids);
     const retried = replica.logs().filter((l) => l['msg'] === 'message failed; will retry');
     const waited = replica.logs().filter((l) => l['msg'] === 'database unavailable; messages wait, no attempt counted');
     expect(retried.length + waited.length + replica.exits.length).toBeGreaterThan(0);

@@ -3,6 +3,12 @@ import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
+import { createRabbitMqBroker, type BrokerWithAdmin } from '@qfn/shared/platform';
+import { effectsTable } from '../fixtures/effects';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { uniqueName } from '../support/names';
+import { type FunctionProcess, startFunctionProcess } from '../support/process';
 import { freePort } from './support';
 
 const run = promisify(execFile);
@@ -92,5 +98,67 @@ export async function startPrivateRabbitNode(label: string): Promise<PrivateRabb
       await ctl('stop').catch(() => {});
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** What the tests of a file on a private node share: the node, a schema (with the effects table) and queue prefix of their own, a connected broker. */
+export interface PrivateRabbitWorld {
+  node: PrivateRabbitNode;
+  prefix: string;
+  database: TestDatabase;
+  broker: BrokerWithAdmin;
+  /** Environment for a function process on this node, schema and prefix. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** Starts a function process; one still running after the file's tests is killed. */
+  start(entry: string, env: Record<string, string>): FunctionProcess;
+}
+
+/**
+ * A private RabbitMQ node for one file's tests: call inside `describe.runIf(canStartPrivateNode())`. Node, schema and
+ * broker are up before the first test and gone after the last; an `afterAll` the file registers later runs before this teardown.
+ *
+ * @example
+ * const world = privateRabbitScenario('restart');
+ * it('…', async () => { const { node, broker, env, start } = world(); … await node.stopApp(); … });
+ */
+export function privateRabbitScenario(label: string): () => PrivateRabbitWorld {
+  let world: PrivateRabbitWorld | undefined;
+  let node: PrivateRabbitNode | undefined;
+  let database: TestDatabase | undefined;
+  let broker: BrokerWithAdmin | undefined;
+  const processes: FunctionProcess[] = [];
+
+  beforeAll(async () => {
+    const prefix = uniqueName(label);
+    [node, database] = await Promise.all([startPrivateRabbitNode(label), createTestDatabase(prefix)]);
+    await database.db.execute(effectsTable);
+    broker = createRabbitMqBroker({ url: node.amqpUrl, managementUrl: node.managementUrl, prefix, clientName: `${prefix}-test`, connectTimeoutMs: 20_000 });
+    await broker.connect();
+    const base = { BROKER: 'rabbitmq', AMQP_URL: node.amqpUrl, RABBITMQ_MANAGEMENT_URL: node.managementUrl, QUEUE_PREFIX: prefix, DATABASE_SCHEMA: prefix };
+    world = {
+      node,
+      prefix,
+      database,
+      broker,
+      env: (extra = {}) => ({ ...base, ...extra }),
+      start: (entry, env) => {
+        const started = startFunctionProcess(entry, env);
+        processes.push(started);
+        return started;
+      },
+    };
+  }, 150_000);
+
+  afterAll(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await Promise.all(processes.map((p) => p.exited));
+    await broker?.close();
+    await node?.destroy();
+    await database?.drop();
+  }, 60_000);
+
+  return () => {
+    if (!world) throw new Error(`the private RabbitMQ node of ${label} did not start (see beforeAll)`);
+    return world;
   };
 }

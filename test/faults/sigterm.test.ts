@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { brokerHarnesses } from '../support/brokers';
 import { waitFor } from '../support/wait';
-import { deadLetters, expectExactlyOnce, faultScenario, publishEvents, report, terminate, waitForEmptyQueue } from './support';
+import { expectDrainedExactlyOnce, faultScenario, publishEvents, report, terminate } from './support';
 
 describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
   const setUp = faultScenario(harness);
@@ -30,10 +30,7 @@ describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
     expect(afterFirst).toBeLessThan(messages);
 
     const second = world.start(fn, env);
-    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000, 100);
-    await waitForEmptyQueue(world.broker, spec);
-    expect(await deadLetters(world.broker, spec)).toEqual([]);
-    await expectExactlyOnce(world, fn, ids);
+    await expectDrainedExactlyOnce(world, fn, spec, ids);
     expect((await terminate(second)).code).toBe(0);
     report(`sigterm-drain/${harness.kind}`, { messages, graceSeconds, inFlightAtSignal: draining['inFlight'], exitMs, doneByFirst: afterFirst });
   }, 120_000);
@@ -63,9 +60,7 @@ describe.each(brokerHarnesses)('SIGTERM under load on $kind', (harness) => {
     expect(await world.effectCount(fn)).toBe(0);
 
     const second = world.start(fn, { FIXTURE_WORK_MS: '0' });
-    await waitFor('every message', async () => (await world.effectCount(fn)) >= messages, 60_000, 100);
-    await waitForEmptyQueue(world.broker, spec);
-    await expectExactlyOnce(world, fn, ids);
+    await expectDrainedExactlyOnce(world, fn, spec, ids);
     expect((await terminate(second)).code).toBe(0);
     report(`sigterm-handback/${harness.kind}`, { messages, graceSeconds, inFlightAtSignal: inFlight, exitMs });
   }, 120_000);

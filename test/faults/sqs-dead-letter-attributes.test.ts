@@ -9,8 +9,7 @@ import { ReceiveMessageCommand, SendMessageCommand, SQSClient, GetQueueUrlComman
 import { encodeEnvelope, uuidv7 } from '@qfn/shared/platform';
 import { sqsQueueNames } from '@qfn/shared/platform';
 import { sqsHarness } from '../support/brokers';
-import { waitFor } from '../support/wait';
-import { deadLetters, faultScenario, report, terminate, waitForEmptyQueue } from './support';
+import { faultScenario, report, terminate, waitForDeadLetters, waitForEmptyQueue } from './support';
 
 describe('dead-lettering on SQS within its attribute limit', () => {
   const setUp = faultScenario(sqsHarness);
@@ -40,15 +39,7 @@ describe('dead-lettering on SQS within its attribute limit', () => {
     );
 
     const consumer = world.start(fn);
-    const letters = await waitFor(
-      'the dead letter',
-      async () => {
-        const found = await deadLetters(world.broker, spec);
-        return found.length > 0 ? found : undefined;
-      },
-      30_000,
-      200,
-    );
+    const letters = await waitForDeadLetters(world.broker, spec);
     await waitForEmptyQueue(world.broker, spec);
     expect(letters).toHaveLength(1);
     expect(letters[0]!.eventId).toBe(id);

@@ -8,6 +8,7 @@ import type { BrokerHarness } from '../support/brokers';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { uniqueName } from '../support/names';
 import { type FunctionProcess, startFunctionProcess } from '../support/process';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait';
 
 export const faultEntry = fileURLToPath(new URL('./fixtures/fault-main.ts', import.meta.url));
@@ -136,6 +137,14 @@ export async function expectExactlyOnce(world: FaultWorld, fn: string, ids: read
   expect(distinct).toEqual(new Set(ids));
 }
 
+/** Waits for as many effects as published ids and an empty queue; then no dead letters and each id exactly once. */
+export async function expectDrainedExactlyOnce(world: FaultWorld, fn: string, spec: QueueSpec, ids: readonly string[]): Promise<void> {
+  await waitFor('every message', async () => (await world.effectCount(fn)) >= ids.length, 60_000, 100);
+  await waitForEmptyQueue(world.broker, spec);
+  expect(await deadLetters(world.broker, spec)).toEqual([]);
+  await expectExactlyOnce(world, fn, ids);
+}
+
 /** Waits until nothing is ready, in flight or waiting for a retry on the function's queue. */
 export async function waitForEmptyQueue(broker: QueueAdmin, spec: QueueSpec, timeoutMs = 30_000): Promise<void> {
   await waitFor(
@@ -151,6 +160,42 @@ export async function waitForEmptyQueue(broker: QueueAdmin, spec: QueueSpec, tim
 
 export async function deadLetters(broker: QueueAdmin, spec: QueueSpec): Promise<DeadLetter[]> {
   return broker.listDeadLetters(spec, 1_000);
+}
+
+/** Waits for the queue's first dead letters and returns them (all there are by then). */
+export async function waitForDeadLetters(broker: QueueAdmin, spec: QueueSpec, timeoutMs = 30_000, intervalMs = 200): Promise<DeadLetter[]> {
+  return waitFor(
+    `a dead letter of ${spec.name}`,
+    async () => {
+      const found = await deadLetters(broker, spec);
+      return found.length > 0 ? found : undefined;
+    },
+    timeoutMs,
+    intervalMs,
+  );
+}
+
+const defaultPorts: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'amqp:': 5672 };
+
+/**
+ * TCP proxies that live for one test: call inside a `describe`; the returned function starts a proxy in front of
+ * a URL's host and port (rewrite the URL with `proxy.via(url)`), and every proxy started is closed after each test.
+ *
+ * @example
+ * const proxyTo = proxiesPerTest();
+ * it('…', async () => { const proxy = await proxyTo(databaseUrl); … proxy.reset(); });
+ */
+export function proxiesPerTest(): (url: string) => Promise<TcpProxy> {
+  const open: TcpProxy[] = [];
+  afterEach(async () => {
+    for (const proxy of open.splice(0)) await proxy.close();
+  });
+  return async (url) => {
+    const target = new URL(url);
+    const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || defaultPorts[target.protocol]) });
+    open.push(proxy);
+    return proxy;
+  };
 }
 
 /** A TCP port nothing listens on right now. */
