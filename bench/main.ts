@@ -15,7 +15,6 @@ import { e2e } from './figures/e2e';
 import { idleRss } from './figures/idle-rss';
 import { scaleFromZero } from './figures/scale-from-zero';
 import { publish } from './figures/publish';
-import { imageTargets } from '@qfn/tooling/images';
 import { bundleFunction, shippedBundles, type FunctionBundle } from './lib/bundles';
 import type { BenchContext, Figure, FigureLine } from './lib/figure';
 import { formatSummary, summariseProfile } from './lib/profile';
@@ -44,12 +43,10 @@ const profiling = process.env['BENCH_PROFILE'] === '1';
 const profileDir = process.env['BENCH_PROFILE_DIR'] ?? join(process.cwd(), '.bench-profiles', new Date().toISOString().replace(/[:.]/g, '-'));
 if (profiling) mkdirSync(profileDir, { recursive: true });
 let bundles: Promise<Map<string, FunctionBundle>> | undefined;
-let compactBundles: Promise<Map<string, FunctionBundle>> | undefined;
 const context: BenchContext = {
   runs: Number(process.env['BENCH_RUNS'] ?? 3),
   seconds: Number(process.env['BENCH_SECONDS'] ?? 5),
   bundles: () => (bundles ??= buildBundles(outDir)),
-  compactBundles: () => (compactBundles ??= buildCompactBundles(join(outDir, 'compact'))),
   progress: (message) => console.error(`  ${message}`),
   outDir,
   profileArgs: (label) => (profiling ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, label)}`] : []),
@@ -66,14 +63,6 @@ async function buildBundles(dir: string): Promise<Map<string, FunctionBundle>> {
   const bundles = await shippedBundles(join(dir, 'shipped'));
   bundles.set('bare-hono', await bundleFunction('bare-hono', fileURLToPath(new URL('./bare-hono.ts', import.meta.url)), join(dir, 'bare')));
   return bundles;
-}
-
-async function buildCompactBundles(dir: string): Promise<Map<string, FunctionBundle>> {
-  const targets = (await imageTargets()).filter((target) => target.kind !== 'migrate');
-  const built = await Promise.all(
-    targets.map((target) => bundleFunction(target.name, Object.values(target.entries)[0]!, dir, { minify: true, splitting: true })),
-  );
-  return new Map(built.map((bundle) => [bundle.name, bundle]));
 }
 
 const load = () =>

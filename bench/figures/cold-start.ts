@@ -7,11 +7,10 @@ import { median } from '../lib/stats';
 export const coldStart: Figure = {
   name: 'cold-start',
   async run(context) {
-    const lines = await measureEachConsumer(context, 'cold', async ({ name, bundle, compact, env }) => {
+    const lines = await measureEachConsumer(context, 'cold', async ({ name, bundle, env }) => {
       const empty: number[] = [];
       const measured: number[] = [];
       const reported: number[] = [];
-      const compactMeasured: number[] = [];
       const toConsuming = async (file: string) => {
         const replica = startNode([...context.profileArgs('cold-start'), file], { ...env, LOG_LEVEL: 'info' });
         const { line: consuming, at } = await replica.waitForLog('consuming');
@@ -24,12 +23,10 @@ export const coldStart: Figure = {
         await node.exited;
         const nodeMs = performance.now() - node.startedAt;
         const shipped = await toConsuming(bundle.file);
-        const minifiedSplit = await toConsuming(compact.file);
         if (round === 0) continue;
         empty.push(nodeMs);
         measured.push(shipped.ms);
         reported.push(shipped.reported);
-        compactMeasured.push(minifiedSplit.ms);
       }
       const value = median(measured);
       const baseline = median(empty);
@@ -40,7 +37,7 @@ export const coldStart: Figure = {
         unit: 'ms',
         baseline: { value: baseline, unit: 'ms', what: 'node -e 0' },
         goal: { text: 'ratio ≤ 1.5', met: value / baseline <= 1.5 },
-        note: `process-reported coldStartMs ${Math.round(median(reported))} ms; minified + split build: ${Math.round(median(compactMeasured))} ms`,
+        note: `process-reported coldStartMs ${Math.round(median(reported))} ms`,
       });
     });
     context.reportProfiles('cold-start');

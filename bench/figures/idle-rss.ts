@@ -14,7 +14,7 @@ export const idleRss: Figure = {
     await sleep(settleMs);
     const baseline = idleNode.rssBytes() / mib;
     await idleNode.stop();
-    return measureEachConsumer(context, 'rss', async ({ name, bundle, compact, env }) => {
+    return measureEachConsumer(context, 'rss', async ({ name, bundle, env }) => {
       const idleRssOf = async (file: string) => {
         const replica = startNode([file], env);
         await replica.waitForLog('consuming');
@@ -25,7 +25,6 @@ export const idleRss: Figure = {
       };
       const samples: number[] = [];
       for (let run = 0; run < context.runs; run++) samples.push(await idleRssOf(bundle.file));
-      const compactRss = await idleRssOf(compact.file);
       const value = median(samples);
       context.progress(`idle-rss ${name}: ${samples.map((s) => s.toFixed(1)).join(', ')} MiB; idle node ${baseline.toFixed(1)} MiB`);
       return line({
@@ -34,7 +33,7 @@ export const idleRss: Figure = {
         unit: 'MiB',
         baseline: { value: baseline, unit: 'MiB', what: 'idle node' },
         goal: { text: '≤ 60 MiB', met: value <= 60 },
-        note: `VmRSS ${settleMs / 1000} s after "consuming", queue empty; minified + split build: ${compactRss.toFixed(1)} MiB`,
+        note: `VmRSS ${settleMs / 1000} s after "consuming", queue empty`,
       });
     });
   },

@@ -3,11 +3,10 @@ import type { FunctionBundle } from './bundles';
 import { createBenchEnvironment } from './environment';
 import type { BenchContext, FigureLine } from './figure';
 
-/** One consumer function to measure: its declared name, its bundle as the images ship it, its minified + split bundle. */
+/** One consumer function to measure: its declared name, its bundle as the images ship it. */
 export interface ConsumerTarget {
   name: string;
   bundle: FunctionBundle;
-  compact: FunctionBundle;
   /** Environment of a replica in the bench environment (broker, database, queue prefix). */
   env: Record<string, string>;
 }
@@ -23,14 +22,13 @@ export async function measureEachConsumer(
 ): Promise<FigureLine[]> {
   const functions = await loadFunctions();
   const bundles = await context.bundles();
-  const compactBundles = await context.compactBundles();
   const environment = await createBenchEnvironment(label);
   const lines: FigureLine[] = [];
   try {
     await environment.provision(...functions.map((fn) => fn.declaration));
     for (const { declaration } of functions) {
       const { name } = declaration;
-      lines.push(await measure({ name, bundle: bundles.get(name)!, compact: compactBundles.get(name)!, env: environment.env }));
+      lines.push(await measure({ name, bundle: bundles.get(name)!, env: environment.env }));
     }
   } finally {
     await environment.cleanUp();

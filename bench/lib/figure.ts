@@ -20,8 +20,6 @@ export interface BenchContext {
   seconds: number;
   /** Bundles of every function as the images ship them (`npm run build`) and of the bare Hono baseline, built once per bench run. */
   bundles(): Promise<Map<string, FunctionBundle>>;
-  /** The same functions minified and code split, to show what that build would change. */
-  compactBundles(): Promise<Map<string, FunctionBundle>>;
   progress(message: string): void;
   /** Scratch directory of this bench run (removed at the end). */
   outDir: string;
