@@ -64,7 +64,7 @@ export const publish: Figure = {
       for (const server of servers) await runWrk(server.url, { connections, seconds: 2 }); // JIT warm-up
       await queues.purge(queue);
 
-      const raw: number[] = [];
+      const raw: RawRun[] = [];
       for (let round = 0; round < context.runs; round++) {
         // Rotate the order so a burst of load elsewhere on the machine does not always hit the same one.
         const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
@@ -80,8 +80,8 @@ export const publish: Figure = {
           );
           await queues.purge(queue);
         }
-        raw.push(await rawConfirmedPublishRate(environment.env, `${environment.prefix}.events`, context.seconds));
-        context.progress(`publish raw amqplib: ${Math.round(raw.at(-1)!)} confirmed msg/s`);
+        raw.push(await rawConfirmedPublishes(environment.env, `${environment.prefix}.events`, context.seconds));
+        context.progress(`publish raw amqplib: ${Math.round(raw.at(-1)!.perSecond)} confirmed msg/s`);
         await queues.purge(queue);
       }
 
@@ -98,7 +98,9 @@ export const publish: Figure = {
       const published = rate('off');
       // wrk, Node and RabbitMQ share the cores: no publish path beats a bare HTTP request and a raw confirmed
       // publish done back to back, so their serial sum is the limit (issue 19).
-      const serialLimit = 1 / (1 / rate('hono') + 1 / median(raw));
+      const rawRate = median(raw.map((r) => r.perSecond));
+      const rawCpu = (part: 'client' | 'rabbitmq') => Math.round(median(raw.map((r) => r.cpu[part])));
+      const serialLimit = 1 / (1 / rate('hono') + 1 / rawRate);
       return [
         line({
           name: 'publish-serial-limit',
@@ -106,7 +108,9 @@ export const publish: Figure = {
           unit: 'req/s',
           baseline: { value: serialLimit, unit: 'req/s', what: 'serial limit 1/(1/bare Hono + 1/raw confirms), same run' },
           goal: { text: 'ratio ≥ 0.9, p99 ≤ 20 ms', met: published / serialLimit >= 0.9 && p99('off') <= 20 && failures('off') === 0 },
-          note: `bare Hono ${Math.round(rate('hono'))} req/s, raw amqplib ${Math.round(median(raw))} confirmed msg/s (${connections} in flight); publish p99 ${roundForDisplay(p99('off'))} ms`,
+          note:
+            `bare Hono ${Math.round(rate('hono'))} req/s, raw amqplib ${Math.round(rawRate)} confirmed msg/s (${connections} in flight); publish p99 ${roundForDisplay(p99('off'))} ms; ` +
+            `CPU µs per message: bare Hono ${cpu('hono', 'server')} + raw client ${rawCpu('client')} + RabbitMQ ${rawCpu('rabbitmq')} against publish ${cpu('off', 'server')} + RabbitMQ ${cpu('off', 'rabbitmq')}`,
         }),
         line({
           name: 'publish',
@@ -127,7 +131,7 @@ export const publish: Figure = {
           name: 'publish-broker-ceiling',
           value: published,
           unit: 'req/s',
-          baseline: { value: median(raw), unit: 'msg/s', what: `raw amqplib confirmed publishes, ${connections} in flight` },
+          baseline: { value: rawRate, unit: 'msg/s', what: `raw amqplib confirmed publishes, ${connections} in flight` },
           note: 'what the broker confirms on this machine without HTTP',
         }),
         line({
@@ -156,7 +160,16 @@ export const publish: Figure = {
   },
 };
 
-/** Confirmed publishes per second of a separate raw amqplib process, `connections` in flight. */
-async function rawConfirmedPublishRate(env: Record<string, string>, exchange: string, seconds: number): Promise<number> {
-  return (await runRawAmqp(env, ['publish', exchange, 'message.published', String(seconds), String(connections)])).perSecond;
+interface RawRun {
+  perSecond: number;
+  /** CPU µs per confirmed message of the raw process and of RabbitMQ. */
+  cpu: { client: number; rabbitmq: number };
+}
+
+/** Confirmed publishes of a separate raw amqplib process, `connections` in flight: their rate and what each cost in CPU. */
+async function rawConfirmedPublishes(env: Record<string, string>, exchange: string, seconds: number): Promise<RawRun> {
+  const { result, cpuMs } = await measureCpu({ rabbitmq: pidsNamed('beam.smp') }, () =>
+    runRawAmqp(env, ['publish', exchange, 'message.published', String(seconds), String(connections)]),
+  );
+  return { perSecond: result.perSecond, cpu: { client: result.cpuUsPerMessage, rabbitmq: (cpuMs['rabbitmq']! * 1000) / result.messages } };
 }

@@ -8,6 +8,8 @@ export interface RawAmqpResult {
   messages: number;
   seconds: number;
   perSecond: number;
+  /** CPU µs of the raw process per message while it measured. */
+  cpuUsPerMessage: number;
 }
 
 /**

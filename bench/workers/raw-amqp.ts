@@ -3,7 +3,7 @@
  *   publish <exchange> <routingKey> <seconds> <inFlight>   confirmed, persistent, mandatory publishes of the seed envelope
  *   fill <exchange> <routingKey> <count> <inFlight>        the same, until `count` are confirmed
  *   consume <queue> <count> <prefetch>                    consume and ack each message until `count` arrived
- * Prints one JSON line: { messages, seconds, perSecond }.
+ * Prints one JSON line: { messages, seconds, perSecond, cpuUsPerMessage } (this process's CPU while it measured, start-up left out).
  */
 import amqp from 'amqplib';
 import { benchEnvelope } from '../lib/messages';
@@ -19,6 +19,7 @@ if (mode === 'publish' || mode === 'fill') {
   const deadline = mode === 'publish' ? performance.now() + Number(limit) * 1000 : Infinity;
   const count = mode === 'fill' ? Number(limit) : Infinity;
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   let sent = 0;
   let confirmed = 0;
   let outstanding = 0;
@@ -39,7 +40,7 @@ if (mode === 'publish' || mode === 'fill') {
     };
     fill();
   });
-  report(confirmed, (performance.now() - started) / 1000);
+  report(confirmed, (performance.now() - started) / 1000, cpuAtStart);
 } else if (mode === 'consume') {
   const [queue, count, prefetch] = args as [string, string, string];
   const channel = await connection.createChannel();
@@ -47,18 +48,22 @@ if (mode === 'publish' || mode === 'fill') {
   const expected = Number(count);
   let received = 0;
   let started = 0;
+  let cpuAtStart = process.cpuUsage();
   let consumerTag = '';
   await new Promise<void>((resolve) => {
     void channel
       .consume(queue, (message) => {
         if (!message) return;
-        if (received === 0) started = performance.now();
+        if (received === 0) {
+          started = performance.now();
+          cpuAtStart = process.cpuUsage();
+        }
         channel.ack(message);
         if (++received === expected) resolve();
       })
       .then((ok) => (consumerTag = ok.consumerTag));
   });
-  report(received, (performance.now() - started) / 1000);
+  report(received, (performance.now() - started) / 1000, cpuAtStart);
   // Closed right after the last acks, RabbitMQ (3.10, quorum queue) sometimes returns a few acked
   // messages to the queue; cancelling the consumer first lets every ack land.
   await channel.cancel(consumerTag);
@@ -69,6 +74,7 @@ if (mode === 'publish' || mode === 'fill') {
 }
 await connection.close();
 
-function report(messages: number, seconds: number): void {
-  console.log(JSON.stringify({ messages, seconds, perSecond: messages / seconds }));
+function report(messages: number, seconds: number, cpuAtStart: NodeJS.CpuUsage): void {
+  const cpu = process.cpuUsage(cpuAtStart);
+  console.log(JSON.stringify({ messages, seconds, perSecond: messages / seconds, cpuUsPerMessage: (cpu.user + cpu.system) / messages }));
 }
