@@ -44,16 +44,13 @@ function staticImportBytes(dir: string, entry: string): number {
 }
 
 export interface BundleOptions {
-  minify?: boolean;
-  /** Code splitting: lazily imported dependencies become chunks read only when used. */
-  splitting?: boolean;
   /** Replace modules by path suffix (e.g. compile telemetry out for a baseline). */
   replace?: Record<string, string>;
 }
 
 /**
- * Bundles one entry as an ES module for Node with esbuild, like the image build (or minified and code
- * split, to show what that would change).
+ * Bundles one entry as a single ES module for Node with esbuild (not minified, not split: the images'
+ * build is `shippedBundles`), for the baselines and variants a figure builds itself.
  *
  * @example
  * const bundle = await bundleFunction('bare-hono', 'bench/bare-hono.ts', '/tmp/bench');
@@ -67,11 +64,9 @@ export async function bundleFunction(name: string, entryFile: string, outRoot: s
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
-    splitting: options.splitting ?? false,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    minify: options.minify ?? false,
     metafile: true,
     logLevel: 'error',
     plugins: options.replace ? [replaceModules(options.replace)] : [],
