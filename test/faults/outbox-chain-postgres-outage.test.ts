@@ -12,7 +12,7 @@ import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';
 import { waitFor } from '../support/wait';
 import { chainEntries, type ChainFunction, chainRowCount, chainSpecs, expectChainDrained, publishChainJobs, startRecoveryRelay } from './chain';
-import { faultScenario, proxiesPerTest, report, superviseReplica } from './support';
+import { faultScenario, proxiesPerTest, report, superviseReplica, takePostgresAway } from './support';
 import { startFunctionProcess } from '../support/process';
 
 const jobs = 200;
@@ -39,8 +39,7 @@ describe.each(brokerHarnesses)('outbox chain across a Postgres outage on $kind',
       const started = performance.now();
       await waitFor('a quarter of the completions', async () => (await chainRowCount(world.database.db, 'job_completions')) >= jobs / 4, 120_000, 20);
 
-      proxy.refuse(true);
-      const resetConnections = proxy.reset();
+      const resetConnections = await takePostgresAway(proxy, world.database.db);
       const atOutage = {
         results: await chainRowCount(world.database.db, 'job_results'),
         completions: await chainRowCount(world.database.db, 'job_completions'),

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { brokerHarnesses } from '../support/brokers';
 import { databaseUrl } from '../support/database';
 import { waitFor } from '../support/wait';
-import { expectDrainedExactlyOnce, faultScenario, proxiesPerTest, publishEvents, report, superviseReplica } from './support';
+import { expectDrainedExactlyOnce, faultScenario, proxiesPerTest, publishEvents, report, superviseReplica, takePostgresAway } from './support';
 
 const messages = 1_000;
 const outageMs = 3_000;
@@ -26,8 +26,7 @@ describe.each(brokerHarnesses)('Postgres outage on $kind', (harness) => {
     const replica = superviseReplica(() => world.start(fn, { DATABASE_URL: proxy.via(databaseUrl), FIXTURE_WORK_MS: '10', STALL_TIMEOUT_SECONDS: '5' }));
     await waitFor('some progress', async () => (await world.effectCount(fn)) >= 150, 30_000, 20);
 
-    proxy.refuse(true);
-    const resetConnections = proxy.reset();
+    const resetConnections = await takePostgresAway(proxy, world.database.db);
     const atOutage = await world.effectCount(fn);
     await sleep(outageMs);
     const duringOutage = (await world.effectCount(fn)) - atOutage;

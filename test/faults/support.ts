@@ -2,7 +2,16 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterEach, expect } from 'vitest';
-import { type Broker, type BrokerWithAdmin, type DeadLetter, type QueueAdmin, encodeEnvelope, type QueueSpec, uuidv7 } from '@qfn/shared/platform';
+import {
+  type Broker,
+  type BrokerWithAdmin,
+  type Database,
+  type DeadLetter,
+  type QueueAdmin,
+  encodeEnvelope,
+  type QueueSpec,
+  uuidv7,
+} from '@qfn/shared/platform';
 import { effectsTable } from '../fixtures/effects';
 import type { BrokerHarness } from '../support/brokers';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -196,6 +205,31 @@ export function proxiesPerTest(): (url: string) => Promise<TcpProxy> {
     open.push(proxy);
     return proxy;
   };
+}
+
+/**
+ * Takes Postgres away from everyone who reaches it through the proxy: new connections are refused, open ones reset.
+ * Returns (with the number reset) once Postgres has ended every backend behind a reset connection: a COMMIT the server
+ * had already read when its connection broke still completes, and counting rows before then would see it land during the
+ * outage. `db` must reach Postgres directly, not through the proxy.
+ */
+export async function takePostgresAway(proxy: TcpProxy, db: Database): Promise<number> {
+  proxy.refuse(true);
+  const ports = proxy.upstreamPorts;
+  const reset = proxy.reset();
+  if (ports.length > 0) {
+    const backendsLeft = async () => {
+      const [row] = await db.execute<{ n: number }>(
+        sql`select count(*)::int as n from pg_stat_activity where client_addr = '127.0.0.1' and client_port in (${sql.join(
+          ports.map((port) => sql`${port}`),
+          sql`, `,
+        )})`,
+      );
+      return row!.n;
+    };
+    await waitFor('Postgres to end the backends behind the reset connections', async () => (await backendsLeft()) === 0, 10_000, 20);
+  }
+  return reset;
 }
 
 /** A TCP port nothing listens on right now. */

@@ -14,6 +14,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Open client connections. */
   readonly connections: number;
+  /** The local ports of the proxy's open connections to the target (how the target sees them, e.g. pg_stat_activity.client_port). */
+  readonly upstreamPorts: number[];
   /** Rewrites a URL so it goes through the proxy. */
   via(url: string): string;
   /** Stops moving bytes both ways (a stalled network: nothing is lost, nothing arrives) until resume(). */
@@ -122,6 +124,9 @@ export async function startTcpProxy(options: TcpProxyOptions): Promise<TcpProxy>
     port,
     get connections() {
       return pairs.size;
+    },
+    get upstreamPorts() {
+      return [...pairs].flatMap(({ upstream }) => (upstream.localPort === undefined ? [] : [upstream.localPort]));
     },
     via(url) {
       const parsed = new URL(url);
