@@ -1,6 +1,6 @@
 import { loadFunctions } from '@qfn/tooling/functions';
 import { openQueueControl } from '../lib/amqp';
-import { bundleFunction } from '../lib/bundles';
+import { imageBundleVariant } from '../lib/bundles';
 import { createBenchEnvironment } from '../lib/environment';
 import { line, type Figure } from '../lib/figure';
 import { startOtlpSink } from '../lib/otlp-sink';
@@ -36,9 +36,7 @@ export const publish: Figure = {
   name: 'publish',
   async run(context) {
     const bundles = await context.bundles();
-    const untelemetered = await bundleFunction('publish', 'functions/publish/src/main.ts', `${context.outDir}/no-telemetry`, {
-      replace: { 'shared/src/telemetry/process.ts': noTelemetry },
-    });
+    const untelemetered = await imageBundleVariant('publish', `${context.outDir}/no-telemetry`, { 'shared/src/telemetry/process.ts': noTelemetry });
     const environment = await createBenchEnvironment('publish');
     const sink = await startOtlpSink();
     const queues = await openQueueControl();

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { buildImageBundle, imageTargets } from '@qfn/tooling/images';
+import { buildImageBundle, findImageTarget, type ImageTarget, imageTargets } from '@qfn/tooling/images';
 
 export interface FunctionBundle {
   name: string;
@@ -16,18 +16,30 @@ export interface FunctionBundle {
 /** The bundles the images ship (`npm run build`, scripts/build.ts): an entry module per function plus its chunks. */
 export async function shippedBundles(outRoot: string): Promise<Map<string, FunctionBundle>> {
   const bundles = new Map<string, FunctionBundle>();
-  for (const target of (await imageTargets()).filter((t) => t.kind !== 'migrate')) {
-    const report = await buildImageBundle(target, outRoot);
-    const dir = join(outRoot, target.name);
-    const file = join(dir, 'index.mjs');
-    bundles.set(target.name, {
-      name: target.name,
-      file,
-      startupBytes: staticImportBytes(dir, 'index.mjs'),
-      totalBytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
-    });
-  }
+  for (const target of (await imageTargets()).filter((t) => t.kind !== 'migrate')) bundles.set(target.name, await imageBundle(target, outRoot));
   return bundles;
+}
+
+/**
+ * One image's build with modules replaced by path suffix, and nothing else different (minified and split like the
+ * image): e.g. telemetry compiled out, so "off costs nothing" compares two builds that differ only in telemetry.
+ *
+ * @example
+ * const variant = await imageBundleVariant('publish', '/tmp/bench/no-telemetry', { 'shared/src/telemetry/process.ts': stub });
+ */
+export async function imageBundleVariant(name: string, outRoot: string, replace: Record<string, string>): Promise<FunctionBundle> {
+  return imageBundle(await findImageTarget(name), outRoot, [replaceModules(replace)]);
+}
+
+async function imageBundle(target: ImageTarget, outRoot: string, plugins: Plugin[] = []): Promise<FunctionBundle> {
+  const report = await buildImageBundle(target, outRoot, plugins);
+  const dir = join(outRoot, target.name);
+  return {
+    name: target.name,
+    file: join(dir, 'index.mjs'),
+    startupBytes: staticImportBytes(dir, 'index.mjs'),
+    totalBytes: report.files.reduce((sum, f) => sum + f.bytes, 0),
+  };
 }
 
 /** Bytes of a module and every module it imports statically (not `import()`): what a process reads at start. */
@@ -43,20 +55,15 @@ function staticImportBytes(dir: string, entry: string): number {
   return [...seen].reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
 }
 
-export interface BundleOptions {
-  /** Replace modules by path suffix (e.g. compile telemetry out for a baseline). */
-  replace?: Record<string, string>;
-}
-
 /**
  * Bundles one entry as a single ES module for Node with esbuild (not minified, not split: the images'
- * build is `shippedBundles`), for the baselines and variants a figure builds itself.
+ * build is `shippedBundles`), for the baselines a figure builds itself (bare Hono).
  *
  * @example
  * const bundle = await bundleFunction('bare-hono', 'bench/bare-hono.ts', '/tmp/bench');
  * spawn('node', [bundle.file]);
  */
-export async function bundleFunction(name: string, entryFile: string, outRoot: string, options: BundleOptions = {}): Promise<FunctionBundle> {
+export async function bundleFunction(name: string, entryFile: string, outRoot: string): Promise<FunctionBundle> {
   const outdir = join(outRoot, name);
   mkdirSync(outdir, { recursive: true });
   const result = await build({
@@ -69,7 +76,6 @@ export async function bundleFunction(name: string, entryFile: string, outRoot: s
     target: 'node20',
     metafile: true,
     logLevel: 'error',
-    plugins: options.replace ? [replaceModules(options.replace)] : [],
     // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
     banner: { js: "import{createRequire as __qfnRequire}from'node:module';const require=__qfnRequire(import.meta.url);" },
   });

@@ -1,6 +1,6 @@
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 /**
  * Packages that load files of their own at run time and so cannot be inlined: piscina starts its
@@ -76,6 +76,8 @@ export interface BundleOptions {
   minify?: boolean;
   /** Write .map files beside the bundles (default true; images leave them out). */
   sourcemap?: boolean;
+  /** esbuild plugins, e.g. one that swaps a module for a variant of the same build (the benchmarks' "telemetry compiled out"). */
+  plugins?: Plugin[];
 }
 
 /**
@@ -103,6 +105,7 @@ export async function bundleEntries(entries: readonly BundleEntry[], outDir: str
     target: 'node20',
     sourcemap: options.sourcemap === false ? false : 'linked',
     logLevel: 'error',
+    plugins: options.plugins ?? [],
     // CommonJS dependencies inside an ES module bundle still call require() for Node built-ins.
     banner: { js: "import { createRequire as __qfnCreateRequire } from 'node:module'; const require = __qfnCreateRequire(import.meta.url);" },
   });

@@ -1,6 +1,7 @@
 import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { Plugin } from 'esbuild';
 import { bundleEntries } from './bundle';
 import { type FunctionPackage, type HttpFunctionPackage, loadFunctions, loadHttpFunctions } from './functions';
 import { distDir, repoRoot } from './paths';
@@ -62,15 +63,17 @@ export interface BundleReport {
  *
  * @example
  * const report = await buildImageBundle(await findImageTarget('store-message')); // dist/store-message/index.mjs
+ *
+ * `plugins` go to esbuild as they are: a variant of exactly this build (a module swapped), never an image.
  */
-export async function buildImageBundle(target: ImageTarget, outRoot = distDir): Promise<BundleReport> {
+export async function buildImageBundle(target: ImageTarget, outRoot = distDir, plugins: Plugin[] = []): Promise<BundleReport> {
   const outDir = join(outRoot, target.name);
   rmSync(outDir, { recursive: true, force: true });
   await bundleEntries(
     Object.entries(target.entries).map(([name, entryFile]) => ({ name, entryFile })),
     outDir,
     // Split and minified: the SQS adapter and OpenTelemetry load only when used, and less code compiles at start.
-    { splitting: true, minify: true, sourcemap: false },
+    { splitting: true, minify: true, sourcemap: false, plugins },
   );
   if (target.kind === 'migrate') cpSync(join(repoRoot, 'migrations', 'sql'), join(outDir, 'sql'), { recursive: true });
   const files = readdirSync(outDir)
