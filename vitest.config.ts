@@ -48,6 +48,7 @@ export const unitTests = [
   'functions/*/src/function.test.ts',
   'functions/publish/src/config.test.ts',
   'functions/publish/src/credentials.test.ts',
+  'functions/publish/src/publish-request.test.ts',
   'functions/publish/src/middleware/**/*.test.ts',
   'functions/publish/src/push-scaler/**/*.test.ts',
   'functions/run-job/src/**/*.test.ts',

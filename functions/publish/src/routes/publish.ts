@@ -7,7 +7,8 @@ import { badIdempotencyKey, brokerBlocked, idempotencyInProgress, idempotencyKey
 import { IdempotencyStore, requestHash } from '../idempotency';
 import { jsonBody } from '../middleware/json-body/index';
 import { requestHeader } from '../node-request';
-import { idempotencyKey, publishRequest, type PublishRequest } from '../schemas';
+import { parsePublishRequest } from '../publish-request';
+import { idempotencyKey, type PublishRequest } from '../schemas';
 
 export interface PublishRouteOptions {
   broker: Broker;
@@ -34,7 +35,7 @@ export function publishRoute(options: PublishRouteOptions) {
 
   return new Hono<AppEnv>().post('/message/publish', jsonBody({ maxBytes: options.maxBodyBytes }), async (c) => {
     // c.get, not c.var: c.var copies every variable into a new object on each access.
-    const parsed = publishRequest.safeParse(c.get('jsonBody'));
+    const parsed = parsePublishRequest(c.get('jsonBody'));
     if (!parsed.success) throw validationFailed('the message does not match the schema', parsed.error);
     const rawKey = requestHeader(c, 'idempotency-key');
     const key = rawKey === undefined ? undefined : idempotencyKey.safeParse(rawKey);
