@@ -6,7 +6,7 @@ import { publishRequest, type PublishRequest } from './schemas';
 /**
  * Validates the body of `POST /message/publish` against `publishRequest`: the common message (what the seeds send) is
  * accepted by a direct check with the same result zod gives, everything else goes to zod, which also words every error.
- * zod's pass was ~30 µs of a request's ~180 µs in the whole server (issue 19; `npm run bench -- publish`).
+ * Issue 19: in the whole server, leaving zod out saved ~30 of ~180 µs of CPU a request; in its profile zod went from 8 % to 1 %.
  * publish-request.test.ts holds the two to the same answer over a generated table of valid and invalid bodies.
  *
  * @example
