@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '@qfn/tooling/paths';
 import { buildImageBundle, imageTargets, type BundleReport, type ImageTarget } from '@qfn/tooling/images';
 import { followJsonLogs } from '../support/process';
+import { freePort } from '../faults/support';
 import { chartDir, helmBinaries, render, valueSetsDir, type Manifest } from './support/helm';
 import { containerEnv as renderedEnv } from '../images/support/chart-containers';
 import { dropTestSchema } from '../support/database';
@@ -167,7 +168,8 @@ describe("the chart's containers, run from their bundles with the env the chart 
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     running.push(consumer);
-    const port = String(20_000 + Math.floor(Math.random() * 20_000));
+    // A port nothing listens on now, as the OS hands them out (a random pick collided with another test's port in CI).
+    const port = String(await freePort());
     const publish = spawn(process.execPath, [bundle('publish')], {
       env: containerEnv(container('Deployment', 'publish'), secret, { PORT: port }),
       cwd: tmpdir(),
