@@ -15,31 +15,55 @@ export type DeliveredMessage = Omit<Delivery, SettlementName>;
  * createDelivery({ body, messageId, headers, attempt: 1 }, { ack: () => channel.ack(m), … }, () => slots.give(1));
  */
 export function createDelivery(message: DeliveredMessage, settlement: Settlement, onSettle?: (operation: SettlementName) => void): Delivery {
-  let settled = false;
-  const once = (operation: SettlementName) => {
-    if (settled) throw new Error('delivery already settled');
-    settled = true;
-    onSettle?.(operation);
-  };
-  return {
-    ...messageOf(message),
-    ack: async () => {
-      once('ack');
-      await settlement.ack();
-    },
-    retry: async (delayMs, reason) => {
-      once('retry');
-      await settlement.retry(delayMs, reason);
-    },
-    deadLetter: async (reason) => {
-      once('deadLetter');
-      await settlement.deadLetter(reason);
-    },
-    release: async () => {
-      once('release');
-      await settlement.release();
-    },
-  };
+  return new SettledOnce(message, settlement, onSettle);
+}
+
+// A class rather than closures: a replica makes one per message, and four closures each cost allocation and GC.
+class SettledOnce implements Delivery {
+  readonly body: Buffer;
+  readonly messageId: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempt: number;
+  declare readonly redelivered?: boolean;
+  readonly #settlement: Settlement;
+  readonly #onSettle: ((operation: SettlementName) => void) | undefined;
+  #settled = false;
+
+  constructor(message: DeliveredMessage, settlement: Settlement, onSettle: ((operation: SettlementName) => void) | undefined) {
+    this.body = message.body;
+    this.messageId = message.messageId;
+    this.headers = message.headers;
+    this.attempt = message.attempt;
+    if (message.redelivered !== undefined) (this as { redelivered?: boolean }).redelivered = message.redelivered;
+    this.#settlement = settlement;
+    this.#onSettle = onSettle;
+  }
+
+  async ack(): Promise<void> {
+    this.#once('ack');
+    await this.#settlement.ack();
+  }
+
+  async retry(delayMs: number, reason: string): Promise<void> {
+    this.#once('retry');
+    await this.#settlement.retry(delayMs, reason);
+  }
+
+  async deadLetter(reason: string): Promise<void> {
+    this.#once('deadLetter');
+    await this.#settlement.deadLetter(reason);
+  }
+
+  async release(): Promise<void> {
+    this.#once('release');
+    await this.#settlement.release();
+  }
+
+  #once(operation: SettlementName): void {
+    if (this.#settled) throw new Error('delivery already settled');
+    this.#settled = true;
+    this.#onSettle?.(operation);
+  }
 }
 
 /** Runs around one settlement of a wrapped delivery; `proceed` settles it (with the caller's arguments). */

@@ -1,5 +1,5 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { createDelivery } from '../delivery';
+import { createDelivery, type Settlement } from '../delivery';
 import type { ConsumeOptions, Delivery, DeliveryListener, QueueSpec, Subscription } from '../types';
 import { AckBatcher } from './ack-batcher';
 import type { ReconnectingConnection } from './connection';
@@ -79,33 +79,51 @@ export async function subscribe(context: ConsumerContext, spec: QueueSpec, liste
 }
 
 function toDelivery(context: ConsumerContext, spec: QueueSpec, channel: Channel, acks: AckBatcher, message: ConsumeMessage, lender: PrefetchLender): Delivery {
-  const { deliveryTag } = message.fields;
   const delivered = fromAmqpMessage(message);
-  const forward = async (exchange: string, routingKey: string, extra: Record<string, unknown>) => {
+  return createDelivery(delivered, new AmqpSettlement(context, spec, channel, acks, message, delivered.attempt, lender));
+}
+
+/** How one delivery is settled on RabbitMQ (a class: one per message, where closures would be five). */
+class AmqpSettlement implements Settlement {
+  constructor(
+    private readonly context: ConsumerContext,
+    private readonly spec: QueueSpec,
+    private readonly channel: Channel,
+    private readonly acks: AckBatcher,
+    private readonly message: ConsumeMessage,
+    private readonly attempt: number,
+    private readonly lender: PrefetchLender,
+  ) {}
+
+  async ack(): Promise<void> {
+    this.acks.ack(this.message.fields.deliveryTag);
+  }
+
+  async retry(delayMs: number, reason: string): Promise<void> {
+    await this.#forward('', retryQueueFor(this.context.names, this.spec, delayMs), retryHeaders(this.attempt, reason));
+    this.acks.ack(this.message.fields.deliveryTag);
+  }
+
+  async deadLetter(reason: string): Promise<void> {
+    await this.#forward(this.context.names.deadLetterExchange, this.spec.name, deadLetterHeaders(reason, this.attempt));
+    this.acks.ack(this.message.fields.deliveryTag);
+  }
+
+  async release(): Promise<void> {
+    safely(() => this.channel.nack(this.message, false, true));
+    this.acks.settledElsewhere(this.message.fields.deliveryTag);
+  }
+
+  async #forward(exchange: string, routingKey: string, extra: Record<string, unknown>): Promise<void> {
     // While publishes are blocked this delivery keeps its prefetch slot: lend the channel another.
-    const held = context.publishesBlocked();
-    if (held) lender.hold();
+    const held = this.context.publishesBlocked();
+    if (held) this.lender.hold();
     try {
-      await context.publisher.publish(exchange, routingKey, message.content, forwardedProperties(message, extra));
+      await this.context.publisher.publish(exchange, routingKey, this.message.content, forwardedProperties(this.message, extra));
     } finally {
-      if (held) lender.release();
+      if (held) this.lender.release();
     }
-  };
-  return createDelivery(delivered, {
-    ack: async () => acks.ack(deliveryTag),
-    retry: async (delayMs, reason) => {
-      await forward('', retryQueueFor(context.names, spec, delayMs), retryHeaders(delivered.attempt, reason));
-      acks.ack(deliveryTag);
-    },
-    deadLetter: async (reason) => {
-      await forward(context.names.deadLetterExchange, spec.name, deadLetterHeaders(reason, delivered.attempt));
-      acks.ack(deliveryTag);
-    },
-    release: async () => {
-      safely(() => channel.nack(message, false, true));
-      acks.settledElsewhere(deliveryTag);
-    },
-  });
+  }
 }
 
 /** After the channel is gone the broker has requeued the message: settling it is moot. */
