@@ -3,6 +3,6 @@
  * functions publish and subscribe to, and the tables more than one function reads or writes.
  * Event definitions live in ./definitions (what `npm run generate` collects into events/catalog.json).
  */
-export { defaultEventType, isDateString, limits, messageEvent, type MessageEvent } from './message';
+export { commonMessageOf, defaultEventType, limits, messageEvent, type MessageEvent } from './message';
 export { messagePublished } from './definitions';
 export { messages } from './schema';

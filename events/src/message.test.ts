@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDateString, messageEvent } from './message';
+import { commonMessageOf, isDateString, messageEvent, messageEventByZod } from './message';
+import { generatedBodies } from './testing/message-bodies';
 
 const valid = { ts: '19941114', sender: 'haimeng', messageAttributes: { a: 'b' }, sent_from_ip: '0.0.0.0', priority: 1 };
 
@@ -74,5 +75,45 @@ describe('isDateString', () => {
     '2024-02-29 10:00',
   ])('agrees with building a Date on %j', (value) => {
     expect(isDateString(value)).toBe(throughDate(value));
+  });
+});
+
+describe('messageEvent with its direct check', () => {
+  const bodies = generatedBodies();
+
+  it('answers every generated body as zod alone does: the same success, data (key order too) and issues', () => {
+    let direct = 0;
+    let valid = 0;
+    for (const candidate of bodies) {
+      const fast = messageEvent.safeParse(candidate);
+      const slow = messageEventByZod.safeParse(candidate);
+      if (slow.success) valid++;
+      expect(fast.success, JSON.stringify(candidate)).toBe(slow.success);
+      if (fast.success && slow.success) {
+        expect(JSON.stringify(fast.data)).toBe(JSON.stringify(slow.data));
+        expect(fast.data).toStrictEqual(slow.data);
+      } else {
+        expect(fast.error?.issues).toEqual(slow.error?.issues);
+      }
+      if (commonMessageOf(candidate) !== undefined) direct++;
+    }
+    // The rest of the valid ones carry a date-time or an IPv6 address: zod's.
+    expect(valid).toBeGreaterThan(50);
+    expect(direct).toBeGreaterThan(valid / 2);
+  });
+
+  it('parse throws what zod throws, and returns what zod returns', () => {
+    for (const candidate of bodies.slice(0, 300)) {
+      const slow = messageEventByZod.safeParse(candidate);
+      if (slow.success) expect(messageEvent.parse(candidate)).toStrictEqual(slow.data);
+      else expect(() => messageEvent.parse(candidate)).toThrow(slow.error.message);
+    }
+  });
+
+  it('leaves derived schemas to zod, unchanged', () => {
+    const extended = messageEvent.extend({ extra: messageEvent.shape.priority.optional() });
+    const candidate = { ts: '19941114', sender: 'a', sent_from_ip: '10.0.0.1', priority: 1, extra: 2 };
+    expect(extended.parse(candidate)).toEqual({ ...candidate, messageAttributes: {} });
+    expect(messageEvent.safeParse(candidate).success).toBe(false);
   });
 });

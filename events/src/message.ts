@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withDirectCheck } from './direct-check';
 
 /** `YYYYMMDD` (as the seeds send it) or an ISO-8601 date or date-time. */
 export function isDateString(value: string): boolean {
@@ -46,8 +47,8 @@ export const limits = {
 const withoutNul = (value: string) => !value.includes('\u0000');
 const noNul = 'must not contain U+0000';
 
-/** The message of the seeds' publisher: what `POST /message/publish` accepts and consumers receive. */
-export const messageEvent = z.strictObject({
+/** The message of the seeds' publisher as zod alone checks it (messageEvent is this with the direct check in front). */
+export const messageEventByZod = z.strictObject({
   ts: z.string().max(40).refine(isDateString, 'must be a date: YYYYMMDD or ISO 8601'),
   sender: z.string().trim().min(1, 'must not be empty').max(limits.senderLength).refine(withoutNul, noNul),
   messageAttributes: z
@@ -57,7 +58,60 @@ export const messageEvent = z.strictObject({
   sent_from_ip: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }),
   priority: z.int().min(0).max(limits.priorityMax),
 });
-export type MessageEvent = z.output<typeof messageEvent>;
+
+/** The message of the seeds' publisher: what `POST /message/publish` accepts and consumers receive. */
+export const messageEvent = withDirectCheck(messageEventByZod, (value) => commonMessageOf(value));
+export type MessageEvent = z.output<typeof messageEventByZod>;
+
+const messageKeys = new Set(['ts', 'sender', 'messageAttributes', 'sent_from_ip', 'priority']);
+const noKeys: ReadonlySet<string> = new Set();
+const requiredKeys = 4; // ts, sender, sent_from_ip, priority
+const ipv4 = z.regexes.ipv4;
+
+/**
+ * The message as zod would output it, when it is certainly valid and of the common kind (a `YYYYMMDD` or `YYYY-MM-DD`
+ * date, an IPv4 address, attributes without odd keys); undefined means "ask zod", never "invalid". `otherKeys` are
+ * keys the caller checks itself (left out of the result), e.g. the publish request's `type`.
+ *
+ * @example
+ * const message = commonMessageOf(JSON.parse(text)) ?? messageEvent.parse(JSON.parse(text));
+ */
+export function commonMessageOf(body: unknown, otherKeys = noKeys): MessageEvent | undefined {
+  if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) return undefined;
+  const value = body as Record<string, unknown>;
+  let required = 0;
+  for (const key in value) {
+    if (messageKeys.has(key)) {
+      if (key !== 'messageAttributes') required++;
+    } else if (!otherKeys.has(key)) return undefined;
+  }
+  if (required !== requiredKeys) return undefined;
+  const { ts, sender, messageAttributes, sent_from_ip: ip, priority } = value;
+  if (typeof ts !== 'string' || (ts.length !== 8 && ts.length !== 10) || !isDateString(ts)) return undefined;
+  if (typeof sender !== 'string') return undefined;
+  const trimmed = sender.trim();
+  if (trimmed.length < 1 || trimmed.length > limits.senderLength || trimmed.includes('\u0000')) return undefined;
+  const attributes = messageAttributes === undefined ? {} : commonAttributes(messageAttributes);
+  if (!attributes) return undefined;
+  if (typeof ip !== 'string' || !ipv4.test(ip)) return undefined;
+  if (!Number.isSafeInteger(priority) || (priority as number) < 0 || (priority as number) > limits.priorityMax) return undefined;
+  return { ts, sender: trimmed, messageAttributes: attributes, sent_from_ip: ip, priority: priority as number };
+}
+
+/** A copy of the attributes when every entry is certainly valid, else undefined. */
+function commonAttributes(attributes: unknown): Record<string, string> | undefined {
+  if (typeof attributes !== 'object' || attributes === null || Object.getPrototypeOf(attributes) !== Object.prototype) return undefined;
+  const copy: Record<string, string> = {};
+  let count = 0;
+  for (const key in attributes) {
+    const entry = (attributes as Record<string, unknown>)[key];
+    if (++count > limits.attributeCount) return undefined;
+    if (key.length < 1 || key.length > limits.attributeKeyLength || key === '__proto__' || key.includes('\u0000')) return undefined;
+    if (typeof entry !== 'string' || entry.length > limits.attributeValueLength || entry.includes('\u0000')) return undefined;
+    copy[key] = entry;
+  }
+  return copy;
+}
 
 /** The type `POST /message/publish` gives a message when its body names none. */
 export const defaultEventType = 'message.published';
