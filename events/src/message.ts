@@ -74,7 +74,7 @@ const ipv4 = z.regexes.ipv4;
  * keys the caller checks itself (left out of the result), e.g. the publish request's `type`.
  *
  * @example
- * const message = commonMessageOf(JSON.parse(text)) ?? messageEvent.parse(JSON.parse(text));
+ * const message = commonMessageOf(body, new Set(['type'])); // a request that may also name its event type
  */
 export function commonMessageOf(body: unknown, otherKeys = noKeys): MessageEvent | undefined {
   if (typeof body !== 'object' || body === null || Object.getPrototypeOf(body) !== Object.prototype) return undefined;
